@@ -1,0 +1,37 @@
+import { Command } from 'commander';
+import { pino } from 'pino';
+import { ConfigError, loadConfig } from '../config/config.js';
+import { DataDirLockedError } from '../db/dir-lock.js';
+import { openDatabase } from '../db/open.js';
+import { startServer, stopOnSignals } from '../main.js';
+import { registerKeysCommand } from './keys.command.js';
+
+const program = new Command();
+program.name('verity').description('Verity: self-hosted, WorkOS-compatible audit logs').showHelpAfterError();
+
+program
+  .command('serve')
+  .description('run the API server (configured by environment variables; see the README)')
+  .action(async () => {
+    const config = loadConfig();
+    const logger = pino({ level: config.logLevel });
+    const server = await startServer(config, logger);
+    stopOnSignals(server, config, logger);
+  });
+
+program
+  .command('migrate')
+  .description('apply pending database migrations and exit')
+  .action(async () => {
+    const opened = await openDatabase(loadConfig(), { pid: process.pid, role: 'cli migrate' });
+    await opened.close();
+    process.stdout.write('Database is up to date.\n');
+  });
+
+registerKeysCommand(program);
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  if (error instanceof ConfigError || error instanceof DataDirLockedError) process.stderr.write(`${error.message}\n`);
+  else process.stderr.write(`verity: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,113 @@
+import path from 'node:path';
+
+/** Verity's whole configuration, parsed once from the environment and frozen. */
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  /** Directory of the embedded database, the master key file and other local state. */
+  readonly dataDir: string;
+  /** PostgreSQL connection string; when unset the embedded PGlite database in `dataDir` is used. */
+  readonly databaseUrl: string | undefined;
+  readonly dbPoolSize: number;
+  /** Base URL for links Verity hands out (portal links, export downloads, docs). */
+  readonly publicUrl: string;
+  /** Ensures an admin key with exactly this secret exists (deployments, tests). */
+  readonly bootstrapApiKey: string | undefined;
+  /** Master key for secrets at rest (32 bytes, hex or base64); generated into dataDir when unset. */
+  readonly secretKey: Buffer | undefined;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Requests per minute per API key; 0 disables the limiter. */
+  readonly rateLimitPerMinute: number;
+  readonly defaultRetentionDays: number;
+  readonly shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Parses the environment; throws one ConfigError that lists every problem found. */
+export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
+  const problems: string[] = [];
+  const read = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === '' ? undefined : value;
+  };
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${name} must be an integer from ${min} to ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return value;
+  };
+
+  const port = int('PORT', 8080, 0, 65535);
+  const host = read('HOST') ?? '0.0.0.0';
+  const dataDir = path.resolve(cwd, read('VERITY_DATA_DIR') ?? './data');
+
+  const databaseUrl = read('DATABASE_URL');
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    problems.push('DATABASE_URL must be a postgres:// or postgresql:// connection string');
+  }
+
+  let publicUrl = read('VERITY_PUBLIC_URL') ?? `http://localhost:${port}`;
+  try {
+    const url = new URL(publicUrl);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('protocol');
+    publicUrl = url.toString().replace(/\/$/, '');
+  } catch {
+    problems.push(`VERITY_PUBLIC_URL must be an absolute http(s) URL (got "${publicUrl}")`);
+  }
+
+  const bootstrapApiKey = read('VERITY_BOOTSTRAP_API_KEY');
+  if (bootstrapApiKey !== undefined && !/^sk_[A-Za-z0-9_-]{16,200}$/.test(bootstrapApiKey)) {
+    // Never echo the value: it is a secret.
+    problems.push('VERITY_BOOTSTRAP_API_KEY must look like sk_ followed by at least 16 letters, digits, _ or -');
+  }
+
+  let secretKey: Buffer | undefined;
+  const rawSecret = read('VERITY_SECRET_KEY');
+  if (rawSecret !== undefined) {
+    secretKey = parseKey(rawSecret);
+    if (secretKey === undefined) problems.push('VERITY_SECRET_KEY must be 32 bytes, as 64 hex characters or base64');
+  }
+
+  const rawLevel = read('LOG_LEVEL') ?? 'info';
+  const logLevel = LOG_LEVELS.find((level) => level === rawLevel);
+  if (logLevel === undefined) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+
+  const config: Config = {
+    port,
+    host,
+    dataDir,
+    databaseUrl,
+    dbPoolSize: int('VERITY_DB_POOL_SIZE', 20, 2, 500),
+    publicUrl,
+    bootstrapApiKey,
+    secretKey,
+    logLevel: logLevel ?? 'info',
+    rateLimitPerMinute: int('VERITY_RATE_LIMIT_PER_MINUTE', 100_000, 0, 100_000_000),
+    defaultRetentionDays: int('VERITY_DEFAULT_RETENTION_DAYS', 365, 1, 3650),
+    shutdownTimeoutMs: int('VERITY_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(config);
+}
+
+export function parseKey(raw: string): Buffer | undefined {
+  if (/^[0-9a-fA-F]{64}$/.test(raw)) return Buffer.from(raw, 'hex');
+  const decoded = Buffer.from(raw, 'base64');
+  return decoded.length === 32 ? decoded : undefined;
+}

@@ -1,0 +1,45 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.js';
+import type { Db } from './db.js';
+import { lockDataDir, type DataDirLock, type LockHolder } from './dir-lock.js';
+import { migrate } from './migrate.js';
+import { openPglite } from './pglite.js';
+import { openPostgres } from './postgres.js';
+
+export interface OpenedDb {
+  db: Db;
+  /** Closes the database and frees the data-directory lock. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the configured database (PostgreSQL when DATABASE_URL is set, else PGlite in the data directory,
+ * under its exclusive lock) and applies pending migrations.
+ */
+export async function openDatabase(config: Config, holder: LockHolder, logger?: Logger): Promise<OpenedDb> {
+  if (config.databaseUrl !== undefined) {
+    const db = await openPostgres({ connectionString: config.databaseUrl, poolSize: config.dbPoolSize, logger });
+    await runMigrations(db, logger);
+    return { db, close: () => db.close() };
+  }
+  const lock: DataDirLock = await lockDataDir(config.dataDir, holder);
+  try {
+    const db = await openPglite({ dataDir: `${config.dataDir}/pglite` });
+    await runMigrations(db, logger);
+    return {
+      db,
+      close: async () => {
+        await db.close();
+        await lock.release();
+      },
+    };
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
+}
+
+async function runMigrations(db: Db, logger?: Logger): Promise<void> {
+  const applied = await migrate(db);
+  if (applied.length > 0) logger?.info({ applied }, 'database migrations applied');
+}

@@ -1,0 +1,92 @@
+import pg from 'pg';
+import type { Logger } from 'pino';
+import type { Db, Queryable } from './db.js';
+
+const INT8_OID = 20;
+
+export interface PostgresOptions {
+  connectionString: string;
+  poolSize: number;
+  logger?: Logger | undefined;
+}
+
+/** Parses int8 as a JS number, like PGlite, so rows look the same on both backends. */
+const types = {
+  getTypeParser: ((oid: number, format?: string) =>
+    oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+};
+
+export async function openPostgres(options: PostgresOptions): Promise<PostgresDb> {
+  const pool = new pg.Pool({ connectionString: options.connectionString, max: options.poolSize, types });
+  // An idle client losing its connection must not crash the process; the pool replaces it.
+  pool.on('error', (error) => options.logger?.warn({ err: error }, 'idle PostgreSQL client failed'));
+  await pool.query('select 1');
+  return new PostgresDb(pool, options);
+}
+
+export class PostgresDb implements Db {
+  readonly kind = 'postgres' as const;
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly options: PostgresOptions,
+  ) {}
+
+  async query<Row>(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
+    const result = await this.pool.query(sql, params as unknown[]);
+    return result.rows as Row[];
+  }
+
+  async exec(sql: string): Promise<void> {
+    await this.pool.query(sql);
+  }
+
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('begin');
+      const result = await fn({
+        query: async <Row>(sql: string, params: readonly unknown[] = []) =>
+          (await client.query(sql, params as unknown[])).rows as Row[],
+        exec: async (sql: string) => {
+          await client.query(sql);
+        },
+      });
+      await client.query('commit');
+      return result;
+    } catch (error) {
+      await client.query('rollback').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** A dedicated connection per subscription; it reconnects by itself if the server drops it. */
+  async listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>> {
+    let client: pg.Client | undefined;
+    let stopped = false;
+    const connect = async (): Promise<void> => {
+      const next = new pg.Client({ connectionString: this.options.connectionString, types });
+      next.on('notification', (message) => {
+        if (message.channel === channel) onPayload(message.payload ?? '');
+      });
+      next.on('error', (error) => {
+        this.options.logger?.warn({ err: error, channel }, 'LISTEN connection lost; reconnecting');
+        void next.end().catch(() => undefined);
+        if (!stopped) setTimeout(() => void connect().catch(() => undefined), 500 + Math.random() * 500);
+      });
+      await next.connect();
+      await next.query(`listen ${pg.escapeIdentifier(channel)}`);
+      client = next;
+    };
+    await connect();
+    return async () => {
+      stopped = true;
+      await client?.end().catch(() => undefined);
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,127 @@
+import './types.js';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.js';
+import type { Db } from '../db/db.js';
+import { IdempotencyService } from '../idempotency/idempotency.service.js';
+import { LogAppender } from '../ingest/appender.js';
+import { registerIngestRoutes } from '../ingest/ingest.routes.js';
+import { IngestService } from '../ingest/ingest.service.js';
+import { registerKeyRoutes } from '../keys/keys.routes.js';
+import { KeysService } from '../keys/keys.service.js';
+import { Metrics } from '../metrics/metrics.js';
+import { registerOrganizationRoutes } from '../organizations/organizations.routes.js';
+import { OrganizationsService } from '../organizations/organizations.service.js';
+import { AppendSignal } from '../query/append-signal.js';
+import { registerQueryRoutes } from '../query/query.routes.js';
+import { QueryService } from '../query/query.service.js';
+import { registerSchemaRoutes } from '../schemas/schemas.routes.js';
+import { SchemasService } from '../schemas/schemas.service.js';
+import { newId } from '../shared/ids.js';
+import { registerAuth } from './plugins/auth.js';
+import { registerErrorHandling } from './plugins/errors.js';
+import { registerIdempotency } from './plugins/idempotency.js';
+import { registerObservability, requestIdFrom } from './plugins/observability.js';
+import { registerRateLimit } from './plugins/rate-limit.js';
+import { registerValidation } from './plugins/validation.js';
+import { registerSystemRoutes } from './system.routes.js';
+
+export interface AppDeps {
+  config: Config;
+  db: Db;
+  /** A pino logger; omitted → silent (tests). */
+  logger?: Logger;
+  metrics?: Metrics;
+}
+
+export interface Services {
+  keys: KeysService;
+  organizations: OrganizationsService;
+  schemas: SchemasService;
+  appender: LogAppender;
+  ingest: IngestService;
+  query: QueryService;
+  signal: AppendSignal;
+  idempotency: IdempotencyService;
+  metrics: Metrics;
+}
+
+export interface VerityApp {
+  app: FastifyInstance;
+  services: Services;
+}
+
+/** Builds the whole HTTP API around a database. Never listens: server.ts does, tests use inject(). */
+export async function buildApp(deps: AppDeps): Promise<VerityApp> {
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    // One log line per request would dominate ingest cost; metrics and error logs cover requests.
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: (request) => requestIdFrom(request.headers['x-request-id'], () => newId('request')),
+    // Large batches are allowed per route; this is the default for all others.
+    bodyLimit: 1024 * 1024,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  }) as unknown as FastifyInstance;
+
+  const metrics = deps.metrics ?? new Metrics({ defaultMetrics: false });
+  const logger = app.log as Logger;
+  const keys = new KeysService(deps.db);
+  const schemas = new SchemasService(deps.db);
+  const idempotency = new IdempotencyService(deps.db);
+  const appender = new LogAppender(deps.db, logger, metrics);
+  const signal = new AppendSignal(deps.db, logger);
+  const services: Services = {
+    keys,
+    organizations: new OrganizationsService(deps.db, deps.config),
+    schemas,
+    appender,
+    ingest: new IngestService(appender, schemas, idempotency),
+    query: new QueryService(deps.db),
+    signal,
+    idempotency,
+    metrics,
+  };
+
+  registerValidation(app);
+  registerErrorHandling(app);
+  registerObservability(app, metrics);
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Verity API',
+        version: '0.1.0',
+        description: 'Audit logs, WorkOS-compatible. Authenticate with `Authorization: Bearer sk_…`.',
+      },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
+      security: [{ apiKey: [] }],
+    },
+  });
+  // Documentation pages are public; everything they describe still needs a key.
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/docs')) route.config = { ...route.config, auth: false };
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  registerAuth(app, keys);
+  await registerRateLimit(app, deps.config.rateLimitPerMinute);
+  registerIdempotency(app, idempotency);
+
+  registerSystemRoutes(app, { db: deps.db, metrics });
+  registerOrganizationRoutes(app, services.organizations);
+  registerIngestRoutes(app, services.ingest);
+  registerQueryRoutes(app, { query: services.query, signal });
+  registerSchemaRoutes(app, schemas);
+  registerKeyRoutes(app, keys);
+
+  app.addHook('onClose', async () => {
+    // Requests have drained; finish the commits they started before the database goes away.
+    await appender.flush();
+    await signal.close();
+    keys.stop();
+    await keys.flushTouches();
+  });
+  await app.ready();
+  return { app, services };
+}

@@ -1,0 +1,89 @@
+import type { ErrorObject } from 'ajv';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, type ErrorDetail } from '../../errors/app-error.js';
+import { INVALID_EVENT_MESSAGE } from '../../ingest/ingest.service.js';
+
+/** The one place that turns a thrown error into a response body. */
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const appError = toAppError(error, request);
+    if (appError.status >= 500) {
+      request.log.error({ err: error }, 'request failed');
+    }
+    return sendError(reply, appError);
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, new AppError('route_not_found', `Route not found: ${request.method} ${request.url.split('?')[0] ?? ''}`)),
+  );
+}
+
+export function sendError(reply: FastifyReply, error: AppError): FastifyReply {
+  if (error.retryAfter !== undefined) reply.header('retry-after', String(error.retryAfter));
+  return reply.code(error.status).type('application/json; charset=utf-8').send(error.toBody());
+}
+
+function toAppError(error: FastifyError, request: FastifyRequest): AppError {
+  if (error instanceof AppError) return error;
+  if (error.validation) return validationError(error.validation as ErrorObject[], request);
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new AppError('payload_too_large', `The request body is too large (limit ${request.routeOptions.bodyLimit ?? 0} bytes).`);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new AppError('unsupported_media_type', 'Send the request body as JSON with "Content-Type: application/json".');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new AppError('bad_request', 'The Content-Length header does not match the body.');
+    default:
+      break;
+  }
+  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+    return new AppError('bad_request', error.message);
+  }
+  return new AppError('internal_error', `Internal server error (request ${request.id}).`, { cause: error });
+}
+
+function pathToField(instancePath: string, missing?: unknown): string {
+  const parts = instancePath.split('/').filter((part) => part !== '');
+  if (typeof missing === 'string') parts.push(missing);
+  return parts.join('.');
+}
+
+function detail(error: ErrorObject, stripPrefix = ''): ErrorDetail {
+  const instancePath = error.instancePath.startsWith(stripPrefix) ? error.instancePath.slice(stripPrefix.length) : error.instancePath;
+  return { instancePath, keyword: error.keyword, message: error.message ?? 'is invalid', params: error.params };
+}
+
+/** Maps schema-validation failures to the WorkOS bodies: 422 for missing fields, 400 for event shape. */
+function validationError(errors: ErrorObject[], request: FastifyRequest): AppError {
+  const shape = request.routeOptions.config.validationShape ?? 'default';
+  const required = errors.filter((e) => e.keyword === 'required');
+  if (shape === 'batch') {
+    const byIndex = new Map<number, ErrorDetail[]>();
+    const other: ErrorDetail[] = [];
+    for (const error of errors) {
+      const match = /^\/events\/(\d+)(\/.*)?$/.exec(error.instancePath);
+      if (match === null) other.push(detail(error));
+      else {
+        const index = Number(match[1]);
+        byIndex.set(index, [...(byIndex.get(index) ?? []), detail(error, `/events/${index}`)]);
+      }
+    }
+    const indexed = [...byIndex.entries()].sort(([a], [b]) => a - b).map(([index, list]) => ({ index, errors: list }));
+    return new AppError('invalid_audit_log_event', 'Invalid Audit Log events; none were stored.', { errors: [...other, ...indexed] });
+  }
+  if (required.length > 0 && shape !== 'default') {
+    return new AppError('validation_failed', 'Validation failed.', {
+      errors: required.map((e) => ({ code: 'required', field: pathToField(e.instancePath, e.params.missingProperty) })),
+    });
+  }
+  if (shape === 'event') {
+    return new AppError('invalid_audit_log_event', INVALID_EVENT_MESSAGE, { errors: errors.map((e) => detail(e, '/event')) });
+  }
+  return new AppError('validation_failed', 'Validation failed.', {
+    errors: errors.map((e) => ({
+      code: e.keyword === 'required' ? 'required' : 'invalid',
+      field: pathToField(e.instancePath, e.params.missingProperty),
+      message: e.message ?? 'is invalid',
+    })),
+  });
+}

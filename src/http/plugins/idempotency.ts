@@ -1,0 +1,44 @@
+import type { FastifyInstance } from 'fastify';
+import { AppError } from '../../errors/app-error.js';
+import { hashRequest, type IdempotencyService } from '../../idempotency/idempotency.service.js';
+
+const MAX_KEY_LENGTH = 255;
+
+/**
+ * Idempotency-Key on every POST: the SDK sends one each time and reuses it on retries. A repeat with the
+ * same request gets the first response again; a different request under the same key gets 409.
+ * Responses of 5xx are not kept, so a retry after a server error runs again.
+ */
+export function registerIdempotency(app: FastifyInstance, idempotency: IdempotencyService): void {
+  app.decorateRequest('idempotencyClaim', undefined);
+
+  app.addHook('preHandler', async (request, reply) => {
+    const raw = request.headers['idempotency-key'];
+    if (request.method !== 'POST' || raw === undefined || request.authenticated === undefined) return;
+    const key = Array.isArray(raw) ? raw[0] : raw;
+    if (key === undefined || key.length === 0 || key.length > MAX_KEY_LENGTH) {
+      throw new AppError('bad_request', `Idempotency-Key must be 1 to ${MAX_KEY_LENGTH} characters.`);
+    }
+    const claim = {
+      scope: request.authenticated.keyId,
+      key,
+      requestHash: hashRequest(request.method, request.url, request.body),
+    };
+    request.idempotencyClaim = claim;
+    if (request.routeOptions.config.idempotency === 'self') return;
+    const stored = await idempotency.claim(claim);
+    if (stored !== null) {
+      request.idempotencyClaim = undefined; // nothing left to record for this request
+      return reply.code(stored.status).header('idempotent-replayed', 'true').type('application/json; charset=utf-8').send(stored.body);
+    }
+  });
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    const claim = request.idempotencyClaim;
+    if (claim === undefined || request.routeOptions.config.idempotency === 'self') return payload;
+    request.idempotencyClaim = undefined;
+    if (reply.statusCode >= 500 || reply.statusCode === 429) await idempotency.release(claim);
+    else await idempotency.complete(claim, { status: reply.statusCode, body: typeof payload === 'string' ? payload : '' });
+    return payload;
+  });
+}

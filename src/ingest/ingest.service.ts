@@ -1,0 +1,74 @@
+import { AppError, type ErrorDetail } from '../errors/app-error.js';
+import type { IdempotencyClaim, IdempotencyService, StoredResponse } from '../idempotency/idempotency.service.js';
+import { assertOrganizationAccess, requireScope } from '../keys/access.js';
+import type { Principal } from '../keys/keys.service.js';
+import type { SchemasService } from '../schemas/schemas.service.js';
+import type { LogAppender } from './appender.js';
+import type { BatchBody, CreateEventBody, EventInput } from './event.schema.js';
+import { prepareEvent, type PreparedEvent } from './prepare.js';
+
+export const INVALID_EVENT_MESSAGE = 'Invalid Audit Log event.';
+
+/**
+ * Accepts events: checks them against their action's schema, then appends them through the group
+ * committer. Answers only after the commit, so every acknowledged event is durable.
+ */
+export class IngestService {
+  constructor(
+    private readonly appender: LogAppender,
+    private readonly schemas: SchemasService,
+    private readonly idempotency: IdempotencyService,
+  ) {}
+
+  async createEvent(principal: Principal, body: CreateEventBody, claim: IdempotencyClaim | undefined): Promise<StoredResponse> {
+    this.authorize(principal, body.organization_id);
+    const result = await this.prepare(body.organization_id, body.event);
+    if (!('prepared' in result)) {
+      throw new AppError('invalid_audit_log_event', INVALID_EVENT_MESSAGE, { errors: result.errors });
+    }
+    return this.append(body.organization_id, [result.prepared], { status: 200, body: JSON.stringify({ success: true }) }, claim);
+  }
+
+  async createBatch(principal: Principal, body: BatchBody, claim: IdempotencyClaim | undefined): Promise<StoredResponse> {
+    this.authorize(principal, body.organization_id);
+    const results = await Promise.all(body.events.map((event) => this.prepare(body.organization_id, event)));
+    const invalid = results.flatMap((result, index) => ('prepared' in result ? [] : [{ index, errors: result.errors }]));
+    if (invalid.length > 0) {
+      throw new AppError('invalid_audit_log_event', `${invalid.length} of ${body.events.length} events are invalid; none were stored.`, {
+        errors: invalid,
+      });
+    }
+    const prepared = results.map((result) => (result as { prepared: PreparedEvent }).prepared);
+    const response = { success: true, ids: prepared.map((p) => p.event.id) };
+    return this.append(body.organization_id, prepared, { status: 200, body: JSON.stringify(response) }, claim);
+  }
+
+  private authorize(principal: Principal, organizationId: string): void {
+    requireScope(principal, 'events:write');
+    assertOrganizationAccess(principal, organizationId);
+  }
+
+  private async prepare(organizationId: string, input: EventInput): Promise<{ prepared: PreparedEvent } | { errors: ErrorDetail[] }> {
+    const schema = await this.schemas.resolve(input.action, input.version);
+    if (schema !== null) {
+      const errors = schema.check(input);
+      if (errors.length > 0) return { errors };
+    }
+    return { prepared: prepareEvent(organizationId, input, input.version ?? schema?.version ?? 1) };
+  }
+
+  private async append(
+    organizationId: string,
+    events: PreparedEvent[],
+    response: StoredResponse,
+    claim: IdempotencyClaim | undefined,
+  ): Promise<StoredResponse> {
+    const outcome = await this.appender.append({
+      organizationId,
+      events,
+      idempotency: claim === undefined ? undefined : { claim, response },
+    });
+    if (outcome.kind === 'repeat' && claim !== undefined) return this.idempotency.lookup(claim);
+    return response;
+  }
+}

@@ -1,0 +1,98 @@
+import { pino, type Logger } from 'pino';
+import type { Config } from './config/config.js';
+import { ensureSecretKey } from './config/secret-key.js';
+import { openDatabase } from './db/open.js';
+import { purgeExpired } from './idempotency/idempotency.sql.js';
+import { buildApp } from './http/app.js';
+import { Metrics } from './metrics/metrics.js';
+
+export interface RunningServer {
+  url: string;
+  /** Stops accepting requests, drains in-flight ones and their commits, closes the database. */
+  stop(): Promise<void>;
+}
+
+const MAINTENANCE_INTERVAL_MS = 60 * 60 * 1000;
+
+/** config → database (migrated) → HTTP API. Prints where everything is, once. */
+export async function startServer(config: Config, logger: Logger = pino({ level: config.logLevel })): Promise<RunningServer> {
+  const publicUrl = config.publicUrl;
+  const opened = await openDatabase(config, { pid: process.pid, role: 'server', url: publicUrl }, logger);
+  const secret = ensureSecretKey(config);
+  if (secret.generated) logger.info({ file: secret.file }, 'generated a master key for secrets at rest; back it up with the data directory');
+  if (config.databaseUrl !== undefined && config.secretKey === undefined) {
+    logger.warn('DATABASE_URL is set but VERITY_SECRET_KEY is not: every process must share one master key, set it explicitly');
+  }
+
+  const { app, services } = await buildApp({ config, db: opened.db, logger, metrics: new Metrics() });
+  let newAdminKey: string | undefined;
+  if (config.bootstrapApiKey !== undefined) await services.keys.ensureBootstrapKey(config.bootstrapApiKey);
+  else if (!(await services.keys.hasAnyKey())) {
+    newAdminKey = (await services.keys.create({ name: 'initial admin key', scopes: ['admin'] })).secret;
+  }
+
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  const url = config.publicUrl === `http://localhost:${config.port}` ? `http://localhost:${port}` : config.publicUrl;
+  printBanner(url, opened.db.kind === 'pglite' ? `embedded PGlite in ${config.dataDir}` : 'PostgreSQL (DATABASE_URL)', newAdminKey);
+
+  const maintenance = setInterval(() => {
+    purgeExpired(opened.db).catch((error: unknown) => logger.warn({ err: error }, 'idempotency key purge failed'));
+  }, MAINTENANCE_INTERVAL_MS);
+  maintenance.unref();
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url,
+    stop: () =>
+      (stopping ??= (async () => {
+        clearInterval(maintenance);
+        await app.close();
+        await opened.close();
+      })()),
+  };
+}
+
+function printBanner(url: string, storage: string, newAdminKey: string | undefined): void {
+  const lines = [
+    '',
+    `  Verity is running: ${url}`,
+    `    API        ${url}/  (WorkOS-compatible)`,
+    `    API docs   ${url}/docs`,
+    `    Dashboard  ${url}/dashboard`,
+    `    Storage    ${storage}`,
+  ];
+  if (newAdminKey !== undefined) {
+    lines.push(
+      '',
+      '  No API key existed, so an admin key was created. It is shown only this once; store it now:',
+      '',
+      `    ${newAdminKey}`,
+      '',
+      `  Try it:  curl -H "Authorization: Bearer ${newAdminKey}" ${url}/organizations`,
+    );
+  }
+  process.stdout.write(`${lines.join('\n')}\n\n`);
+}
+
+/** Runs until SIGINT/SIGTERM, then shuts down gracefully within the configured time. */
+export function stopOnSignals(server: RunningServer, config: Config, logger: Logger): void {
+  const onSignal = (signal: NodeJS.Signals): void => {
+    logger.info({ signal }, 'shutting down: draining in-flight requests');
+    const force = setTimeout(() => {
+      logger.error('shutdown timed out; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    force.unref();
+    server.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+}

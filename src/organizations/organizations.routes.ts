@@ -1,0 +1,101 @@
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { requireScope, requireUnrestrictedAdmin } from '../keys/access.js';
+import { listParam } from '../query/query.filters.js';
+import { PageQuerySchema, pageParams, type PageQuery } from '../shared/pagination.js';
+import {
+  CreateOrganizationBodySchema,
+  OrganizationParamsSchema,
+  RetentionBodySchema,
+  UpdateOrganizationBodySchema,
+  type CreateOrganizationBody,
+  type RetentionBody,
+  type UpdateOrganizationBody,
+} from './organizations.schema.js';
+import type { OrganizationsService } from './organizations.service.js';
+
+type IdParams = { id: string };
+
+export function registerOrganizationRoutes(app: FastifyInstance, organizations: OrganizationsService): void {
+  const tags = ['organizations'];
+
+  app.post<{ Body: CreateOrganizationBody }>(
+    '/organizations',
+    { schema: { tags, summary: 'Create an organization', body: CreateOrganizationBodySchema } },
+    async (request, reply) => {
+      requireUnrestrictedAdmin(request.principal());
+      return reply.code(201).send(await organizations.create(request.body));
+    },
+  );
+
+  app.get<{ Querystring: PageQuery & Record<string, unknown> }>(
+    '/organizations',
+    {
+      schema: {
+        tags,
+        summary: 'List organizations (a restricted key sees only its own)',
+        querystring: Type.Object({ ...PageQuerySchema.properties, domains: Type.Optional(Type.Array(Type.String())) }, { additionalProperties: true }),
+      },
+    },
+    async (request) => organizations.list(request.principal(), listParam(request.query, 'domains'), pageParams(request.query)),
+  );
+
+  app.get<{ Params: { external_id: string } }>(
+    '/organizations/external_id/:external_id',
+    { schema: { tags, summary: 'Get an organization by its external id', params: Type.Object({ external_id: Type.String() }) } },
+    async (request) => organizations.getByExternalId(request.params.external_id, request.principal()),
+  );
+
+  app.get<{ Params: IdParams }>(
+    '/organizations/:id',
+    { schema: { tags, summary: 'Get an organization', params: OrganizationParamsSchema } },
+    async (request) => organizations.get(request.params.id, request.principal()),
+  );
+
+  app.put<{ Params: IdParams; Body: UpdateOrganizationBody }>(
+    '/organizations/:id',
+    { schema: { tags, summary: 'Update an organization', params: OrganizationParamsSchema, body: UpdateOrganizationBodySchema } },
+    async (request) => {
+      requireScope(request.principal(), 'admin');
+      return organizations.update(request.params.id, request.body, request.principal());
+    },
+  );
+
+  app.delete<{ Params: IdParams }>(
+    '/organizations/:id',
+    { schema: { tags, summary: 'Delete an organization and all its events', params: OrganizationParamsSchema } },
+    async (request, reply) => {
+      requireScope(request.principal(), 'admin');
+      await organizations.delete(request.params.id, request.principal());
+      return reply.code(204).send();
+    },
+  );
+
+  app.get<{ Params: IdParams }>(
+    '/organizations/:id/audit_logs_retention',
+    { schema: { tags, summary: 'Get the event retention period', params: OrganizationParamsSchema } },
+    async (request) => organizations.getRetention(request.params.id, request.principal()),
+  );
+
+  app.put<{ Params: IdParams; Body: RetentionBody }>(
+    '/organizations/:id/audit_logs_retention',
+    {
+      schema: {
+        tags,
+        summary: 'Set the event retention period ({retention_period_in_days} or WorkOS SDK {retention_period: "3_MONTHS"})',
+        params: OrganizationParamsSchema,
+        body: RetentionBodySchema,
+      },
+    },
+    async (request) => {
+      requireScope(request.principal(), 'admin');
+      return organizations.setRetention(request.params.id, request.body, request.principal());
+    },
+  );
+
+  app.get<{ Params: IdParams }>(
+    '/organizations/:id/audit_log_configuration',
+    { schema: { tags, summary: 'Get the organization’s audit log configuration', params: OrganizationParamsSchema } },
+    async (request) => organizations.auditLogConfiguration(request.params.id, request.principal()),
+  );
+}

@@ -1,0 +1,65 @@
+import { Type, type Static } from 'typebox';
+import { MetadataSchema } from '../ingest/event.schema.js';
+
+const DomainData = Type.Array(
+  Type.Object(
+    {
+      domain: Type.String({ minLength: 1, maxLength: 253 }),
+      state: Type.Union([Type.Literal('pending'), Type.Literal('verified')]),
+    },
+    { additionalProperties: false },
+  ),
+  { maxItems: 100 },
+);
+
+export const CreateOrganizationBodySchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 256 }),
+    external_id: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 256 }), Type.Null()])),
+    domain_data: Type.Optional(DomainData),
+    /** Deprecated WorkOS form: plain domain names, created as verified. */
+    domains: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 253 }), { maxItems: 100 })),
+    metadata: Type.Optional(Type.Union([MetadataSchema, Type.Null()])),
+    allow_profiles_outside_organization: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+export type CreateOrganizationBody = Static<typeof CreateOrganizationBodySchema>;
+
+export const UpdateOrganizationBodySchema = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    external_id: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 256 }), Type.Null()])),
+    domain_data: Type.Optional(DomainData),
+    domains: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 253 }), { maxItems: 100 })),
+    metadata: Type.Optional(Type.Union([MetadataSchema, Type.Null()])),
+    allow_profiles_outside_organization: Type.Optional(Type.Boolean()),
+    /** Sent by the WorkOS SDK; Verity has no billing link and ignores it. */
+    stripe_customer_id: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  },
+  { additionalProperties: false },
+);
+export type UpdateOrganizationBody = Static<typeof UpdateOrganizationBodySchema>;
+
+export const OrganizationParamsSchema = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) });
+
+export const RetentionBodySchema = Type.Object(
+  {
+    retention_period_in_days: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
+    retention_period: Type.Optional(Type.String({ pattern: '^([1-9]|1[01])_MONTHS?$|^([1-9]|10)_YEARS?$' })),
+  },
+  { additionalProperties: false },
+);
+export type RetentionBody = Static<typeof RetentionBodySchema>;
+
+export interface OrganizationView {
+  object: 'organization';
+  id: string;
+  name: string;
+  allow_profiles_outside_organization: boolean;
+  domains: { object: 'organization_domain'; id: string; domain: string; state: string }[];
+  external_id: string | null;
+  metadata: Record<string, unknown>;
+  created_at: string;
+  updated_at: string;
+}

@@ -1,0 +1,157 @@
+import type { Config } from '../config/config.js';
+import type { Db, Queryable } from '../db/db.js';
+import { AppError, notFound } from '../errors/app-error.js';
+import { assertOrganizationAccess } from '../keys/access.js';
+import type { Principal } from '../keys/keys.service.js';
+import { newId } from '../shared/ids.js';
+import { cursorOf, scanOrder, toList, type List, type PageParams } from '../shared/pagination.js';
+import type { CreateOrganizationBody, OrganizationView, RetentionBody, UpdateOrganizationBody } from './organizations.schema.js';
+import {
+  deleteOrganization,
+  insertOrganization,
+  replaceDomains,
+  selectOrganization,
+  selectOrganizationByExternalId,
+  selectOrganizationPage,
+  updateOrganization,
+  updateRetention,
+  type OrganizationRow,
+} from './organizations.sql.js';
+
+export function toOrganizationView(row: OrganizationRow): OrganizationView {
+  return {
+    object: 'organization',
+    id: row.id,
+    name: row.name,
+    allow_profiles_outside_organization: false,
+    domains: row.domains.map((d) => ({ object: 'organization_domain', id: d.id, domain: d.domain, state: d.state })),
+    external_id: row.external_id,
+    metadata: row.metadata,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+  };
+}
+
+type DomainInput = Pick<CreateOrganizationBody, 'domain_data' | 'domains'>;
+
+function domainsOf(input: DomainInput): { id: string; domain: string; state: string }[] | undefined {
+  const list = input.domain_data ?? input.domains?.map((domain) => ({ domain, state: 'verified' as const }));
+  if (list === undefined) return undefined;
+  const seen = new Map<string, { id: string; domain: string; state: string }>();
+  for (const item of list) seen.set(item.domain.toLowerCase(), { id: newId('organizationDomain'), domain: item.domain.toLowerCase(), state: item.state });
+  return [...seen.values()];
+}
+
+/** WorkOS expresses retention as "N_MONTHS" / "N_YEARS"; a month counts 30 days and a year 365. */
+export function retentionDays(body: RetentionBody): number {
+  if (body.retention_period_in_days !== undefined) return body.retention_period_in_days;
+  const match = /^(\d+)_(MONTH|YEAR)S?$/.exec(body.retention_period ?? '');
+  if (match === null) {
+    throw new AppError('validation_failed', 'Validation failed.', { errors: [{ code: 'required', field: 'retention_period_in_days' }] });
+  }
+  return Number(match[1]) * (match[2] === 'MONTH' ? 30 : 365);
+}
+
+export class OrganizationsService {
+  constructor(
+    private readonly db: Db,
+    private readonly config: Pick<Config, 'defaultRetentionDays'>,
+  ) {}
+
+  async create(body: CreateOrganizationBody): Promise<OrganizationView> {
+    const id = newId('organization');
+    await this.db.transaction(async (tx) => {
+      await this.assertExternalIdFree(tx, body.external_id ?? null, id);
+      await insertOrganization(tx, {
+        id,
+        name: body.name,
+        externalId: body.external_id ?? null,
+        metadata: body.metadata ?? {},
+        retentionDays: this.config.defaultRetentionDays,
+      });
+      const domains = domainsOf(body);
+      if (domains) await replaceDomains(tx, id, domains);
+    });
+    return this.get(id);
+  }
+
+  async get(id: string, principal?: Principal): Promise<OrganizationView> {
+    return toOrganizationView(await this.row(id, principal));
+  }
+
+  async getByExternalId(externalId: string, principal: Principal): Promise<OrganizationView> {
+    const row = await selectOrganizationByExternalId(this.db, externalId);
+    if (row === undefined || (principal.organizationId !== null && principal.organizationId !== row.id)) {
+      throw new AppError('not_found', `Organization not found with external_id: '${externalId}'.`);
+    }
+    return toOrganizationView(row);
+  }
+
+  async list(principal: Principal, domains: readonly string[], page: PageParams): Promise<List<OrganizationView>> {
+    const { cursor, op } = cursorOf(page);
+    const rows = await selectOrganizationPage(
+      this.db,
+      { onlyId: principal.organizationId, domains: domains.map((d) => d.toLowerCase()) },
+      cursor,
+      op,
+      scanOrder(page),
+      page.limit + 1,
+    );
+    return toList(rows, page, (row) => row.id, toOrganizationView);
+  }
+
+  async update(id: string, body: UpdateOrganizationBody, principal: Principal): Promise<OrganizationView> {
+    assertOrganizationAccess(principal, id);
+    await this.db.transaction(async (tx) => {
+      if (body.external_id !== undefined) await this.assertExternalIdFree(tx, body.external_id, id);
+      const found = await updateOrganization(tx, id, {
+        name: body.name,
+        externalId: body.external_id,
+        metadata: body.metadata === null ? {} : body.metadata,
+      });
+      if (!found) throw notFound('Organization', id);
+      const domains = domainsOf(body);
+      if (domains) await replaceDomains(tx, id, domains);
+    });
+    return this.get(id);
+  }
+
+  async delete(id: string, principal: Principal): Promise<void> {
+    assertOrganizationAccess(principal, id);
+    const found = await this.db.transaction((tx) => deleteOrganization(tx, id));
+    if (!found) throw notFound('Organization', id);
+  }
+
+  async getRetention(id: string, principal: Principal): Promise<{ retention_period_in_days: number }> {
+    const row = await this.row(id, principal);
+    return { retention_period_in_days: row.retention_period_in_days };
+  }
+
+  async setRetention(id: string, body: RetentionBody, principal: Principal): Promise<{ retention_period_in_days: number }> {
+    assertOrganizationAccess(principal, id);
+    const days = retentionDays(body);
+    if (!(await updateRetention(this.db, id, days))) throw notFound('Organization', id);
+    return { retention_period_in_days: days };
+  }
+
+  async auditLogConfiguration(id: string, principal: Principal): Promise<Record<string, unknown>> {
+    const row = await this.row(id, principal);
+    // Log streams arrive with their own capability; until then an organization's logging is simply active.
+    return { organization_id: row.id, retention_period_in_days: row.retention_period_in_days, state: 'active' };
+  }
+
+  private async row(id: string, principal?: Principal): Promise<OrganizationRow> {
+    if (principal) assertOrganizationAccess(principal, id);
+    const row = await selectOrganization(this.db, id);
+    if (row === undefined) throw notFound('Organization', id);
+    return row;
+  }
+
+  private async assertExternalIdFree(tx: Queryable, externalId: string | null, selfId: string): Promise<void> {
+    if (externalId === null) return;
+    const existing = await selectOrganizationByExternalId(tx, externalId);
+    if (existing !== undefined && existing.id !== selfId) {
+      throw new AppError('conflict', `An organization with external_id '${externalId}' already exists.`);
+    }
+  }
+}

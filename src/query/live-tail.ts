@@ -1,0 +1,73 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AppendSignal } from './append-signal.js';
+import type { QueryService } from './query.service.js';
+
+const HEARTBEAT_MS = 15_000;
+const FETCH_LIMIT = 500;
+
+/**
+ * Streams an organization's new events as Server-Sent Events. Each message's id is the event's sequence
+ * number, so a client that reconnects with Last-Event-ID resumes exactly where it left off.
+ */
+export async function serveLiveTail(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  deps: { query: QueryService; signal: AppendSignal },
+  organizationId: string,
+): Promise<void> {
+  const principal = request.principal();
+  const head = await deps.query.headSeq(principal, organizationId);
+  const resumeFrom = Number(request.headers['last-event-id']);
+  let cursor = Number.isInteger(resumeFrom) && resumeFrom >= 0 && resumeFrom <= head ? resumeFrom : head;
+
+  reply.hijack();
+  const raw = reply.raw;
+  raw.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache, no-transform',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+    'x-request-id': request.id,
+  });
+  raw.write(`retry: 2000\n: following ${organizationId} from seq ${cursor}\n\n`);
+
+  let closed = false;
+  let pumping = false;
+  let again = false;
+  // One fetch at a time; notifications that arrive meanwhile collapse into one more pass.
+  const pump = async (): Promise<void> => {
+    if (pumping) {
+      again = true;
+      return;
+    }
+    pumping = true;
+    try {
+      do {
+        again = false;
+        for (;;) {
+          const events = await deps.query.after(organizationId, cursor, FETCH_LIMIT);
+          if (closed || events.length === 0) break;
+          for (const event of events) raw.write(`id: ${event.seq}\nevent: audit_log_event\ndata: ${JSON.stringify(event)}\n\n`);
+          cursor = events[events.length - 1]?.seq ?? cursor;
+          if (events.length < FETCH_LIMIT) break;
+        }
+      } while (again && !closed);
+    } catch (error) {
+      request.log.warn({ err: error, organizationId }, 'live tail fetch failed');
+    } finally {
+      pumping = false;
+    }
+  };
+
+  const unsubscribe = await deps.signal.subscribe(organizationId, (seq) => {
+    if (seq > cursor) void pump();
+  });
+  const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), HEARTBEAT_MS);
+  raw.on('close', () => {
+    closed = true;
+    clearInterval(heartbeat);
+    unsubscribe();
+  });
+  // Catch up on anything appended between reading the head and subscribing.
+  void pump();
+}

@@ -1,0 +1,59 @@
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { AppError } from '../errors/app-error.js';
+import { PageQuerySchema, pageParams, type PageQuery } from '../shared/pagination.js';
+import type { AppendSignal } from './append-signal.js';
+import { serveLiveTail } from './live-tail.js';
+import { parseEventFilters } from './query.filters.js';
+import type { QueryService } from './query.service.js';
+
+const ListOf = Type.Array(Type.String());
+
+const SearchQuerySchema = Type.Object(
+  {
+    ...PageQuerySchema.properties,
+    organization_id: Type.Optional(Type.String({ description: 'Required for keys restricted to one organization (implied for them).' })),
+    actions: Type.Optional(ListOf),
+    actor_ids: Type.Optional(ListOf),
+    actor_names: Type.Optional(ListOf),
+    target_ids: Type.Optional(ListOf),
+    target_types: Type.Optional(ListOf),
+    q: Type.Optional(Type.String({ description: 'Free text; every word must appear somewhere in the event.' })),
+    range_start: Type.Optional(Type.String({ format: 'date-time' })),
+    range_end: Type.Optional(Type.String({ format: 'date-time' })),
+  },
+  {
+    additionalProperties: true,
+    description: 'List filters accept repeated parameters, the bracket form (actions[]=…) and comma-separated values. metadata[key]=value matches root, actor and target metadata.',
+  },
+);
+
+export function registerQueryRoutes(app: FastifyInstance, deps: { query: QueryService; signal: AppendSignal }): void {
+  app.get<{ Querystring: PageQuery & Record<string, unknown> }>(
+    '/audit_logs/events',
+    { schema: { tags: ['events'], summary: 'Search events', querystring: SearchQuerySchema } },
+    async (request) => deps.query.search(request.principal(), parseEventFilters(request.query), pageParams(request.query)),
+  );
+
+  app.get<{ Querystring: { organization_id?: string } }>(
+    '/audit_logs/events/stream',
+    {
+      schema: {
+        tags: ['events'],
+        summary: 'Follow an organization’s new events live (Server-Sent Events; resumes from Last-Event-ID)',
+        querystring: Type.Object({ organization_id: Type.String() }),
+      },
+    },
+    async (request, reply) => {
+      const organizationId = request.query.organization_id;
+      if (organizationId === undefined) throw new AppError('invalid_query', 'organization_id is required.');
+      await serveLiveTail(request, reply, deps, organizationId);
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/audit_logs/events/:id',
+    { schema: { tags: ['events'], summary: 'Get one event', params: Type.Object({ id: Type.String({ maxLength: 128 }) }) } },
+    async (request) => deps.query.get(request.principal(), request.params.id),
+  );
+}

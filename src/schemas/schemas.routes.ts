@@ -1,0 +1,41 @@
+import type { FastifyInstance } from 'fastify';
+import { requireScope } from '../keys/access.js';
+import { PageQuerySchema, pageParams, type PageQuery } from '../shared/pagination.js';
+import { ActionParamsSchema, CreateSchemaBodySchema, type SchemaDefinition } from './schemas.schema.js';
+import type { SchemasService } from './schemas.service.js';
+
+export function registerSchemaRoutes(app: FastifyInstance, schemas: SchemasService): void {
+  app.post<{ Params: { action: string }; Body: SchemaDefinition }>(
+    '/audit_logs/actions/:action/schemas',
+    {
+      schema: {
+        tags: ['schemas'],
+        summary: 'Create the next immutable schema version of an action (creates the action if needed)',
+        params: ActionParamsSchema,
+        body: CreateSchemaBodySchema,
+      },
+    },
+    async (request, reply) => {
+      requireScope(request.principal(), 'admin');
+      return reply.code(201).send(await schemas.create(request.params.action, request.body));
+    },
+  );
+
+  app.get<{ Params: { action: string }; Querystring: PageQuery }>(
+    '/audit_logs/actions/:action/schemas',
+    { schema: { tags: ['schemas'], summary: 'List an action’s schema versions', params: ActionParamsSchema, querystring: PageQuerySchema } },
+    async (request) => {
+      requireScope(request.principal(), 'events:read');
+      return schemas.list(request.params.action, pageParams(request.query));
+    },
+  );
+
+  app.get<{ Querystring: PageQuery }>(
+    '/audit_logs/actions',
+    { schema: { tags: ['schemas'], summary: 'List actions with their latest schema', querystring: PageQuerySchema } },
+    async (request) => {
+      requireScope(request.principal(), 'events:read');
+      return schemas.listActions(pageParams(request.query));
+    },
+  );
+}
