@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import { verifyChain } from '../helpers/chain.js';
+import { describeEachBackend, makeEvent } from '../helpers/app.js';
+
+describeEachBackend('POST /audit_logs/events', (ctx) => {
+  it('stores an event and finds it by actor id', async () => {
+    const org = await ctx().createOrg();
+    const event = makeEvent({ actor: { id: 'alice', type: 'user', name: 'Alice' } });
+    const created = await ctx().call('POST', '/audit_logs/events', { body: { organization_id: org, event } });
+    expect(created.status).toBe(200);
+    expect(created.body).toEqual({ success: true });
+    expect(created.headers['x-request-id']).toMatch(/^req_/);
+
+    const found = await ctx().call<{ data: Record<string, unknown>[] }>('GET', `/audit_logs/events?organization_id=${org}&actor_ids=alice`);
+    expect(found.status).toBe(200);
+    expect(found.body.data).toHaveLength(1);
+    expect(found.body.data[0]).toMatchObject({ action: 'user.signed_in', organization_id: org, seq: 1, actor: { id: 'alice' } });
+  });
+
+  it('answers 404 in the WorkOS shape for an unknown organization and stores nothing', async () => {
+    const response = await ctx().call('POST', '/audit_logs/events', { body: { organization_id: 'org_missing', event: makeEvent() } });
+    expect(response.status).toBe(404);
+    expect(response.body).toEqual({ message: "Organization not found: 'org_missing'." });
+  });
+
+  it('answers 422 naming a missing required field', async () => {
+    const org = await ctx().createOrg();
+    const { action: _omit, ...event } = makeEvent();
+    const response = await ctx().call('POST', '/audit_logs/events', { body: { organization_id: org, event } });
+    expect(response.status).toBe(422);
+    expect(response.body).toEqual({ message: 'Validation failed.', errors: [{ code: 'required', field: 'event.action' }] });
+  });
+
+  it.each([
+    ['too many metadata keys', { metadata: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, 'v'])) }, '/metadata'],
+    ['a metadata key with a bad character', { metadata: { 'bad key': 'v' } }, '/metadata'],
+    ['a metadata key over 40 characters', { metadata: { ['k'.repeat(41)]: 'v' } }, '/metadata'],
+    ['a metadata value over 500 characters', { metadata: { k: 'x'.repeat(501) } }, '/metadata/k'],
+    ['a nested metadata value', { metadata: { k: { nested: true } } }, '/metadata/k'],
+    ['targets not an array', { targets: 'team' }, '/targets'],
+    ['an actor id of the wrong type', { actor: { id: 42, type: 'user' } }, '/actor/id'],
+    ['an unknown field', { surprise: 1 }, ''],
+    ['an occurred_at that is not a date', { occurred_at: 'yesterday' }, '/occurred_at'],
+    ['over-limit actor metadata', { actor: { id: 'a', type: 'user', metadata: { k: 'x'.repeat(501) } } }, '/actor/metadata/k'],
+  ])('answers 400 invalid_audit_log_event for %s', async (_label, override, path) => {
+    const org = await ctx().createOrg();
+    const response = await ctx().call<{ code: string; message: string; errors: { instancePath: string }[] }>('POST', '/audit_logs/events', {
+      body: { organization_id: org, event: makeEvent(override) },
+    });
+    expect(response.status).toBe(400);
+    expect(response.body.code).toBe('invalid_audit_log_event');
+    expect(response.body.message).toBe('Invalid Audit Log event.');
+    expect(response.body.errors.map((e) => e.instancePath)).toContain(path);
+    const stored = await ctx().call<{ data: unknown[] }>('GET', `/audit_logs/events?organization_id=${org}`);
+    expect(stored.body.data).toHaveLength(0);
+  });
+
+  it('accepts metadata at exactly the limits', async () => {
+    const org = await ctx().createOrg();
+    const metadata = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`.padEnd(40, 'x'), 'v'.repeat(500)]));
+    const response = await ctx().call('POST', '/audit_logs/events', { body: { organization_id: org, event: makeEvent({ metadata }) } });
+    expect(response.status).toBe(200);
+  });
+
+  it('rejects malformed JSON, a wrong content type and bodies over 1 MB with clear 4xx bodies', async () => {
+    const malformed = await ctx().call('POST', '/audit_logs/events', { rawBody: '{"organization_id": ' });
+    expect(malformed.status).toBe(400);
+    expect(malformed.body).toMatchObject({ code: 'invalid_json' });
+
+    const text = await ctx().call('POST', '/audit_logs/events', { rawBody: 'hello', headers: { 'content-type': 'text/plain' } });
+    expect(text.status).toBe(415);
+
+    const org = await ctx().createOrg();
+    const huge = await ctx().call('POST', '/audit_logs/events', {
+      body: { organization_id: org, event: makeEvent({ metadata: { k: 'x' }, padding: 'x'.repeat(1024 * 1024) }) },
+    });
+    expect(huge.status).toBe(413);
+    expect(huge.body).toMatchObject({ code: 'payload_too_large' });
+  });
+
+  it('chains every event to the one before it', async () => {
+    const org = await ctx().createOrg();
+    for (let i = 0; i < 5; i += 1) {
+      await ctx().call('POST', '/audit_logs/events', { body: { organization_id: org, event: makeEvent() } });
+    }
+    const result = await verifyChain(ctx().testDb.db, org);
+    expect(result).toEqual({ valid: true, checked: 5 });
+  });
+});
+
+describe('group commit under concurrency', () => {
+  describeEachBackend('50 concurrent clients', (ctx) => {
+    it('assigns gap-free sequence numbers 1..n and a valid chain', async () => {
+      const org = await ctx().createOrg();
+      const clients = 50;
+      const perClient = 4;
+      const results = await Promise.all(
+        Array.from({ length: clients }, async () => {
+          const statuses: number[] = [];
+          for (let i = 0; i < perClient; i += 1) {
+            const response = await ctx().call('POST', '/audit_logs/events', { body: { organization_id: org, event: makeEvent() } });
+            statuses.push(response.status);
+          }
+          return statuses;
+        }),
+      );
+      expect(results.flat().every((status) => status === 200)).toBe(true);
+      const seqs = await ctx().testDb.db.query<{ seq: number }>('select seq from events where organization_id = $1 order by seq', [org]);
+      expect(seqs.map((row) => row.seq)).toEqual(Array.from({ length: clients * perClient }, (_, i) => i + 1));
+      expect(await verifyChain(ctx().testDb.db, org)).toEqual({ valid: true, checked: clients * perClient });
+    });
+  });
+});
