@@ -1,0 +1,88 @@
+import { expect, it } from 'vitest';
+import { describeEachBackend, makeEvent } from '../helpers/app.js';
+
+async function countEvents(ctx: () => import('../helpers/app.js').TestApp, org: string): Promise<number> {
+  const rows = await ctx().testDb.db.query<{ n: number }>('select count(*)::int8 as n from events where organization_id = $1', [org]);
+  return rows[0]?.n ?? 0;
+}
+
+describeEachBackend('Idempotency-Key', (ctx) => {
+  it('stores an event once and answers a repeat with the first response', async () => {
+    const org = await ctx().createOrg();
+    const body = { organization_id: org, event: makeEvent() };
+    const headers = { 'idempotency-key': 'workos-node-same-key-1' };
+    const first = await ctx().call('POST', '/audit_logs/events', { body, headers });
+    const second = await ctx().call('POST', '/audit_logs/events', { body, headers });
+    expect(first.status).toBe(200);
+    expect(second.status).toBe(200);
+    expect(second.body).toEqual(first.body);
+    expect(await countEvents(ctx, org)).toBe(1);
+  });
+
+  it('stores once when the same request races itself', async () => {
+    const org = await ctx().createOrg();
+    const body = { organization_id: org, event: makeEvent() };
+    const headers = { 'idempotency-key': 'race-key' };
+    const responses = await Promise.all(Array.from({ length: 10 }, () => ctx().call('POST', '/audit_logs/events', { body, headers })));
+    expect(responses.map((r) => r.status)).toEqual(Array.from({ length: 10 }, () => 200));
+    expect(await countEvents(ctx, org)).toBe(1);
+  });
+
+  it('answers 409 when a key is reused with a different body, storing nothing new', async () => {
+    const org = await ctx().createOrg();
+    const headers = { 'idempotency-key': 'reused-key' };
+    await ctx().call('POST', '/audit_logs/events', { body: { organization_id: org, event: makeEvent() }, headers });
+    const conflict = await ctx().call('POST', '/audit_logs/events', { body: { organization_id: org, event: makeEvent() }, headers });
+    expect(conflict.status).toBe(409);
+    expect(conflict.body).toMatchObject({ code: 'idempotency_key_reused' });
+    expect(String(conflict.body.message)).toContain('different request');
+    expect(await countEvents(ctx, org)).toBe(1);
+  });
+
+  it('replays batch responses with the same ids', async () => {
+    const org = await ctx().createOrg();
+    const body = { organization_id: org, events: [makeEvent(), makeEvent()] };
+    const headers = { 'idempotency-key': 'batch-key' };
+    const first = await ctx().call<{ ids: string[] }>('POST', '/audit_logs/events/batch', { body, headers });
+    const second = await ctx().call<{ ids: string[] }>('POST', '/audit_logs/events/batch', { body, headers });
+    expect(second.body.ids).toEqual(first.body.ids);
+    expect(await countEvents(ctx, org)).toBe(2);
+  });
+
+  it('is honoured on other POSTs too (organizations)', async () => {
+    const headers = { 'idempotency-key': 'retry-org-key' };
+    const first = await ctx().call<{ id: string }>('POST', '/organizations', { body: { name: 'Once' }, headers });
+    const second = await ctx().call<{ id: string }>('POST', '/organizations', { body: { name: 'Once' }, headers });
+    expect(first.status).toBe(201);
+    expect(second.status).toBe(201);
+    expect(second.headers['idempotent-replayed']).toBe('true');
+    expect(second.body.id).toBe(first.body.id);
+  });
+
+  it('keys are per API key: another key may use the same value', async () => {
+    const org = await ctx().createOrg();
+    const other = await ctx().createKey(['events:write'], org);
+    const headers = { 'idempotency-key': 'shared-value' };
+    await ctx().call('POST', '/audit_logs/events', { body: { organization_id: org, event: makeEvent() }, headers });
+    const response = await ctx().call('POST', '/audit_logs/events', { key: other, body: { organization_id: org, event: makeEvent() }, headers });
+    expect(response.status).toBe(200);
+    expect(await countEvents(ctx, org)).toBe(2);
+  });
+
+  it('forgets keys after 24 hours', async () => {
+    const org = await ctx().createOrg();
+    const headers = { 'idempotency-key': 'old-key' };
+    await ctx().call('POST', '/audit_logs/events', { body: { organization_id: org, event: makeEvent() }, headers });
+    await ctx().testDb.db.query(`update idempotency_keys set created_at = now() - interval '25 hours' where key = 'old-key'`);
+    const again = await ctx().call('POST', '/audit_logs/events', { body: { organization_id: org, event: makeEvent() }, headers });
+    expect(again.status).toBe(200);
+    expect(await countEvents(ctx, org)).toBe(2);
+  });
+
+  it('does not record a 404, so a retry after creating the organization succeeds', async () => {
+    const headers = { 'idempotency-key': 'missing-org-key' };
+    const body = { organization_id: 'org_does_not_exist', event: makeEvent() };
+    expect((await ctx().call('POST', '/audit_logs/events', { body, headers })).status).toBe(404);
+    expect((await ctx().call('POST', '/audit_logs/events', { body, headers })).status).toBe(404);
+  });
+});

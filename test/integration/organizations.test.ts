@@ -1,0 +1,79 @@
+import { expect, it } from 'vitest';
+import { describeEachBackend, makeEvent } from '../helpers/app.js';
+
+describeEachBackend('organizations and retention', (ctx) => {
+  it('creates, reads, updates, lists and deletes organizations in the WorkOS shape', async () => {
+    const created = await ctx().call<{ id: string; domains: unknown[] }>('POST', '/organizations', {
+      body: { name: 'Globex', external_id: `ext-${Date.now()}`, domain_data: [{ domain: 'Globex.com', state: 'verified' }], metadata: { plan: 'pro' } },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({
+      object: 'organization',
+      name: 'Globex',
+      allow_profiles_outside_organization: false,
+      domains: [{ object: 'organization_domain', domain: 'globex.com', state: 'verified' }],
+      metadata: { plan: 'pro' },
+    });
+    const id = created.body.id;
+    expect(id).toMatch(/^org_[0-9A-Z]{26}$/);
+
+    const updated = await ctx().call('PUT', `/organizations/${id}`, { body: { name: 'Globex Corp', domain_data: [] } });
+    expect(updated.body).toMatchObject({ name: 'Globex Corp', domains: [] });
+
+    const fetched = await ctx().call('GET', `/organizations/${id}`, { headers: { 'content-type': 'application/json' } });
+    expect(fetched.body).toMatchObject({ id, name: 'Globex Corp' });
+
+    await ctx().call('POST', '/audit_logs/events', { body: { organization_id: id, event: makeEvent() } });
+    const deleted = await ctx().call('DELETE', `/organizations/${id}`, { headers: { 'content-type': 'application/json' } });
+    expect(deleted.status).toBe(204);
+    expect((await ctx().call('GET', `/organizations/${id}`)).status).toBe(404);
+    expect(await ctx().testDb.db.query('select 1 from events where organization_id = $1', [id])).toHaveLength(0);
+  });
+
+  it('pages through organizations with before/after cursors', async () => {
+    const ids = [];
+    for (let i = 0; i < 5; i += 1) ids.push(await ctx().createOrg(`Page ${i}`));
+    const all = await ctx().call<{ data: { id: string }[] }>('GET', '/organizations?limit=100&order=asc');
+    const mine = all.body.data.map((o) => o.id).filter((id) => ids.includes(id));
+    expect(mine).toEqual(ids);
+
+    const first = await ctx().call<{ data: { id: string }[]; list_metadata: { before: string | null; after: string | null } }>('GET', '/organizations?limit=2');
+    expect(first.body.data).toHaveLength(2);
+    expect(first.body.list_metadata.before).toBeNull();
+    const after = first.body.list_metadata.after;
+    expect(after).not.toBeNull();
+    const second = await ctx().call<{ data: { id: string }[]; list_metadata: { before: string | null } }>('GET', `/organizations?limit=2&after=${after}`);
+    expect(second.body.data[0]?.id < (first.body.data[1]?.id ?? '')).toBe(true);
+    const back = await ctx().call<{ data: { id: string }[] }>('GET', `/organizations?limit=2&before=${second.body.list_metadata.before}`);
+    expect(back.body.data.map((o) => o.id)).toEqual(first.body.data.map((o) => o.id));
+  });
+
+  it('refuses a duplicate external_id with 409', async () => {
+    const external = `dup-${Date.now()}`;
+    expect((await ctx().call('POST', '/organizations', { body: { name: 'A', external_id: external } })).status).toBe(201);
+    expect((await ctx().call('POST', '/organizations', { body: { name: 'B', external_id: external } })).status).toBe(409);
+    const byExternal = await ctx().call('GET', `/organizations/external_id/${external}`);
+    expect(byExternal.body).toMatchObject({ name: 'A', external_id: external });
+  });
+
+  it('reads and sets retention in both request forms', async () => {
+    const org = await ctx().createOrg();
+    expect((await ctx().call('GET', `/organizations/${org}/audit_logs_retention`)).body).toEqual({ retention_period_in_days: 365 });
+    const days = await ctx().call('PUT', `/organizations/${org}/audit_logs_retention`, { body: { retention_period_in_days: 30 } });
+    expect(days.body).toEqual({ retention_period_in_days: 30 });
+    const months = await ctx().call('PUT', `/organizations/${org}/audit_logs_retention`, { body: { retention_period: '3_MONTHS' } });
+    expect(months.body).toEqual({ retention_period_in_days: 90 });
+    const years = await ctx().call('PUT', `/organizations/${org}/audit_logs_retention`, { body: { retention_period: '2_YEARS' } });
+    expect(years.body).toEqual({ retention_period_in_days: 730 });
+    expect((await ctx().call('PUT', `/organizations/${org}/audit_logs_retention`, { body: { retention_period: '12_MONTHS' } })).status).toBe(422);
+    expect((await ctx().call('PUT', `/organizations/${org}/audit_logs_retention`, { body: { retention_period_in_days: 0 } })).status).toBe(422);
+    const configuration = await ctx().call('GET', `/organizations/${org}/audit_log_configuration`);
+    expect(configuration.body).toEqual({ organization_id: org, retention_period_in_days: 730, state: 'active' });
+  });
+
+  it('answers every unknown route and method with JSON', async () => {
+    const response = await ctx().call('GET', '/nope');
+    expect(response.status).toBe(404);
+    expect(response.headers['content-type']).toContain('application/json');
+  });
+});
