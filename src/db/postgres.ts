@@ -13,7 +13,7 @@ export interface PostgresOptions {
 /** Parses int8 as a JS number, like PGlite, so rows look the same on both backends. */
 const types = {
   getTypeParser: ((oid: number, format?: string) =>
-    oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+    oid === INT8_OID ? (value: string) => Number(value) : (pg.types.getTypeParser(oid, format as 'text') as (value: string) => unknown)) as typeof pg.types.getTypeParser,
 };
 
 export async function openPostgres(options: PostgresOptions): Promise<PostgresDb> {

@@ -88,7 +88,6 @@ export function describeEachBackend(name: string, suite: (ctx: () => TestApp) =>
     const { available, reason } = kind === 'postgres' ? postgresAvailability() : { available: true, reason: null };
     if (!available) {
       describe.skip(`${name} [${kind}] — skipped: ${reason ?? ''}`, () => undefined);
-      // eslint-disable-next-line no-console
       console.warn(`skipping PostgreSQL suite "${name}": ${reason ?? ''}`);
       continue;
     }
