@@ -48,7 +48,14 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
     stop: () =>
       (stopping ??= (async () => {
         clearInterval(maintenance);
-        await app.close();
+        // In-flight requests finish; keep-alive connections are closed as soon as they fall idle
+        // (otherwise an idle client would hold shutdown open until its keep-alive timeout).
+        const reaper = setInterval(() => app.server.closeIdleConnections(), 50);
+        try {
+          await app.close();
+        } finally {
+          clearInterval(reaper);
+        }
         await opened.close();
       })()),
   };

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppendSignal } from './append-signal.js';
 import type { QueryService } from './query.service.js';
@@ -12,7 +13,7 @@ const FETCH_LIMIT = 500;
 export async function serveLiveTail(
   request: FastifyRequest,
   reply: FastifyReply,
-  deps: { query: QueryService; signal: AppendSignal },
+  deps: { query: QueryService; signal: AppendSignal; open: Set<ServerResponse> },
   organizationId: string,
 ): Promise<void> {
   const principal = request.principal();
@@ -63,7 +64,9 @@ export async function serveLiveTail(
     if (seq > cursor) void pump();
   });
   const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), HEARTBEAT_MS);
+  deps.open.add(raw);
   raw.on('close', () => {
+    deps.open.delete(raw);
     closed = true;
     clearInterval(heartbeat);
     unsubscribe();

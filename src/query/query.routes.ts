@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { AppError } from '../errors/app-error.js';
@@ -29,6 +30,16 @@ const SearchQuerySchema = Type.Object(
 );
 
 export function registerQueryRoutes(app: FastifyInstance, deps: { query: QueryService; signal: AppendSignal }): void {
+  // Live tails never finish by themselves: end them when the server shuts down so draining can complete.
+  const open = new Set<ServerResponse>();
+  app.addHook('preClose', async () => {
+    for (const response of open) {
+      response.end();
+      // The socket would otherwise linger as keep-alive and hold the server's close open.
+      response.socket?.destroySoon();
+    }
+  });
+
   app.get<{ Querystring: PageQuery & Record<string, unknown> }>(
     '/audit_logs/events',
     { schema: { tags: ['events'], summary: 'Search events', querystring: SearchQuerySchema } },
@@ -47,7 +58,7 @@ export function registerQueryRoutes(app: FastifyInstance, deps: { query: QuerySe
     async (request, reply) => {
       const organizationId = request.query.organization_id;
       if (organizationId === undefined) throw new AppError('invalid_query', 'organization_id is required.');
-      await serveLiveTail(request, reply, deps, organizationId);
+      await serveLiveTail(request, reply, { ...deps, open }, organizationId);
     },
   );
 

@@ -31,7 +31,7 @@ describeEachBackend('organizations and retention', (ctx) => {
   });
 
   it('pages through organizations with before/after cursors', async () => {
-    const ids = [];
+    const ids: string[] = [];
     for (let i = 0; i < 5; i += 1) ids.push(await ctx().createOrg(`Page ${i}`));
     const all = await ctx().call<{ data: { id: string }[] }>('GET', '/organizations?limit=100&order=asc');
     const mine = all.body.data.map((o) => o.id).filter((id) => ids.includes(id));
@@ -43,7 +43,7 @@ describeEachBackend('organizations and retention', (ctx) => {
     const after = first.body.list_metadata.after;
     expect(after).not.toBeNull();
     const second = await ctx().call<{ data: { id: string }[]; list_metadata: { before: string | null } }>('GET', `/organizations?limit=2&after=${after}`);
-    expect(second.body.data[0]?.id < (first.body.data[1]?.id ?? '')).toBe(true);
+    expect((second.body.data[0]?.id ?? "") < (first.body.data[1]?.id ?? "")).toBe(true);
     const back = await ctx().call<{ data: { id: string }[] }>('GET', `/organizations?limit=2&before=${second.body.list_metadata.before}`);
     expect(back.body.data.map((o) => o.id)).toEqual(first.body.data.map((o) => o.id));
   });
