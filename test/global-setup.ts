@@ -6,7 +6,7 @@ import type { TestProject } from 'vitest/node';
 import { migrate } from '../src/db/migrate.js';
 import { openPglite } from '../src/db/pglite.js';
 import { openPostgres } from '../src/db/postgres.js';
-import { adminUrl, postgresUrlFor, TEMPLATE_PREFIX } from './helpers/postgres-url.js';
+import { adminUrl, cloneNamePrefix, postgresUrlFor, TEMPLATE_PREFIX } from './helpers/postgres-url.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -50,8 +50,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   return async () => {
     rmSync(dir, { recursive: true, force: true });
     if (template !== null) {
-      // Drop the template and any clone a crashed test file left behind.
-      const rows = await admin.query<{ datname: string }>(`select datname from pg_database where datname like 'verity_t%'`);
+      // Drop the template and any clone of it a crashed test file left behind (only this run's: other
+      // runs on the same server have their own).
+      const rows = await admin.query<{ datname: string }>(
+        `select datname from pg_database where datname = $1 or datname like $2`,
+        [template, `${cloneNamePrefix(template)}%`],
+      );
       for (const row of rows.rows) await admin.query(`drop database if exists ${row.datname} with (force)`).catch(() => undefined);
     }
     await admin.end().catch(() => undefined);

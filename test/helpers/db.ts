@@ -5,7 +5,7 @@ import { inject } from 'vitest';
 import type { Db, DbKind } from '../../src/db/db.js';
 import { openPglite } from '../../src/db/pglite.js';
 import { openPostgres } from '../../src/db/postgres.js';
-import { adminUrl, postgresUrlFor } from './postgres-url.js';
+import { adminUrl, cloneNamePrefix, postgresUrlFor } from './postgres-url.js';
 
 export interface TestDb {
   db: Db;
@@ -32,7 +32,7 @@ export async function createTestDb(kind: DbKind): Promise<TestDb> {
   }
   const template = inject('postgresTemplate');
   if (template === null) throw new Error('PostgreSQL is not available');
-  const name = `verity_t${randomBytes(6).toString('hex')}`;
+  const name = `${cloneNamePrefix(template)}${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl() });
   await admin.connect();
   try {

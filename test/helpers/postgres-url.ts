@@ -11,3 +11,8 @@ export function postgresUrlFor(database: string): string {
   url.pathname = `/${database}`;
   return url.toString();
 }
+
+/** Test databases cloned from a template are named after it, so a run cleans up only its own. */
+export function cloneNamePrefix(template: string): string {
+  return `verity_t_${template.slice(TEMPLATE_PREFIX.length)}_`;
+}

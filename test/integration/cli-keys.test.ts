@@ -1,0 +1,54 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openPglite } from '../../src/db/pglite.js';
+import { KeysService } from '../../src/keys/keys.service.js';
+import { createTestDb, postgresAvailability } from '../helpers/db.js';
+import { runCli } from '../helpers/process.js';
+
+async function exercise(env: Record<string, string>, verify: (secret: string) => Promise<boolean>): Promise<void> {
+  const created = await runCli(['keys', 'create', '--name', 'ingest-bot', '--scopes', 'events:write'], env);
+  expect(created.code, created.stderr).toBe(0);
+  const secret = /sk_[A-Za-z0-9_-]+/.exec(created.stdout)?.[0] ?? '';
+  const id = /key_[0-9A-Z]+/.exec(created.stdout)?.[0] ?? '';
+  expect(await verify(secret)).toBe(true);
+
+  const listed = await runCli(['keys', 'list'], env);
+  expect(listed.code, listed.stderr).toBe(0);
+  expect(listed.stdout).toContain(id);
+  expect(listed.stdout).toContain('events:write');
+  expect(listed.stdout).not.toContain(secret);
+
+  const revoked = await runCli(['keys', 'revoke', id], env);
+  expect(revoked.code).toBe(0);
+  expect(await verify(secret)).toBe(false);
+
+  const bad = await runCli(['keys', 'create', '--name', 'x', '--scopes', 'root'], env);
+  expect(bad.code).toBe(1);
+  expect(bad.stderr).toContain('unknown scope');
+}
+
+describe('verity keys (CLI)', () => {
+  it('creates, lists and revokes keys on PGlite', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'verity-cli-'));
+    await exercise({ VERITY_DATA_DIR: dir }, async (secret) => {
+      const db = await openPglite({ dataDir: `${dir}/pglite` });
+      try {
+        return (await new KeysService(db).authenticate(secret)) !== null;
+      } finally {
+        await db.close();
+      }
+    });
+  }, 60_000);
+
+  const { available, reason } = postgresAvailability();
+  it.skipIf(!available)(`creates, lists and revokes keys on PostgreSQL${available ? '' : ` — skipped: ${reason ?? ''}`}`, async () => {
+    const testDb = await createTestDb('postgres');
+    try {
+      await exercise({ DATABASE_URL: testDb.url ?? '' }, async (secret) => (await new KeysService(testDb.db).authenticate(secret)) !== null);
+    } finally {
+      await testDb.drop();
+    }
+  }, 60_000);
+});
