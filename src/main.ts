@@ -67,7 +67,6 @@ function printBanner(url: string, storage: string, newAdminKey: string | undefin
     `  Verity is running: ${url}`,
     `    API        ${url}/  (WorkOS-compatible)`,
     `    API docs   ${url}/docs`,
-    `    Dashboard  ${url}/dashboard`,
     `    Storage    ${storage}`,
   ];
   if (newAdminKey !== undefined) {

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { requireScope } from '../keys/access.js';
+import { requireScope, requireUnrestrictedAdmin } from '../keys/access.js';
 import { PageQuerySchema, pageParams, type PageQuery } from '../shared/pagination.js';
 import { ActionParamsSchema, CreateSchemaBodySchema, type SchemaDefinition } from './schemas.schema.js';
 import type { SchemasService } from './schemas.service.js';
@@ -16,7 +16,8 @@ export function registerSchemaRoutes(app: FastifyInstance, schemas: SchemasServi
       },
     },
     async (request, reply) => {
-      requireScope(request.principal(), 'admin');
+      // Schemas bind every organization's events, so a key restricted to one organization may not add them.
+      requireUnrestrictedAdmin(request.principal());
       return reply.code(201).send(await schemas.create(request.params.action, request.body));
     },
   );
