@@ -84,6 +84,16 @@ export async function startTestApp(kind: DbKind, env: Record<string, string> = {
  * isolate themselves by creating their own organizations.
  */
 export function describeEachBackend(name: string, suite: (ctx: () => TestApp) => void, env: Record<string, string> = {}): void {
+  describeEachBackendWith(name, startTestApp, suite, env);
+}
+
+/** describeEachBackend with any kind of started app (in-process, listening, …). */
+export function describeEachBackendWith<T extends { close(): Promise<void> }>(
+  name: string,
+  start: (kind: DbKind, env: Record<string, string>) => Promise<T>,
+  suite: (ctx: () => T) => void,
+  env: Record<string, string> = {},
+): void {
   for (const kind of ['pglite', 'postgres'] as const) {
     const { available, reason } = kind === 'postgres' ? postgresAvailability() : { available: true, reason: null };
     if (!available) {
@@ -92,9 +102,9 @@ export function describeEachBackend(name: string, suite: (ctx: () => TestApp) =>
       continue;
     }
     describe(`${name} [${kind}]`, () => {
-      let ctx: TestApp | undefined;
+      let ctx: T | undefined;
       beforeAll(async () => {
-        ctx = await startTestApp(kind, env);
+        ctx = await start(kind, env);
       });
       afterAll(async () => {
         await ctx?.close();

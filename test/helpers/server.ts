@@ -1,8 +1,6 @@
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe } from 'vitest';
 import type { DbKind } from '../../src/db/db.js';
-import { ADMIN_KEY, startTestApp, type TestApp } from './app.js';
-import { postgresAvailability } from './db.js';
+import { ADMIN_KEY, describeEachBackendWith, startTestApp, type TestApp } from './app.js';
 
 /** A TestApp that also listens on a real TCP port (for clients that speak HTTP, like the WorkOS SDK). */
 export interface ListeningTestApp extends TestApp {
@@ -55,25 +53,5 @@ export function describeEachBackendListening(
   suite: (ctx: () => ListeningTestApp) => void,
   env: Record<string, string> = {},
 ): void {
-  for (const kind of ['pglite', 'postgres'] as const) {
-    const { available, reason } = kind === 'postgres' ? postgresAvailability() : { available: true, reason: null };
-    if (!available) {
-      describe.skip(`${name} [${kind}] — skipped: ${reason ?? ''}`, () => undefined);
-      console.warn(`skipping PostgreSQL suite "${name}": ${reason ?? ''}`);
-      continue;
-    }
-    describe(`${name} [${kind}]`, () => {
-      let ctx: ListeningTestApp | undefined;
-      beforeAll(async () => {
-        ctx = await startListeningTestApp(kind, env);
-      });
-      afterAll(async () => {
-        await ctx?.close();
-      });
-      suite(() => {
-        if (ctx === undefined) throw new Error('test app not started');
-        return ctx;
-      });
-    });
-  }
+  describeEachBackendWith(name, startListeningTestApp, suite, env);
 }
