@@ -22,6 +22,8 @@ export interface IdempotencyClaim {
 export interface StoredResponse {
   status: number;
   body: string;
+  /** True when this is the stored answer to an earlier request with the same key. */
+  replayed?: boolean;
 }
 
 // A request still 'processing' after this long belongs to a process that died; a retry may take it over.
@@ -50,7 +52,7 @@ export function answerRepeat(record: IdempotencyRecord, claim: IdempotencyClaim)
       { retryAfter: 1 },
     );
   }
-  return { status: record.response_status, body: record.response_body };
+  return { status: record.response_status, body: record.response_body, replayed: true };
 }
 
 export class IdempotencyService {

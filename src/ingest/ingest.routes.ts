@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { sendStored } from '../http/plugins/idempotency.js';
 import { Type } from 'typebox';
 import type { IngestService } from './ingest.service.js';
 import { BatchBodySchema, CreateEventBodySchema, type BatchBody, type CreateEventBody } from './event.schema.js';
@@ -19,8 +20,7 @@ export function registerIngestRoutes(app: FastifyInstance, ingest: IngestService
       },
     },
     async (request, reply) => {
-      const stored = await ingest.createEvent(request.principal(), request.body, request.idempotencyClaim);
-      return reply.code(stored.status).type('application/json; charset=utf-8').send(stored.body);
+      return sendStored(reply, await ingest.createEvent(request.principal(), request.body, request.idempotencyClaim));
     },
   );
 
@@ -37,8 +37,7 @@ export function registerIngestRoutes(app: FastifyInstance, ingest: IngestService
       },
     },
     async (request, reply) => {
-      const stored = await ingest.createBatch(request.principal(), request.body, request.idempotencyClaim);
-      return reply.code(stored.status).type('application/json; charset=utf-8').send(stored.body);
+      return sendStored(reply, await ingest.createBatch(request.principal(), request.body, request.idempotencyClaim));
     },
   );
 }

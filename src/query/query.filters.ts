@@ -49,6 +49,14 @@ function timeParam(query: RawQuery, name: string): Date | undefined {
   return date;
 }
 
+const MAX_TERMS = 10;
+
+function searchTerms(q: string | undefined): string[] {
+  const terms = (q ?? '').toLowerCase().split(/\s+/).filter((term) => term !== '');
+  if (terms.length > MAX_TERMS) throw new AppError('invalid_query', `q may hold at most ${MAX_TERMS} words.`);
+  return terms;
+}
+
 export function parseEventFilters(query: RawQuery): EventFilters {
   const metadata = new Map<string, string[]>();
   for (const [name, value] of Object.entries(query)) {
@@ -71,7 +79,7 @@ export function parseEventFilters(query: RawQuery): EventFilters {
     targetIds: listParam(query, 'target_ids'),
     targetTypes: listParam(query, 'target_types'),
     metadata: [...metadata.values()],
-    terms: (q ?? '').toLowerCase().split(/\s+/).filter((term) => term !== '').slice(0, 10),
+    terms: searchTerms(q),
     rangeStart: timeParam(query, 'range_start'),
     rangeEnd: timeParam(query, 'range_end'),
   };

@@ -16,6 +16,8 @@ describeEachBackend('Idempotency-Key', (ctx) => {
     expect(first.status).toBe(200);
     expect(second.status).toBe(200);
     expect(second.body).toEqual(first.body);
+    expect(first.headers['idempotent-replayed']).toBeUndefined();
+    expect(second.headers['idempotent-replayed']).toBe('true');
     expect(await countEvents(ctx, org)).toBe(1);
   });
 

@@ -95,6 +95,7 @@ describeEachBackend('GET /audit_logs/events', (ctx) => {
     ['a bad date', 'range_start=yesterday', 422],
     ['a malformed metadata key', 'metadata[a b]=x', 400],
     ['before and after together', 'before=a&after=b', 400],
+    ['more than ten words of free text', `q=${encodeURIComponent('a b c d e f g h i j k')}`, 400],
   ])('answers a clear 4xx for %s', async (_label, query, status) => {
     const response = await ctx().call('GET', `/audit_logs/events?organization_id=${org}&${query}`);
     expect(response.status).toBe(status);

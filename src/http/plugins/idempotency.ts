@@ -1,6 +1,6 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { AppError } from '../../errors/app-error.js';
-import { hashRequest, type IdempotencyService } from '../../idempotency/idempotency.service.js';
+import { hashRequest, type IdempotencyService, type StoredResponse } from '../../idempotency/idempotency.service.js';
 
 const MAX_KEY_LENGTH = 255;
 
@@ -29,7 +29,7 @@ export function registerIdempotency(app: FastifyInstance, idempotency: Idempoten
     const stored = await idempotency.claim(claim);
     if (stored !== null) {
       request.idempotencyClaim = undefined; // nothing left to record for this request
-      return reply.code(stored.status).header('idempotent-replayed', 'true').type('application/json; charset=utf-8').send(stored.body);
+      return sendStored(reply, stored);
     }
   });
 
@@ -41,4 +41,10 @@ export function registerIdempotency(app: FastifyInstance, idempotency: Idempoten
     else await idempotency.complete(claim, { status: reply.statusCode, body: typeof payload === 'string' ? payload : '' });
     return payload;
   });
+}
+
+/** Sends a response kept as JSON text, marking replays with `Idempotent-Replayed: true`. */
+export function sendStored(reply: FastifyReply, stored: StoredResponse): FastifyReply {
+  if (stored.replayed === true) reply.header('idempotent-replayed', 'true');
+  return reply.code(stored.status).type('application/json; charset=utf-8').send(stored.body);
 }
