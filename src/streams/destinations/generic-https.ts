@@ -1,0 +1,66 @@
+import { createHash, createHmac } from 'node:crypto';
+import { Type, type Static } from 'typebox';
+import type { AuditEvent } from '../../ingest/event.schema.js';
+import { classifyHttpStatus, classifyNetworkError, type DestinationType } from './destination.js';
+
+export const GenericHttpsConfigSchema = Type.Object(
+  {
+    url: Type.String({ format: 'uri', pattern: '^https?://', maxLength: 2048, description: 'Used exactly as given.' }),
+    format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('ndjson')], { default: 'json' })),
+    headers: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9-]{1,64}$' }), Type.String({ maxLength: 4096 }), { maxProperties: 20 })),
+    signing_secret: Type.Optional(Type.String({ pattern: '^(whsec_)?[A-Za-z0-9+/=]{32,128}$', description: 'Standard Webhooks secret (whsec_…, base64 of 24–64 bytes).' })),
+  },
+  { additionalProperties: false },
+);
+export type GenericHttpsConfig = Static<typeof GenericHttpsConfigSchema>;
+
+/** WorkOS's generic HTTPS item shape, kept so receivers written for WorkOS parse Verity unchanged. */
+function item(event: AuditEvent): Record<string, unknown> {
+  return { event, keySuffix: event.id, timestamp: event.occurred_at, source: 'verity' };
+}
+
+/**
+ * Standard Webhooks: v1 = base64(HMAC-SHA256(secret, "<id>.<timestamp>.<body>")). The message id is
+ * derived from the batch's event ids, so a retried batch keeps its id and receivers can deduplicate.
+ */
+export function signWebhook(secret: string, id: string, timestamp: number, body: string): string {
+  const key = Buffer.from(secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret, 'base64');
+  return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
+}
+
+export const genericHttps: DestinationType<GenericHttpsConfig> = {
+  type: 'GenericHttps',
+  label: 'HTTPS endpoint',
+  configSchema: GenericHttpsConfigSchema,
+  secretFields: ['headers', 'signing_secret'],
+  create(config, { http }) {
+    const ndjson = config.format === 'ndjson';
+    return {
+      limits: { maxEvents: 1000, maxBytes: 4 * 1024 * 1024 },
+      async deliver(events) {
+        const items = events.map(item);
+        const body = ndjson ? `${items.map((i) => JSON.stringify(i)).join('\n')}\n` : JSON.stringify(items);
+        const headers: Record<string, string> = {
+          ...(config.headers ?? {}),
+          'content-type': ndjson ? 'application/x-ndjson' : 'application/json',
+          'user-agent': 'Verity-Log-Stream/1',
+        };
+        if (config.signing_secret !== undefined) {
+          const id = `msg_${createHash('sha256').update(events.map((e) => e.id).join(',')).digest('hex').slice(0, 26)}`;
+          const timestamp = Math.floor(Date.now() / 1000);
+          headers['webhook-id'] = id;
+          headers['webhook-timestamp'] = String(timestamp);
+          headers['webhook-signature'] = signWebhook(config.signing_secret, id, timestamp, body);
+        }
+        try {
+          const response = await http.send({ url: config.url, headers, body });
+          // Standard Webhooks: 410 Gone means the receiver wants no more deliveries.
+          if (response.status === 410) return { outcome: 'invalid', status: 410, error: 'HTTP 410: the endpoint asked for deliveries to stop' };
+          return classifyHttpStatus(response.status, response.text, response.headers.get('retry-after'));
+        } catch (error) {
+          return classifyNetworkError(error);
+        }
+      },
+    };
+  },
+};

@@ -1,0 +1,78 @@
+import { BlockList, isIP } from 'node:net';
+import dns from 'node:dns';
+import type { LookupFunction } from 'node:net';
+
+/**
+ * Customer-supplied destinations must not reach into Verity's own network (SSRF): private, loopback,
+ * link-local, CGNAT, multicast and reserved ranges are refused unless VERITY_ALLOW_PRIVATE_DESTINATIONS.
+ * The check runs on the resolved address at connect time (the lookup hook), so DNS rebinding between
+ * "save" and "send" cannot slip a private address through.
+ */
+const blocked = new BlockList();
+for (const [network, prefix] of [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.0.2.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['198.51.100.0', 24],
+  ['203.0.113.0', 24],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+] as const) {
+  blocked.addSubnet(network, prefix, 'ipv4');
+}
+for (const [network, prefix] of [
+  ['::', 128],
+  ['::1', 128],
+  ['::ffff:0:0', 96],
+  ['64:ff9b::', 96],
+  ['100::', 64],
+  ['2001:db8::', 32],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+] as const) {
+  blocked.addSubnet(network, prefix, 'ipv6');
+}
+
+export class ForbiddenAddressError extends Error {
+  readonly code = 'EFORBIDDENADDRESS';
+  constructor(host: string, address: string) {
+    super(
+      `Refusing to connect to ${host} (${address}): private, loopback and link-local addresses are not allowed as destinations ` +
+        '(set VERITY_ALLOW_PRIVATE_DESTINATIONS=true to allow them on a trusted network).',
+    );
+    this.name = 'ForbiddenAddressError';
+  }
+}
+
+export function isForbiddenAddress(address: string): boolean {
+  const family = isIP(address);
+  if (family === 0) return true;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped?.[1] !== undefined) return blocked.check(mapped[1], 'ipv4');
+  return blocked.check(address, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+/** A dns.lookup replacement for sockets and HTTP agents that refuses forbidden addresses. */
+export function guardedLookup(allowPrivate: boolean): LookupFunction {
+  return (hostname, options, callback) => {
+    dns.lookup(hostname, { ...options, all: true }, (error, addresses) => {
+      if (error) return callback(error, '', 0);
+      const list = addresses as dns.LookupAddress[];
+      const allowed = allowPrivate ? list : list.filter((entry) => !isForbiddenAddress(entry.address));
+      if (allowed.length === 0) {
+        return callback(new ForbiddenAddressError(hostname, list[0]?.address ?? 'no address'), '', 0);
+      }
+      if (options.all === true) return (callback as unknown as (e: null, a: dns.LookupAddress[]) => void)(null, allowed);
+      const first = allowed[0] as dns.LookupAddress;
+      return callback(null, first.address, first.family);
+    });
+  };
+}
