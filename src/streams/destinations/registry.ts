@@ -1,8 +1,10 @@
 import type { DestinationType, StreamType } from './destination.js';
 import { genericHttps } from './generic-https.js';
+import { gcs } from './gcs.js';
+import { s3 } from './s3.js';
 
 /** Every destination type Verity can stream to. A new destination is one file and one line here. */
-const TYPES: readonly DestinationType<never>[] = [genericHttps] as unknown as DestinationType<never>[];
+const TYPES: readonly DestinationType<never>[] = [genericHttps, s3, gcs];
 
 export function destinationTypes(): readonly DestinationType<never>[] {
   return TYPES;
