@@ -1,5 +1,6 @@
 // Writes the committed openapi.json from the routes' own schemas (`npm run openapi`). CI regenerates it
 // and fails when the committed copy differs, so the document never drifts from the code.
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,7 +20,7 @@ try {
       LOG_LEVEL: 'silent',
       VERITY_DATA_DIR: dataDir,
     });
-    const { app } = await buildApp({ config, db });
+    const { app } = await buildApp({ config, db, secretKey: randomBytes(32) });
     try {
       const file = path.join(packageRoot(), 'openapi.json');
       writeFileSync(file, `${JSON.stringify(app.swagger(), null, 2)}\n`);

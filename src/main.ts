@@ -24,7 +24,7 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
     logger.warn('DATABASE_URL is set but VERITY_SECRET_KEY is not: every process must share one master key, set it explicitly');
   }
 
-  const { app, services } = await buildApp({ config, db: opened.db, logger, metrics: new Metrics() });
+  const { app, services } = await buildApp({ config, db: opened.db, secretKey: secret.key, worker: true, logger, metrics: new Metrics() });
   let newAdminKey: string | undefined;
   if (config.bootstrapApiKey !== undefined) await services.keys.ensureBootstrapKey(config.bootstrapApiKey);
   else if (!(await services.keys.hasAnyKey())) {

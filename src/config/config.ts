@@ -20,6 +20,12 @@ export interface Config {
   readonly rateLimitPerMinute: number;
   readonly defaultRetentionDays: number;
   readonly shutdownTimeoutMs: number;
+  /** Let log streams reach private, loopback and link-local addresses (trusted networks, tests). */
+  readonly allowPrivateDestinations: boolean;
+  /** A stream failing without a break for this long is paused, with the reason in its state. */
+  readonly streamMaxFailingHours: number;
+  /** Streams one worker process delivers at the same time. */
+  readonly streamConcurrency: number;
 }
 
 export class ConfigError extends Error {
@@ -84,6 +90,15 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     if (secretKey === undefined) problems.push('VERITY_SECRET_KEY must be 32 bytes, as 64 hex characters or base64');
   }
 
+  const bool = (name: string, fallback: boolean): boolean => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    if (['true', '1', 'yes'].includes(raw.toLowerCase())) return true;
+    if (['false', '0', 'no'].includes(raw.toLowerCase())) return false;
+    problems.push(`${name} must be true or false (got "${raw}")`);
+    return fallback;
+  };
+
   const rawLevel = read('LOG_LEVEL') ?? 'info';
   const logLevel = LOG_LEVELS.find((level) => level === rawLevel);
   if (logLevel === undefined) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
@@ -101,6 +116,9 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     rateLimitPerMinute: int('VERITY_RATE_LIMIT_PER_MINUTE', 100_000, 0, 100_000_000),
     defaultRetentionDays: int('VERITY_DEFAULT_RETENTION_DAYS', 365, 1, 3650),
     shutdownTimeoutMs: int('VERITY_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    allowPrivateDestinations: bool('VERITY_ALLOW_PRIVATE_DESTINATIONS', false),
+    streamMaxFailingHours: int('VERITY_STREAM_MAX_FAILING_HOURS', 72, 1, 24 * 365),
+    streamConcurrency: int('VERITY_STREAM_CONCURRENCY', 16, 1, 1000),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

@@ -20,6 +20,11 @@ import { QueryService } from '../query/query.service.js';
 import { registerSchemaRoutes } from '../schemas/schemas.routes.js';
 import { SchemasService } from '../schemas/schemas.service.js';
 import { newId } from '../shared/ids.js';
+import { SecretBox } from '../shared/secret-box.js';
+import { StreamDispatcher } from '../streams/dispatcher.js';
+import { createHttpClient } from '../streams/net/http.js';
+import { registerStreamRoutes } from '../streams/streams.routes.js';
+import { StreamsService } from '../streams/streams.service.js';
 import { registerAuth } from './plugins/auth.js';
 import { registerErrorHandling } from './plugins/errors.js';
 import { registerIdempotency } from './plugins/idempotency.js';
@@ -31,6 +36,10 @@ import { registerSystemRoutes } from './system.routes.js';
 export interface AppDeps {
   config: Config;
   db: Db;
+  /** Master key for secrets at rest (see src/config/secret-key.ts). */
+  secretKey: Buffer;
+  /** Run the log-stream dispatcher in this process (role worker or all). */
+  worker?: boolean;
   /** A pino logger; omitted → silent (tests). */
   logger?: Logger;
   metrics?: Metrics;
@@ -46,6 +55,8 @@ export interface Services {
   signal: AppendSignal;
   idempotency: IdempotencyService;
   metrics: Metrics;
+  streams: StreamsService;
+  dispatcher: StreamDispatcher;
 }
 
 export interface VerityApp {
@@ -73,9 +84,18 @@ export async function buildApp(deps: AppDeps): Promise<VerityApp> {
   const idempotency = new IdempotencyService(deps.db);
   const appender = new LogAppender(deps.db, logger, metrics);
   const signal = new AppendSignal(deps.db, logger);
+  const box = new SecretBox(deps.secretKey);
+  const http = createHttpClient({ allowPrivate: deps.config.allowPrivateDestinations });
+  const destinationDeps = { http, allowPrivate: deps.config.allowPrivateDestinations };
+  const dispatcher = new StreamDispatcher(deps.db, signal, box, destinationDeps, logger, {
+    concurrency: deps.config.streamConcurrency,
+    maxFailingHours: deps.config.streamMaxFailingHours,
+  }, metrics);
+  // A stream whose config changed, or that was resumed, is worth claiming at once.
+  const streams = new StreamsService(deps.db, box, destinationDeps, () => dispatcher.wake());
   const services: Services = {
     keys,
-    organizations: new OrganizationsService(deps.db, deps.config),
+    organizations: new OrganizationsService(deps.db, deps.config, (organizationId) => streams.forOrganization(organizationId)),
     schemas,
     appender,
     ingest: new IngestService(appender, schemas, idempotency),
@@ -83,6 +103,8 @@ export async function buildApp(deps: AppDeps): Promise<VerityApp> {
     signal,
     idempotency,
     metrics,
+    streams,
+    dispatcher,
   };
 
   registerValidation(app);
@@ -114,14 +136,18 @@ export async function buildApp(deps: AppDeps): Promise<VerityApp> {
   registerQueryRoutes(app, { query: services.query, signal });
   registerSchemaRoutes(app, schemas);
   registerKeyRoutes(app, keys);
+  registerStreamRoutes(app, streams);
 
   app.addHook('onClose', async () => {
     // Requests have drained; finish the commits they started before the database goes away.
     await appender.flush();
+    await dispatcher.stop();
+    await http.close();
     await signal.close();
     keys.stop();
     await keys.flushTouches();
   });
   await app.ready();
+  if (deps.worker === true) await dispatcher.start();
   return { app, services };
 }

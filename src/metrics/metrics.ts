@@ -1,11 +1,15 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+export interface StreamMetrics {
+  observeDelivery(streamId: string, type: string, outcome: string, events: number, seconds: number): void;
+}
+
 export interface IngestMetrics {
   observeGroup(requests: number, events: number, seconds: number): void;
 }
 
 /** One registry per app instance (tests build many apps in one process). */
-export class Metrics implements IngestMetrics {
+export class Metrics implements IngestMetrics, StreamMetrics {
   readonly registry = new Registry();
   readonly httpDuration = new Histogram({
     name: 'verity_http_request_duration_seconds',
@@ -32,8 +36,44 @@ export class Metrics implements IngestMetrics {
     registers: [this.registry],
   });
 
+  readonly streamDelivered = new Counter({
+    name: 'verity_stream_events_delivered_total',
+    help: 'Events delivered per log stream',
+    labelNames: ['stream_id', 'type'] as const,
+    registers: [this.registry],
+  });
+  readonly streamAttempts = new Counter({
+    name: 'verity_stream_delivery_attempts_total',
+    help: 'Delivery attempts per log stream and outcome',
+    labelNames: ['stream_id', 'type', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly streamBatchSize = new Histogram({
+    name: 'verity_stream_batch_events',
+    help: 'Events per delivered batch',
+    labelNames: ['type'] as const,
+    buckets: [1, 5, 10, 50, 100, 250, 500, 1000, 5000],
+    registers: [this.registry],
+  });
+  readonly streamLatency = new Histogram({
+    name: 'verity_stream_delivery_duration_seconds',
+    help: 'Destination request latency per log stream',
+    labelNames: ['stream_id', 'type'] as const,
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'verity_' });
+  }
+
+  observeDelivery(streamId: string, type: string, outcome: string, events: number, seconds: number): void {
+    this.streamAttempts.inc({ stream_id: streamId, type, outcome });
+    this.streamLatency.observe({ stream_id: streamId, type }, seconds);
+    if (events > 0) {
+      this.streamDelivered.inc({ stream_id: streamId, type }, events);
+      this.streamBatchSize.observe({ type }, events);
+    }
   }
 
   observeGroup(_requests: number, events: number, seconds: number): void {

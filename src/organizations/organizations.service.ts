@@ -5,6 +5,7 @@ import { assertOrganizationAccess } from '../keys/access.js';
 import type { Principal } from '../keys/keys.service.js';
 import { newId } from '../shared/ids.js';
 import { cursorOf, scanOrder, toList, type List, type PageParams } from '../shared/pagination.js';
+import type { LogStreamView } from '../streams/streams.schema.js';
 import type { CreateOrganizationBody, OrganizationView, RetentionBody, UpdateOrganizationBody } from './organizations.schema.js';
 import {
   deleteOrganization,
@@ -56,6 +57,7 @@ export class OrganizationsService {
   constructor(
     private readonly db: Db,
     private readonly config: Pick<Config, 'defaultRetentionDays'>,
+    private readonly streamsOf: (organizationId: string) => Promise<LogStreamView[]> = async () => [],
   ) {}
 
   async create(body: CreateOrganizationBody): Promise<OrganizationView> {
@@ -136,8 +138,18 @@ export class OrganizationsService {
 
   async auditLogConfiguration(id: string, principal: Principal): Promise<Record<string, unknown>> {
     const row = await this.row(id, principal);
-    // Log streams arrive with their own capability; until then an organization's logging is simply active.
-    return { organization_id: row.id, retention_period_in_days: row.retention_period_in_days, state: 'active' };
+    const streams = await this.streamsOf(row.id);
+    const first = streams[0];
+    return {
+      organization_id: row.id,
+      retention_period_in_days: row.retention_period_in_days,
+      state: 'active',
+      // WorkOS reports one stream; Verity allows several and lists them all in log_streams.
+      ...(first === undefined
+        ? {}
+        : { log_stream: { id: first.id, type: first.type, state: first.state, last_synced_at: first.last_synced_at, created_at: first.created_at } }),
+      log_streams: streams.map((s) => ({ id: s.id, type: s.type, name: s.name, state: s.state, state_reason: s.state_reason, last_synced_at: s.last_synced_at, created_at: s.created_at })),
+    };
   }
 
   private async row(id: string, principal?: Principal): Promise<OrganizationRow> {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { loadConfig, type Config } from '../../src/config/config.js';
@@ -38,7 +39,7 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
 export async function startTestApp(kind: DbKind, env: Record<string, string> = {}): Promise<TestApp> {
   const testDb = await createTestDb(kind);
   const config = testConfig(env);
-  const { app, services } = await buildApp({ config, db: testDb.db });
+  const { app, services } = await buildApp({ config, db: testDb.db, secretKey: randomBytes(32), worker: env.VERITY_TEST_WORKER === 'true' });
   await services.keys.ensureBootstrapKey(ADMIN_KEY);
   let orgCounter = 0;
   const call: TestApp['call'] = async (method, url, options = {}) => {

@@ -229,9 +229,8 @@ describe('Datadog destination', () => {
       expect(intake.requests).toHaveLength(0);
     });
 
-    // Known hole in src/streams/net/http.ts: Node skips the lookup hook for IP-literal hosts, so the guard
-    // never sees them. When http.ts checks literal addresses, this starts passing: turn `it.fails` into `it`.
-    it.fails('refuses a loopback IP literal', async () => {
+    // Node skips the lookup hook for IP literals; http.ts checks them itself.
+    it('refuses a loopback IP literal', async () => {
       const target = datadog.create({ site: 'US1', api_key: DATADOG_FAKE_API_KEY, endpoint_url: intake.url }, { http: guarded, allowPrivate: false });
       const result = await target.deliver([auditEvent(1)], { test: false });
       expect(result.outcome).toBe('invalid');

@@ -96,10 +96,8 @@ describe('GenericHttps destination', () => {
       expect(headers?.['user-agent']).toBe('Verity-Log-Stream/1');
     });
 
-    // Known bug in generic-https.ts: custom header names keep their case, so `Content-Type` survives next to
-    // the lowercase `content-type` and undici sends both joined ("text/plain, application/json"); the same
-    // goes for `Webhook-Signature`. When custom names are lower-cased (or reserved ones refused), flip to `it`.
-    it.fails('a custom Content-Type does not override the format', async () => {
+    // Header names are case-insensitive: the format's content type must win over a customer header.
+    it('a custom Content-Type does not override the format', async () => {
       const fake = await start();
       await destination(fake.url, { headers: { 'Content-Type': 'text/plain' } }).deliver(batch(1), { test: false });
       expect(fake.received[0]?.headers['content-type']).toBe('application/json');
@@ -220,9 +218,8 @@ describe('GenericHttps destination', () => {
       expect(fake.requests).toHaveLength(0);
     });
 
-    // Known hole in src/streams/net/http.ts: Node skips the lookup hook for IP-literal hosts, so the guard
-    // never sees them. When http.ts checks literal addresses, this starts passing: turn `it.fails` into `it`.
-    it.fails('refuses a loopback IP literal', async () => {
+    // Node skips the lookup hook for IP literals; http.ts checks them itself.
+    it('refuses a loopback IP literal', async () => {
       const fake = await start();
       const target = genericHttps.create({ url: `${fake.url}/hook` }, { http: guarded, allowPrivate: false });
       const result = await target.deliver(batch(1), { test: false });

@@ -40,8 +40,11 @@ export const genericHttps: DestinationType<GenericHttpsConfig> = {
       async deliver(events) {
         const items = events.map(item);
         const body = ndjson ? `${items.map((i) => JSON.stringify(i)).join('\n')}\n` : JSON.stringify(items);
+        // Header names are case-insensitive: lower-case the customer's so ours (content type, signature)
+        // replace theirs instead of being sent alongside them.
+        const custom = Object.fromEntries(Object.entries(config.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]));
         const headers: Record<string, string> = {
-          ...(config.headers ?? {}),
+          ...custom,
           'content-type': ndjson ? 'application/x-ndjson' : 'application/json',
           'user-agent': 'Verity-Log-Stream/1',
         };

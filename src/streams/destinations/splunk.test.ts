@@ -299,9 +299,8 @@ describe('Splunk HEC destination', () => {
       expect(hec.requests).toHaveLength(0);
     });
 
-    // Known hole in src/streams/net/http.ts: Node skips the lookup hook for IP-literal hosts, so the guard
-    // never sees them. When http.ts checks literal addresses, this starts passing: turn `it.fails` into `it`.
-    it.fails('refuses a loopback IP literal', async () => {
+    // Node skips the lookup hook for IP literals; http.ts checks them itself.
+    it('refuses a loopback IP literal', async () => {
       const target = splunk.create({ hec_url: hec.url, hec_token: SPLUNK_FAKE_TOKEN }, { http: guarded, allowPrivate: false });
       const result = await target.deliver(batch(1), { test: false });
       expect(result.outcome).toBe('invalid');

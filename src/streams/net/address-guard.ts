@@ -60,12 +60,21 @@ export function isForbiddenAddress(address: string): boolean {
   return blocked.check(address, family === 4 ? 'ipv4' : 'ipv6');
 }
 
+/**
+ * Node skips the lookup hook when the host is already an IP address, so literal addresses
+ * (http://127.0.0.1, http://[::1], http://169.254.169.254) must be checked before connecting.
+ */
+export function assertHostAllowed(host: string, allowPrivate: boolean): void {
+  const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+  if (!allowPrivate && isIP(bare) !== 0 && isForbiddenAddress(bare)) throw new ForbiddenAddressError(host, bare);
+}
+
 /** A dns.lookup replacement for sockets and HTTP agents that refuses forbidden addresses. */
 export function guardedLookup(allowPrivate: boolean): LookupFunction {
   return (hostname, options, callback) => {
     dns.lookup(hostname, { ...options, all: true }, (error, addresses) => {
       if (error) return callback(error, '', 0);
-      const list = addresses as dns.LookupAddress[];
+      const list = addresses;
       const allowed = allowPrivate ? list : list.filter((entry) => !isForbiddenAddress(entry.address));
       if (allowed.length === 0) {
         return callback(new ForbiddenAddressError(hostname, list[0]?.address ?? 'no address'), '', 0);

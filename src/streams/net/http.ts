@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { Agent, fetch as undiciFetch, type Dispatcher } from 'undici';
-import { guardedLookup } from './address-guard.js';
+import { assertHostAllowed, guardedLookup } from './address-guard.js';
 
 /** What a destination needs from the network: fetch with the address guard and a timeout. */
 export interface HttpClient {
@@ -36,6 +36,8 @@ export function createHttpClient(options: { allowPrivate: boolean }): HttpClient
   });
   return {
     async send(request) {
+      // WHATWG URL normalises odd forms (0x7f.1, 2130706433) to dotted IPv4 before this check.
+      assertHostAllowed(new URL(request.url).hostname, options.allowPrivate);
       const body = request.gzip === true ? gzipSync(request.body) : request.body;
       const headers: Record<string, string> = { ...(request.headers ?? {}) };
       if (request.gzip === true) headers['content-encoding'] = 'gzip';

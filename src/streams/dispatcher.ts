@@ -1,0 +1,279 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Db } from '../db/db.js';
+import type { AuditEvent } from '../ingest/event.schema.js';
+import type { AppendSignal } from '../query/append-signal.js';
+import type { SecretBox } from '../shared/secret-box.js';
+import type { StreamMetrics } from '../metrics/metrics.js';
+import type { Destination, DeliveryResult, DestinationDeps } from './destinations/destination.js';
+import { claimStreams, releaseAllLeases, releaseLease, saveProgress, selectPending, type ClaimedStream, type PendingEvent, type Progress } from './dispatcher.sql.js';
+import { buildDestination } from './stream-config.js';
+import { insertDelivery } from './streams.sql.js';
+
+export interface DispatcherOptions {
+  concurrency: number;
+  maxFailingHours: number;
+  leaseSeconds?: number;
+  pollMs?: number;
+  /** How long a woken stream waits for more events before reading, so low volume still batches. */
+  lingerMs?: number;
+}
+
+const BACKOFF_BASE_MS = 1_000;
+const BACKOFF_CAP_MS = 10 * 60_000;
+const RETRY_AFTER_CAP_MS = 60 * 60_000;
+
+/** Exponential backoff with "equal jitter": half fixed, half random, so retries of many streams spread out. */
+export function backoffMs(attempts: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** Math.min(attempts, 20));
+  return ceiling / 2 + random() * (ceiling / 2);
+}
+
+/**
+ * The stream delivery engine. Per stream: read the organization's log after the cursor, batch within the
+ * destination's limits, deliver, then record the attempt and move the cursor in one transaction — only
+ * while holding the stream's lease. At-least-once: a crash between delivery and commit re-sends at most
+ * that one batch. Several workers (processes) share streams through leases in the database.
+ */
+export class StreamDispatcher {
+  readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  private readonly leaseSeconds: number;
+  private readonly running = new Map<string, Promise<void>>();
+  private readonly destinations = new Map<string, { version: number; destination: Destination }>();
+  /** After a 413, the stream's batches stay smaller until a success. */
+  private readonly sizeHints = new Map<string, number>();
+  private timer: NodeJS.Timeout | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private stopping = false;
+  private ticking: Promise<void> | undefined;
+  private wakeAgain = false;
+
+  constructor(
+    private readonly db: Db,
+    private readonly signal: AppendSignal,
+    private readonly box: SecretBox,
+    private readonly deps: DestinationDeps,
+    private readonly logger: Logger,
+    private readonly options: DispatcherOptions,
+    private readonly metrics?: StreamMetrics,
+  ) {
+    this.leaseSeconds = options.leaseSeconds ?? 60;
+  }
+
+  async start(): Promise<void> {
+    this.unsubscribe = await this.signal.subscribeAll(() => this.wake());
+    const poll = (): void => {
+      this.timer = setTimeout(() => {
+        this.wake();
+        if (!this.stopping) poll();
+      }, this.options.pollMs ?? 1_000);
+      this.timer.unref();
+    };
+    poll();
+    this.wake();
+  }
+
+  /** Stops claiming, lets in-flight batches finish and frees this worker's leases. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.unsubscribe?.();
+    await this.ticking;
+    await Promise.allSettled(this.running.values());
+    await releaseAllLeases(this.db, this.owner).catch(() => undefined);
+    await Promise.allSettled([...this.destinations.values()].map(async (entry) => entry.destination.close?.()));
+    this.destinations.clear();
+  }
+
+  /** Claims due streams now (coalescing wake-ups that arrive while a claim is running). */
+  wake(): void {
+    if (this.stopping) return;
+    if (this.ticking) {
+      this.wakeAgain = true;
+      return;
+    }
+    this.ticking = this.tick().finally(() => {
+      this.ticking = undefined;
+      if (this.wakeAgain) {
+        this.wakeAgain = false;
+        this.wake();
+      }
+    });
+  }
+
+  private async tick(): Promise<void> {
+    const free = this.options.concurrency - this.running.size;
+    if (free <= 0) return;
+    let claimed: ClaimedStream[];
+    try {
+      claimed = await this.db.transaction((tx) => claimStreams(tx, this.owner, this.leaseSeconds, free));
+    } catch (error) {
+      this.logger.warn({ err: error }, 'claiming log streams failed');
+      return;
+    }
+    for (const stream of claimed) {
+      const run = this.runStream(stream).finally(() => {
+        this.running.delete(stream.id);
+        // The stream may have more work, or others may be waiting for a free slot.
+        this.wake();
+      });
+      this.running.set(stream.id, run);
+    }
+  }
+
+  /** Delivers batches until the stream is caught up, fails, or the worker stops. Never throws. */
+  private async runStream(claimed: ClaimedStream): Promise<void> {
+    let stream = claimed;
+    try {
+      const destination = this.destinationFor(stream);
+      await sleep(this.options.lingerMs ?? 25);
+      for (;;) {
+        const outcome = await this.deliverOnce(stream, destination);
+        if (outcome === 'stop' || this.stopping) break;
+        stream = { ...stream, cursor_seq: outcome.cursorSeq, attempts: 0, failing_since: null };
+      }
+    } catch (error) {
+      this.logger.error({ err: error, streamId: stream.id }, 'log stream run failed');
+    } finally {
+      await releaseLease(this.db, stream.id, this.owner).catch(() => undefined);
+    }
+  }
+
+  /** One batch. Resolves to the new cursor when more may be waiting, or 'stop'. */
+  private async deliverOnce(stream: ClaimedStream, destination: Destination): Promise<{ cursorSeq: number } | 'stop'> {
+    const limit = Math.min(destination.limits.maxEvents, this.sizeHints.get(stream.id) ?? Number.MAX_SAFE_INTEGER);
+    const pending = await selectPending(this.db, stream.organization_id, stream.cursor_seq, limit);
+    const batch = cutToBytes(pending, destination.limits.maxBytes);
+    if (batch.events.length === 0) return 'stop';
+    const started = performance.now();
+    let result: DeliveryResult;
+    try {
+      result = await destination.deliver(batch.events.map((p) => p.data), { test: false });
+    } catch (error) {
+      // A destination should classify its own failures; anything that escapes is treated as transient.
+      result = { outcome: 'retry', error: error instanceof Error ? error.message : String(error) };
+    }
+    const latencyMs = performance.now() - started;
+    const progress = this.progressAfter(stream, batch.events, result);
+    const saved = await this.db.transaction(async (tx) => {
+      const first = batch.events[0] as PendingEvent;
+      const last = batch.events[batch.events.length - 1] as PendingEvent;
+      await insertDelivery(tx, {
+        streamId: stream.id,
+        kind: 'batch',
+        firstSeq: first.seq,
+        lastSeq: last.seq,
+        eventCount: batch.events.length,
+        bytes: batch.bytes,
+        outcome: result.outcome,
+        httpStatus: result.status ?? null,
+        latencyMs,
+        error: result.outcome === 'delivered' ? null : result.error,
+      });
+      if (!(await saveProgress(tx, stream.id, this.owner, this.leaseSeconds, progress))) throw new LeaseLostError();
+      return true;
+    }).catch((error: unknown) => {
+      if (error instanceof LeaseLostError) return false;
+      throw error;
+    });
+    this.metrics?.observeDelivery(stream.id, stream.type, result.outcome, progress.delivered, latencyMs / 1000);
+    if (!saved) {
+      this.logger.warn({ streamId: stream.id }, 'lost the lease on a log stream mid-batch; another worker continues it');
+      return 'stop';
+    }
+    if (result.outcome !== 'delivered' && result.outcome !== 'too_large') {
+      this.logger.warn({ streamId: stream.id, outcome: result.outcome, status: result.status, error: result.error }, 'log stream delivery failed');
+    }
+    if (result.outcome === 'delivered') this.sizeHints.delete(stream.id);
+    const more = result.outcome === 'delivered' || (result.outcome === 'too_large' && progress.state !== 'invalid');
+    return more ? { cursorSeq: progress.cursorSeq } : 'stop';
+  }
+
+  private progressAfter(stream: ClaimedStream, events: PendingEvent[], result: DeliveryResult): Progress {
+    const lastSeq = (events[events.length - 1] as PendingEvent).seq;
+    const base: Progress = {
+      cursorSeq: stream.cursor_seq,
+      state: 'active',
+      stateReason: null,
+      attempts: 0,
+      failingSince: null,
+      nextAttemptAt: null,
+      paused: false,
+      delivered: 0,
+      failed: 0,
+      synced: false,
+    };
+    switch (result.outcome) {
+      case 'delivered':
+        return { ...base, cursorSeq: lastSeq, delivered: events.length, synced: true };
+      case 'invalid':
+        return { ...base, state: 'invalid', stateReason: result.error, failed: 1, failingSince: stream.failing_since ?? new Date() };
+      case 'too_large': {
+        if (events.length === 1) {
+          return { ...base, state: 'invalid', stateReason: `Event seq ${lastSeq} alone exceeds the destination's size limit (${result.error}).`, failed: 1 };
+        }
+        this.sizeHints.set(stream.id, Math.max(1, Math.floor(events.length / 2)));
+        return { ...base, attempts: stream.attempts, failingSince: stream.failing_since };
+      }
+      case 'partial': {
+        const accepted = Math.max(0, Math.min(result.accepted, events.length));
+        const cursorSeq = accepted === 0 ? stream.cursor_seq : (events[accepted - 1] as PendingEvent).seq;
+        return { ...this.failure(stream, result.error, undefined), cursorSeq, delivered: accepted, synced: accepted > 0 };
+      }
+      case 'retry':
+        return this.failure(stream, result.error, result.retryAfterMs);
+    }
+  }
+
+  private failure(stream: ClaimedStream, error: string, retryAfterMs: number | undefined): Progress {
+    const failingSince = stream.failing_since ?? new Date();
+    const attempts = stream.attempts + 1;
+    const delay = retryAfterMs !== undefined ? Math.min(retryAfterMs, RETRY_AFTER_CAP_MS) : backoffMs(attempts);
+    const tooLong = Date.now() - failingSince.getTime() > this.options.maxFailingHours * 3_600_000;
+    return {
+      cursorSeq: stream.cursor_seq,
+      state: tooLong ? 'inactive' : 'error',
+      stateReason: tooLong ? `Paused after failing for more than ${this.options.maxFailingHours} hours. Last error: ${error}` : error,
+      attempts,
+      failingSince,
+      nextAttemptAt: new Date(Date.now() + delay),
+      paused: tooLong,
+      delivered: 0,
+      failed: 1,
+      synced: false,
+    };
+  }
+
+  /** Destinations are kept per stream (connections, token caches) until the stream's config changes. */
+  private destinationFor(stream: ClaimedStream): Destination {
+    const version = stream.updated_at.getTime();
+    const cached = this.destinations.get(stream.id);
+    if (cached !== undefined && cached.version === version) return cached.destination;
+    void cached?.destination.close?.();
+    const destination = buildDestination(this.box, stream, this.deps);
+    this.destinations.set(stream.id, { version, destination });
+    return destination;
+  }
+}
+
+class LeaseLostError extends Error {}
+
+/** Keeps a prefix of events whose JSON fits the byte budget (always at least one event). */
+function cutToBytes(events: PendingEvent[], maxBytes: number): { events: PendingEvent[]; bytes: number } {
+  let bytes = 0;
+  let count = 0;
+  for (const event of events) {
+    const size = Buffer.byteLength(JSON.stringify(event.data));
+    if (count > 0 && bytes + size > maxBytes) break;
+    bytes += size;
+    count += 1;
+  }
+  return { events: events.slice(0, count), bytes };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export type { AuditEvent };

@@ -1,0 +1,176 @@
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { describeEachBackend, makeEvent, type TestApp } from '../helpers/app.js';
+import { ScriptedReceiver } from './receiver.js';
+
+type Stream = { id: string; state: string; state_reason: string | null; config: Record<string, unknown>; secrets_set: string[]; last_synced_at: string | null; stats: { cursor_seq: number; lag_events: number; delivered: number } };
+
+async function send(ctx: TestApp, org: string, count: number, prefix = 'a'): Promise<string[]> {
+  const events = Array.from({ length: count }, (_, i) => makeEvent({ actor: { id: `${prefix}${i}`, type: 'user' } }));
+  const response = await ctx.call<{ ids: string[] }>('POST', '/audit_logs/events/batch', { body: { organization_id: org, events } });
+  expect(response.status).toBe(200);
+  return response.body.ids;
+}
+
+async function waitForState(ctx: TestApp, id: string, predicate: (s: Stream) => boolean, timeoutMs = 15_000): Promise<Stream> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const stream = (await ctx.call<Stream>('GET', `/log_streams/${id}`)).body;
+    if (predicate(stream)) return stream;
+    if (Date.now() > deadline) throw new Error(`stream never reached the expected state: ${JSON.stringify(stream)}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+describeEachBackend(
+  'log streams: GenericHttps end to end',
+  (ctx) => {
+    let receiver: ScriptedReceiver;
+    beforeEach(async () => {
+      receiver = await new ScriptedReceiver().start();
+    });
+    afterEach(async () => {
+      await receiver.close();
+    });
+
+    const createStream = async (org: string, extra: Record<string, unknown> = {}, config: Record<string, unknown> = {}): Promise<Stream> => {
+      const response = await ctx().call<Stream>('POST', '/log_streams', {
+        body: { organization_id: org, type: 'GenericHttps', name: 'SIEM', config: { url: receiver.url, headers: { authorization: 'Bearer top-secret-token' }, ...config }, ...extra },
+      });
+      expect(response.status, JSON.stringify(response.body)).toBe(201);
+      return response.body;
+    };
+
+    it('validates config per type with field-level errors, and never returns secrets', async () => {
+      const org = await ctx().createOrg();
+      const bad = await ctx().call<{ errors: { field: string }[] }>('POST', '/log_streams', { body: { organization_id: org, type: 'GenericHttps', config: { url: 'not a url', format: 'xml' } } });
+      expect(bad.status).toBe(422);
+      expect(bad.body.errors.map((e) => e.field)).toEqual(expect.arrayContaining(['config.url', 'config.format']));
+      const unknownType = await ctx().call('POST', '/log_streams', { body: { organization_id: org, type: 'Kafka', config: {} } });
+      expect(unknownType.status).toBe(422);
+
+      const stream = await createStream(org);
+      expect(stream.secrets_set).toEqual(['headers']);
+      expect(JSON.stringify(stream)).not.toContain('top-secret-token');
+      const stored = await ctx().testDb.db.query<{ secrets: string; config: unknown }>('select secrets, config from log_streams where id = $1', [stream.id]);
+      expect(JSON.stringify(stored)).not.toContain('top-secret-token');
+      const listed = await ctx().call('GET', `/log_streams?organization_id=${org}`);
+      expect(JSON.stringify(listed.body)).not.toContain('top-secret-token');
+    });
+
+    it('delivers new events in order, exactly the events appended after creation, and records the attempts', async () => {
+      const org = await ctx().createOrg();
+      await send(ctx(), org, 3, 'before');
+      const stream = await createStream(org);
+      const ids = [...(await send(ctx(), org, 5)), ...(await send(ctx(), org, 5, 'b'))];
+      await receiver.waitFor(10);
+      expect(receiver.eventIds()).toEqual(ids);
+      expect(receiver.requests[0]?.headers.authorization).toBe('Bearer top-secret-token');
+      const synced = await waitForState(ctx(), stream.id, (s) => s.stats.lag_events === 0 && s.last_synced_at !== null);
+      expect(synced).toMatchObject({ state: 'active', stats: { cursor_seq: 13, delivered: 10 } });
+      const deliveries = await ctx().call<{ data: { outcome: string; event_count: number; first_seq: number }[] }>('GET', `/log_streams/${stream.id}/deliveries`);
+      expect(deliveries.body.data.every((d) => d.outcome === 'delivered')).toBe(true);
+      expect(deliveries.body.data.reduce((n, d) => n + d.event_count, 0)).toBe(10);
+      const configuration = await ctx().call<{ log_stream: { id: string; type: string } }>('GET', `/organizations/${org}/audit_log_configuration`);
+      expect(configuration.body.log_stream).toMatchObject({ id: stream.id, type: 'GenericHttps', state: 'active' });
+    });
+
+    it('backfills from the beginning or from a time', async () => {
+      const org = await ctx().createOrg();
+      const ids = await send(ctx(), org, 4);
+      await createStream(org, { start_from: 'beginning' });
+      await receiver.waitFor(4);
+      expect(receiver.eventIds()).toEqual(ids);
+    });
+
+    it('retries 5xx with backoff and loses nothing; 429 honours Retry-After', async () => {
+      const org = await ctx().createOrg();
+      receiver.respond({ status: 500 }, { status: 503 });
+      const stream = await createStream(org);
+      const ids = await send(ctx(), org, 3);
+      const failing = await waitForState(ctx(), stream.id, (s) => s.state === 'error');
+      expect(failing.state_reason).toContain('HTTP 500');
+      await receiver.waitFor(3);
+      expect([...new Set(receiver.eventIds())]).toEqual(ids);
+      await waitForState(ctx(), stream.id, (s) => s.state === 'active' && s.stats.lag_events === 0);
+
+      receiver.respond({ status: 429, retryAfter: '2' });
+      const started = Date.now();
+      await send(ctx(), org, 1, 'later');
+      await receiver.waitFor(4);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1900);
+    });
+
+    it('marks a stream invalid on 401 and stops, until its config changes', async () => {
+      const org = await ctx().createOrg();
+      receiver.respond({ status: 401 });
+      const stream = await createStream(org);
+      const ids = await send(ctx(), org, 2);
+      const invalid = await waitForState(ctx(), stream.id, (s) => s.state === 'invalid');
+      expect(invalid.state_reason).toContain('HTTP 401');
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(receiver.requests).toHaveLength(0);
+      const patched = await ctx().call<Stream>('PATCH', `/log_streams/${stream.id}`, { body: { config: { headers: { authorization: 'Bearer new-token' } } } });
+      expect(patched.body.state).toBe('active');
+      await receiver.waitFor(2);
+      expect(receiver.eventIds()).toEqual(ids);
+      expect(receiver.requests[0]?.headers.authorization).toBe('Bearer new-token');
+    });
+
+    it('pauses, resumes and replays', async () => {
+      const org = await ctx().createOrg();
+      const stream = await createStream(org);
+      const paused = await ctx().call<Stream>('POST', `/log_streams/${stream.id}/pause`);
+      expect(paused.body.state).toBe('inactive');
+      const ids = await send(ctx(), org, 2);
+      await new Promise((resolve) => setTimeout(resolve, 1200));
+      expect(receiver.requests).toHaveLength(0);
+      await ctx().call('POST', `/log_streams/${stream.id}/resume`);
+      await receiver.waitFor(2);
+      await waitForState(ctx(), stream.id, (s) => s.stats.lag_events === 0);
+      const replayed = await ctx().call('POST', `/log_streams/${stream.id}/replay`, { body: { from: '2000-01-01T00:00:00Z' } });
+      expect(replayed.status).toBe(200);
+      const deadline = Date.now() + 10_000;
+      while (receiver.eventIds().length < 4 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(receiver.eventIds()).toEqual([...ids, ...ids]);
+    });
+
+    it('sends a marked test event synchronously without moving the cursor', async () => {
+      const org = await ctx().createOrg();
+      const stream = await createStream(org);
+      const ok = await ctx().call<{ success: boolean; http_status: number }>('POST', `/log_streams/${stream.id}/test`);
+      expect(ok.body).toMatchObject({ success: true, http_status: 200, outcome: 'delivered' });
+      expect(receiver.requests[0]?.events[0]).toMatchObject({ action: 'verity.log_stream.test' });
+      receiver.respond({ status: 403 });
+      const refused = await ctx().call<{ success: boolean; error: string }>('POST', `/log_streams/${stream.id}/test`);
+      expect(refused.body).toMatchObject({ success: false, outcome: 'invalid', http_status: 403 });
+      expect((await ctx().call<Stream>('GET', `/log_streams/${stream.id}`)).body.stats.cursor_seq).toBe(0);
+    });
+
+    it('deletes a stream: it disappears and delivers no more', async () => {
+      const org = await ctx().createOrg();
+      const stream = await createStream(org);
+      expect((await ctx().call('DELETE', `/log_streams/${stream.id}`)).status).toBe(204);
+      expect((await ctx().call('GET', `/log_streams/${stream.id}`)).status).toBe(404);
+      await send(ctx(), org, 1);
+      await new Promise((resolve) => setTimeout(resolve, 800));
+      expect(receiver.requests).toHaveLength(0);
+    });
+  },
+  { VERITY_TEST_WORKER: 'true', VERITY_ALLOW_PRIVATE_DESTINATIONS: 'true' },
+);
+
+describeEachBackend('log streams: address guard', (ctx) => {
+  it('refuses loopback destinations unless private destinations are allowed', async () => {
+    const receiver = await new ScriptedReceiver().start();
+    try {
+      const org = await ctx().createOrg();
+      const created = await ctx().call<Stream>('POST', '/log_streams', { body: { organization_id: org, type: 'GenericHttps', config: { url: receiver.url } } });
+      const result = await ctx().call<{ success: boolean; outcome: string; error: string }>('POST', `/log_streams/${created.body.id}/test`);
+      expect(result.body).toMatchObject({ success: false, outcome: 'invalid' });
+      expect(result.body.error).toContain('private');
+      expect(receiver.requests).toHaveLength(0);
+    } finally {
+      await receiver.close();
+    }
+  });
+});

@@ -1,0 +1,67 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface ReceivedRequest {
+  headers: IncomingMessage['headers'];
+  body: string;
+  events: { id: string; seq?: number; actor: { id: string } }[];
+}
+
+/**
+ * A loopback HTTP receiver for GenericHttps streams (JSON array of {event, …} items) whose answers a test
+ * scripts: queue statuses (with optional Retry-After) before the default 200.
+ */
+export class ScriptedReceiver {
+  readonly requests: ReceivedRequest[] = [];
+  private readonly script: { status: number; retryAfter?: string; delayMs?: number }[] = [];
+  private server: Server | undefined;
+  url = '';
+
+  async start(): Promise<this> {
+    this.server = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        const next = this.script.shift();
+        const answer = (): void => {
+          const status = next?.status ?? 200;
+          if (status >= 200 && status < 300) {
+            const body = Buffer.concat(chunks).toString('utf8');
+            const items = JSON.parse(body) as { event: ReceivedRequest['events'][number] }[];
+            this.requests.push({ headers: request.headers, body, events: items.map((item) => item.event) });
+          }
+          response.writeHead(status, next?.retryAfter === undefined ? {} : { 'retry-after': next.retryAfter });
+          response.end(status >= 400 ? `{"error":"scripted ${status}"}` : '{}');
+        };
+        if (next?.delayMs) setTimeout(answer, next.delayMs);
+        else answer();
+      });
+    });
+    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/hook`;
+    return this;
+  }
+
+  respond(...answers: { status: number; retryAfter?: string; delayMs?: number }[]): this {
+    this.script.push(...answers);
+    return this;
+  }
+
+  /** Every event id received, in arrival order (duplicates included). */
+  eventIds(): string[] {
+    return this.requests.flatMap((r) => r.events.map((e) => e.id));
+  }
+
+  async waitFor(count: number, timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (new Set(this.eventIds()).size < count) {
+      if (Date.now() > deadline) throw new Error(`received ${new Set(this.eventIds()).size} of ${count} events in ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  async close(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()));
+  }
+}
