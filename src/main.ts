@@ -14,8 +14,13 @@ export interface RunningServer {
 
 const MAINTENANCE_INTERVAL_MS = 60 * 60 * 1000;
 
-/** config → database (migrated) → HTTP API. Prints where everything is, once. */
-export async function startServer(config: Config, logger: Logger = pino({ level: config.logLevel })): Promise<RunningServer> {
+export type Role = 'all' | 'api' | 'worker';
+
+/** config → database (migrated) → HTTP API and/or stream worker. Prints where everything is, once. */
+export async function startServer(config: Config, logger: Logger = pino({ level: config.logLevel }), role: Role = 'all'): Promise<RunningServer> {
+  if (role !== 'all' && config.databaseUrl === undefined) {
+    throw new Error(`--role ${role} needs PostgreSQL (DATABASE_URL): the embedded database belongs to one process, which runs every role.`);
+  }
   const publicUrl = config.publicUrl;
   const opened = await openDatabase(config, { pid: process.pid, role: 'server', url: publicUrl }, logger);
   const secret = ensureSecretKey(config);
@@ -24,7 +29,7 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
     logger.warn('DATABASE_URL is set but VERITY_SECRET_KEY is not: every process must share one master key, set it explicitly');
   }
 
-  const { app, services } = await buildApp({ config, db: opened.db, secretKey: secret.key, worker: true, logger, metrics: new Metrics() });
+  const { app, services } = await buildApp({ config, db: opened.db, secretKey: secret.key, api: role !== 'worker', worker: role !== 'api', logger, metrics: new Metrics() });
   let newAdminKey: string | undefined;
   if (config.bootstrapApiKey !== undefined) await services.keys.ensureBootstrapKey(config.bootstrapApiKey);
   else if (!(await services.keys.hasAnyKey())) {
@@ -35,7 +40,7 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const url = config.publicUrl === `http://localhost:${config.port}` ? `http://localhost:${port}` : config.publicUrl;
-  printBanner(url, opened.db.kind === 'pglite' ? `embedded PGlite in ${config.dataDir}` : 'PostgreSQL (DATABASE_URL)', newAdminKey);
+  printBanner(url, opened.db.kind === 'pglite' ? `embedded PGlite in ${config.dataDir}` : 'PostgreSQL (DATABASE_URL)', role, newAdminKey);
 
   const maintenance = setInterval(() => {
     purgeExpired(opened.db).catch((error: unknown) => logger.warn({ err: error }, 'idempotency key purge failed'));
@@ -61,10 +66,10 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
   };
 }
 
-function printBanner(url: string, storage: string, newAdminKey: string | undefined): void {
+function printBanner(url: string, storage: string, role: Role, newAdminKey: string | undefined): void {
   const lines = [
     '',
-    `  Verity is running: ${url}`,
+    `  Verity is running: ${url}${role === 'all' ? '' : ` (role: ${role})`}`,
     `    API        ${url}/  (WorkOS-compatible)`,
     `    API docs   ${url}/docs`,
     `    Storage    ${storage}`,

@@ -1,9 +1,9 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { pino } from 'pino';
 import { ConfigError, loadConfig } from '../config/config.js';
 import { DataDirLockedError } from '../db/dir-lock.js';
 import { openDatabase } from '../db/open.js';
-import { startServer, stopOnSignals } from '../main.js';
+import { startServer, stopOnSignals, type Role } from '../main.js';
 import { registerKeysCommand } from './keys.command.js';
 
 const program = new Command();
@@ -11,11 +11,12 @@ program.name('verity').description('Verity: self-hosted, WorkOS-compatible audit
 
 program
   .command('serve')
-  .description('run the API server (configured by environment variables; see the README)')
-  .action(async () => {
+  .description('run the API server and stream worker (configured by environment variables; see the README)')
+  .addOption(new Option('--role <role>', 'which part to run; api and worker need PostgreSQL').choices(['all', 'api', 'worker']).default('all'))
+  .action(async (options: { role: Role }) => {
     const config = loadConfig();
     const logger = pino({ level: config.logLevel });
-    const server = await startServer(config, logger);
+    const server = await startServer(config, logger, options.role);
     stopOnSignals(server, config, logger);
   });
 

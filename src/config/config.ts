@@ -26,6 +26,10 @@ export interface Config {
   readonly streamMaxFailingHours: number;
   /** Streams one worker process delivers at the same time. */
   readonly streamConcurrency: number;
+  /** How long a worker's claim on a stream lasts without renewal; a dead worker's streams move after this. */
+  readonly streamLeaseSeconds: number;
+  /** Timeout of one request to a destination. */
+  readonly streamRequestTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -119,6 +123,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     allowPrivateDestinations: bool('VERITY_ALLOW_PRIVATE_DESTINATIONS', false),
     streamMaxFailingHours: int('VERITY_STREAM_MAX_FAILING_HOURS', 72, 1, 24 * 365),
     streamConcurrency: int('VERITY_STREAM_CONCURRENCY', 16, 1, 1000),
+    streamLeaseSeconds: int('VERITY_STREAM_LEASE_SECONDS', 60, 2, 3600),
+    streamRequestTimeoutMs: int('VERITY_STREAM_REQUEST_TIMEOUT_MS', 15_000, 100, 300_000),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

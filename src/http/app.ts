@@ -40,6 +40,8 @@ export interface AppDeps {
   secretKey: Buffer;
   /** Run the log-stream dispatcher in this process (role worker or all). */
   worker?: boolean;
+  /** Serve the API (role api or all); a worker-only process serves just health, readiness and metrics. */
+  api?: boolean;
   /** A pino logger; omitted → silent (tests). */
   logger?: Logger;
   metrics?: Metrics;
@@ -85,11 +87,12 @@ export async function buildApp(deps: AppDeps): Promise<VerityApp> {
   const appender = new LogAppender(deps.db, logger, metrics);
   const signal = new AppendSignal(deps.db, logger);
   const box = new SecretBox(deps.secretKey);
-  const http = createHttpClient({ allowPrivate: deps.config.allowPrivateDestinations });
+  const http = createHttpClient({ allowPrivate: deps.config.allowPrivateDestinations, timeoutMs: deps.config.streamRequestTimeoutMs });
   const destinationDeps = { http, allowPrivate: deps.config.allowPrivateDestinations };
   const dispatcher = new StreamDispatcher(deps.db, signal, box, destinationDeps, logger, {
     concurrency: deps.config.streamConcurrency,
     maxFailingHours: deps.config.streamMaxFailingHours,
+    leaseSeconds: deps.config.streamLeaseSeconds,
   }, metrics);
   // A stream whose config changed, or that was resumed, is worth claiming at once.
   const streams = new StreamsService(deps.db, box, destinationDeps, () => dispatcher.wake());
@@ -131,12 +134,14 @@ export async function buildApp(deps: AppDeps): Promise<VerityApp> {
   registerIdempotency(app, idempotency);
 
   registerSystemRoutes(app, { db: deps.db, metrics });
-  registerOrganizationRoutes(app, services.organizations);
-  registerIngestRoutes(app, services.ingest);
-  registerQueryRoutes(app, { query: services.query, signal });
-  registerSchemaRoutes(app, schemas);
-  registerKeyRoutes(app, keys);
-  registerStreamRoutes(app, streams);
+  if (deps.api ?? true) {
+    registerOrganizationRoutes(app, services.organizations);
+    registerIngestRoutes(app, services.ingest);
+    registerQueryRoutes(app, { query: services.query, signal });
+    registerSchemaRoutes(app, schemas);
+    registerKeyRoutes(app, keys);
+    registerStreamRoutes(app, streams);
+  }
 
   app.addHook('onClose', async () => {
     // Requests have drained; finish the commits they started before the database goes away.

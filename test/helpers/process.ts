@@ -25,9 +25,9 @@ export function runCli(args: string[], env: Record<string, string>): Promise<{ c
 }
 
 /** Starts `verity serve` on a free port and waits until it answers /readyz. */
-export async function startServerProcess(env: Record<string, string>, timeoutMs = 30_000): Promise<ServerProcess> {
+export async function startServerProcess(env: Record<string, string>, timeoutMs = 30_000, args: string[] = []): Promise<ServerProcess> {
   const port = 20_000 + Math.floor(Math.random() * 20_000);
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', ...args], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn', PORT: String(port), HOST: '127.0.0.1', ...env },
   });

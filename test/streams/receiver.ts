@@ -16,14 +16,22 @@ export class ScriptedReceiver {
   private readonly script: { status: number; retryAfter?: string; delayMs?: number }[] = [];
   private server: Server | undefined;
   url = '';
+  /** Delay every answer by this long (a slow SIEM). */
+  delayAllMs = 0;
+  private inFlight = 0;
+  /** Most requests ever open at once: a stream must never be delivered by two workers at a time. */
+  maxInFlight = 0;
 
   async start(): Promise<this> {
     this.server = createServer((request, response) => {
       const chunks: Buffer[] = [];
+      this.inFlight += 1;
+      this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
         const next = this.script.shift();
         const answer = (): void => {
+          this.inFlight -= 1;
           const status = next?.status ?? 200;
           if (status >= 200 && status < 300) {
             const body = Buffer.concat(chunks).toString('utf8');
@@ -33,7 +41,8 @@ export class ScriptedReceiver {
           response.writeHead(status, next?.retryAfter === undefined ? {} : { 'retry-after': next.retryAfter });
           response.end(status >= 400 ? `{"error":"scripted ${status}"}` : '{}');
         };
-        if (next?.delayMs) setTimeout(answer, next.delayMs);
+        const delay = (next?.delayMs ?? 0) + this.delayAllMs;
+        if (delay > 0) setTimeout(answer, delay);
         else answer();
       });
     });
@@ -45,6 +54,11 @@ export class ScriptedReceiver {
   respond(...answers: { status: number; retryAfter?: string; delayMs?: number }[]): this {
     this.script.push(...answers);
     return this;
+  }
+
+  /** Event ids in first-arrival order: must equal the log order for an ordered at-least-once stream. */
+  firstArrivals(): string[] {
+    return [...new Set(this.eventIds())];
   }
 
   /** Every event id received, in arrival order (duplicates included). */

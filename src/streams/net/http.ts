@@ -28,7 +28,7 @@ export interface HttpResponse {
 const DEFAULT_TIMEOUT_MS = 15_000;
 const MAX_RESPONSE_CHARS = 4_000;
 
-export function createHttpClient(options: { allowPrivate: boolean }): HttpClient {
+export function createHttpClient(options: { allowPrivate: boolean; timeoutMs?: number }): HttpClient {
   const dispatcher: Dispatcher = new Agent({
     connect: { lookup: guardedLookup(options.allowPrivate) },
     keepAliveTimeout: 10_000,
@@ -48,7 +48,7 @@ export function createHttpClient(options: { allowPrivate: boolean }): HttpClient
         body,
         dispatcher,
         redirect: 'manual',
-        signal: AbortSignal.timeout(request.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+        signal: AbortSignal.timeout(request.timeoutMs ?? options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
       });
       // Bodies are read for error messages only; a hostile endpoint must not make us buffer megabytes.
       const text = (await response.text()).slice(0, MAX_RESPONSE_CHARS);
