@@ -25,6 +25,7 @@ import { StreamDispatcher } from '../streams/dispatcher.js';
 import { createHttpClient } from '../streams/net/http.js';
 import { registerStreamRoutes } from '../streams/streams.routes.js';
 import { StreamsService } from '../streams/streams.service.js';
+import { selectLag } from '../streams/streams.sql.js';
 import { registerAuth } from './plugins/auth.js';
 import { registerErrorHandling } from './plugins/errors.js';
 import { registerIdempotency } from './plugins/idempotency.js';
@@ -96,6 +97,7 @@ export async function buildApp(deps: AppDeps): Promise<VerityApp> {
   }, metrics);
   // A stream whose config changed, or that was resumed, is worth claiming at once.
   const streams = new StreamsService(deps.db, box, destinationDeps, () => dispatcher.wake());
+  metrics.setStreamLagSource(() => selectLag(deps.db));
   const services: Services = {
     keys,
     organizations: new OrganizationsService(deps.db, deps.config, (organizationId) => streams.forOrganization(organizationId)),

@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface StreamMetrics {
   observeDelivery(streamId: string, type: string, outcome: string, events: number, seconds: number): void;
@@ -62,6 +62,39 @@ export class Metrics implements IngestMetrics, StreamMetrics {
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [this.registry],
   });
+
+  private lagSource: (() => Promise<{ id: string; type: string; lag_events: number; lag_seconds: number | null }[]>) | undefined;
+  private lagRead: Promise<{ id: string; type: string; lag_events: number; lag_seconds: number | null }[]> | undefined;
+
+  /** Lag is read from the database when Prometheus scrapes, so it is exact and costs nothing between scrapes. */
+  setStreamLagSource(source: () => Promise<{ id: string; type: string; lag_events: number; lag_seconds: number | null }[]>): void {
+    this.lagSource = source;
+    const readOnce = async (): Promise<{ id: string; type: string; lag_events: number; lag_seconds: number | null }[]> => {
+      // Both gauges collect in one scrape: share one query between them.
+      this.lagRead ??= (this.lagSource?.() ?? Promise.resolve([])).finally(() => setImmediate(() => (this.lagRead = undefined)));
+      return this.lagRead.catch(() => []);
+    };
+    new Gauge({
+      name: 'verity_stream_lag_events',
+      help: 'Events appended but not yet delivered, per log stream',
+      labelNames: ['stream_id', 'type'] as const,
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const row of await readOnce()) this.set({ stream_id: row.id, type: row.type }, row.lag_events);
+      },
+    });
+    new Gauge({
+      name: 'verity_stream_lag_seconds',
+      help: 'Age of the oldest undelivered event, per log stream (0 when caught up)',
+      labelNames: ['stream_id', 'type'] as const,
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const row of await readOnce()) this.set({ stream_id: row.id, type: row.type }, row.lag_seconds ?? 0);
+      },
+    });
+  }
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'verity_' });

@@ -148,3 +148,22 @@ export async function selectDeliveries(db: Queryable, streamId: string, cursor: 
     [streamId, cursor ?? null, limit],
   );
 }
+
+export interface LagRow {
+  id: string;
+  type: string;
+  lag_events: number;
+  lag_seconds: number | null;
+}
+
+/** Per stream: events not yet delivered, and how long the oldest of them has waited. */
+export async function selectLag(db: Queryable): Promise<LagRow[]> {
+  return db.query<LagRow>(
+    `select s.id, s.type, greatest(h.seq - s.cursor_seq, 0) as lag_events,
+       extract(epoch from now() - e.received_at)::float8 as lag_seconds
+     from log_streams s
+     join org_log_heads h on h.organization_id = s.organization_id
+     left join events e on e.organization_id = s.organization_id and e.seq = s.cursor_seq + 1
+     where s.deleted_at is null`,
+  );
+}

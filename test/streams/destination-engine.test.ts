@@ -76,3 +76,16 @@ describeEachBackend(
   },
   { VERITY_TEST_WORKER: 'true', VERITY_ALLOW_PRIVATE_DESTINATIONS: 'true', VERITY_STREAM_REQUEST_TIMEOUT_MS: '500' },
 );
+
+describeEachBackend('stream metrics', (ctx) => {
+  it('exports per-stream lag in events and seconds, read at scrape time', async () => {
+    const org = await ctx().createOrg();
+    const created = await ctx().call<{ id: string }>('POST', '/log_streams', {
+      body: { organization_id: org, type: 'GenericHttps', config: { url: 'https://siem.example.com/hook' }, start_from: 'beginning' },
+    });
+    await ingest(ctx(), org, 3);
+    const scrape = (await ctx().app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(scrape).toMatch(new RegExp(`verity_stream_lag_events\\{stream_id="${created.body.id}",type="GenericHttps"\\} 3`));
+    expect(scrape).toMatch(new RegExp(`verity_stream_lag_seconds\\{stream_id="${created.body.id}",type="GenericHttps"\\} \\d`));
+  });
+});
