@@ -5,7 +5,7 @@ import { deleteExpired, insertRecords } from '../idempotency/idempotency.sql.js'
 import type { IdempotencyClaim, StoredResponse } from '../idempotency/idempotency.service.js';
 import type { IngestMetrics } from '../metrics/metrics.js';
 import { chainHash } from './hash.js';
-import { insertEvents, lockHeads, notifyAppended, updateHeads, type EventRecord, type HeadRow } from './ingest.sql.js';
+import { countIngested, insertEvents, lockHeads, notifyAppended, updateHeads, type EventRecord, type HeadRow } from './ingest.sql.js';
 import type { PreparedEvent } from './prepare.js';
 
 /** One request's events: appended all together or not at all. */
@@ -129,8 +129,12 @@ export class LogAppender {
       });
       if (records.length > 0) {
         await insertEvents(tx, records);
-        const newHeads = [...moved.values()];
+        const newHeads = [...moved.values()].map((head) => ({
+          ...head,
+          appended: head.seq - (heads.get(head.organization_id) as HeadRow).seq,
+        }));
         await updateHeads(tx, newHeads);
+        await countIngested(tx, newHeads);
         await notifyAppended(tx, newHeads);
       }
     });

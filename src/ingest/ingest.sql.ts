@@ -43,11 +43,23 @@ export async function insertEvents(tx: Queryable, records: readonly EventRecord[
   );
 }
 
-export async function updateHeads(tx: Queryable, heads: readonly HeadRow[]): Promise<void> {
+/** Moves each head and its stored-events counter; `appended` is how many events the head moved by. */
+export async function updateHeads(tx: Queryable, heads: readonly (HeadRow & { appended: number })[]): Promise<void> {
   await tx.query(
-    `update org_log_heads h set seq = r.seq, hash = r.hash
-     from jsonb_to_recordset($1::jsonb) as r(organization_id text, seq bigint, hash text)
+    `update org_log_heads h set seq = r.seq, hash = r.hash, events_stored = h.events_stored + r.appended
+     from jsonb_to_recordset($1::jsonb) as r(organization_id text, seq bigint, hash text, appended bigint)
      where h.organization_id = r.organization_id`,
+    [JSON.stringify(heads)],
+  );
+}
+
+/** Adds to today's (UTC) ingested count per organization, for metering. */
+export async function countIngested(tx: Queryable, heads: readonly { organization_id: string; appended: number }[]): Promise<void> {
+  await tx.query(
+    `insert into usage_daily (organization_id, day, events_ingested)
+     select r.organization_id, (now() at time zone 'utc')::date, r.appended
+     from jsonb_to_recordset($1::jsonb) as r(organization_id text, appended bigint)
+     on conflict (organization_id, day) do update set events_ingested = usage_daily.events_ingested + excluded.events_ingested`,
     [JSON.stringify(heads)],
   );
 }

@@ -78,6 +78,19 @@ describeEachBackend('POST /audit_logs/events', (ctx) => {
     expect(huge.body).toMatchObject({ code: 'payload_too_large' });
   });
 
+  it('keeps the stored-events and ingested-today counters in the same commit as the events', async () => {
+    const org = await ctx().createOrg();
+    await ctx().call('POST', '/audit_logs/events', { body: { organization_id: org, event: makeEvent() } });
+    await ctx().call('POST', '/audit_logs/events/batch', { body: { organization_id: org, events: [makeEvent(), makeEvent()] } });
+    const head = await ctx().testDb.db.query<{ events_stored: number }>('select events_stored from org_log_heads where organization_id = $1', [org]);
+    expect(head[0]?.events_stored).toBe(3);
+    const usage = await ctx().testDb.db.query<{ events_ingested: number }>(
+      "select events_ingested from usage_daily where organization_id = $1 and day = (now() at time zone 'utc')::date",
+      [org],
+    );
+    expect(usage[0]?.events_ingested).toBe(3);
+  });
+
   it('chains every event to the one before it', async () => {
     const org = await ctx().createOrg();
     for (let i = 0; i < 5; i += 1) {
