@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/db.js';
 import { IdempotencyService } from '../idempotency/idempotency.service.js';
+import { JobRunner } from '../jobs/job-runner.js';
 import { LogAppender } from '../ingest/appender.js';
 import { registerIngestRoutes } from '../ingest/ingest.routes.js';
 import { IngestService } from '../ingest/ingest.service.js';
@@ -60,6 +61,7 @@ export interface Services {
   metrics: Metrics;
   streams: StreamsService;
   dispatcher: StreamDispatcher;
+  jobs: JobRunner;
 }
 
 export interface VerityApp {
@@ -110,6 +112,7 @@ export async function buildApp(deps: AppDeps): Promise<VerityApp> {
     metrics,
     streams,
     dispatcher,
+    jobs: new JobRunner(deps.db, logger),
   };
 
   registerValidation(app);
@@ -149,12 +152,16 @@ export async function buildApp(deps: AppDeps): Promise<VerityApp> {
     // Requests have drained; finish the commits they started before the database goes away.
     await appender.flush();
     await dispatcher.stop();
+    await services.jobs.stop();
     await http.close();
     await signal.close();
     keys.stop();
     await keys.flushTouches();
   });
   await app.ready();
-  if (deps.worker === true) await dispatcher.start();
+  if (deps.worker === true) {
+    await dispatcher.start();
+    await services.jobs.start();
+  }
   return { app, services };
 }
