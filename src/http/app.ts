@@ -17,6 +17,7 @@ import { registerOrganizationRoutes } from '../organizations/organizations.route
 import { OrganizationsService } from '../organizations/organizations.service.js';
 import { AppendSignal } from '../query/append-signal.js';
 import { registerQueryRoutes } from '../query/query.routes.js';
+import { registerStatsRoutes } from '../query/stats.routes.js';
 import { QueryService } from '../query/query.service.js';
 import { registerSchemaRoutes } from '../schemas/schemas.routes.js';
 import { SchemasService } from '../schemas/schemas.service.js';
@@ -143,6 +144,7 @@ export async function buildApp(deps: AppDeps): Promise<VerityApp> {
     registerOrganizationRoutes(app, services.organizations);
     registerIngestRoutes(app, services.ingest);
     registerQueryRoutes(app, { query: services.query, signal });
+    registerStatsRoutes(app, deps.db);
     registerSchemaRoutes(app, schemas);
     registerKeyRoutes(app, keys);
     registerStreamRoutes(app, streams);

@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Scope } from '../../src/keys/keys.service.js';
 import { ADMIN_KEY, describeEachBackend, makeEvent, type Response, type TestApp } from '../helpers/app.js';
 
-type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE';
+type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** One organization as the rows see it: everything a request may name. */
 interface Target {
@@ -18,6 +18,7 @@ interface Target {
   externalId: string;
   eventId: string;
   domain: string;
+  streamId: string;
 }
 
 interface Fixture {
@@ -192,6 +193,39 @@ const ROUTES: readonly RouteRow[] = [
     path: (t) => `/audit_logs/events/stream?organization_id=${t.orgId}`,
     denied: [404],
   },
+  { route: 'GET /audit_logs/stats', method: 'GET', path: (t) => `/audit_logs/stats?organization_id=${t.orgId}`, denied: [404], own: BOTH_OK_200 },
+  {
+    route: 'POST /log_streams',
+    method: 'POST',
+    path: () => '/log_streams',
+    body: (t) => ({ organization_id: t.orgId, type: 'GenericHttps', config: { url: 'https://siem.example.com/isolation' } }),
+    denied: [403, 404],
+    own: { adminA: 201, rwA: 403 },
+  },
+  { route: 'GET /log_streams', method: 'GET', path: (t) => `/log_streams?organization_id=${t.orgId}`, denied: [404], own: BOTH_OK_200 },
+  { route: 'GET /log_streams/{id}', method: 'GET', path: (t) => `/log_streams/${t.streamId}`, denied: [404], own: BOTH_OK_200 },
+  {
+    route: 'PATCH /log_streams/{id}',
+    method: 'PATCH',
+    path: (t) => `/log_streams/${t.streamId}`,
+    body: () => ({ name: 'renamed by A', config: { url: 'https://attacker.example.com/steal' } }),
+    denied: [403, 404],
+    own: ADMIN_ONLY_200,
+  },
+  { route: 'DELETE /log_streams/{id}', method: 'DELETE', path: (t) => `/log_streams/${t.streamId}`, denied: [403, 404] },
+  // No "own" row: a test send to a real host cannot be observed here; the streams suite covers it.
+  { route: 'POST /log_streams/{id}/test', method: 'POST', path: (t) => `/log_streams/${t.streamId}/test`, denied: [403, 404] },
+  { route: 'POST /log_streams/{id}/pause', method: 'POST', path: (t) => `/log_streams/${t.streamId}/pause`, denied: [403, 404], own: ADMIN_ONLY_200 },
+  { route: 'POST /log_streams/{id}/resume', method: 'POST', path: (t) => `/log_streams/${t.streamId}/resume`, denied: [403, 404], own: ADMIN_ONLY_200 },
+  {
+    route: 'POST /log_streams/{id}/replay',
+    method: 'POST',
+    path: (t) => `/log_streams/${t.streamId}/replay`,
+    body: () => ({ from: '2020-01-01T00:00:00Z' }),
+    denied: [403, 404],
+    own: ADMIN_ONLY_200,
+  },
+  { route: 'GET /log_streams/{id}/deliveries', method: 'GET', path: (t) => `/log_streams/${t.streamId}/deliveries`, denied: [404], own: BOTH_OK_200 },
 ];
 
 /**
@@ -230,6 +264,7 @@ function concrete(route: string, a: Target): { method: Method; url: string } {
   const url = path.replace(/\{([^}]+)\}/g, (_match, name: string) => {
     if (name === 'id' && path.startsWith('/audit_logs/events')) return a.eventId;
     if (name === 'id' && path.startsWith('/organizations')) return a.orgId;
+    if (name === 'id' && path.startsWith('/log_streams')) return a.streamId;
     if (name === 'external_id') return a.externalId;
     return 'x';
   });
@@ -256,16 +291,27 @@ const GHOST: Target = {
   externalId: 'ext-ghost-does-not-exist',
   eventId: 'event_01GHZZZZZZZZZZZZZZZZZZZZZZ',
   domain: 'ghost.example',
+  streamId: 'als_01GHZZZZZZZZZZZZZZZZZZZZZZ',
 };
 
 /** A response body with the target's ids replaced by placeholders, to compare answers about different targets. */
 function normalised(body: unknown, t: Target): string {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
-  return text.split(t.orgId).join('{org}').split(t.externalId).join('{external_id}').split(t.eventId).join('{event}').split(t.domain).join('{domain}');
+  return text
+    .split(t.orgId)
+    .join('{org}')
+    .split(t.externalId)
+    .join('{external_id}')
+    .split(t.eventId)
+    .join('{event}')
+    .split(t.domain)
+    .join('{domain}')
+    .split(t.streamId)
+    .join('{stream}');
 }
 
 /** Names rows in test titles before the real fixture exists. */
-const PLACEHOLDER_TARGET: Target = { orgId: '{A}', externalId: '{A.external_id}', eventId: '{A.event}', domain: '{A.domain}' };
+const PLACEHOLDER_TARGET: Target = { orgId: '{A}', externalId: '{A.external_id}', eventId: '{A.event}', domain: '{A.domain}', streamId: '{A.stream}' };
 const PLACEHOLDER: Fixture = {
   a: PLACEHOLDER_TARGET,
   b: { ...PLACEHOLDER_TARGET, orgId: '{B}' },
@@ -301,7 +347,11 @@ describeEachBackend('tenant isolation', (ctx) => {
     expect(batch.status).toBe(200);
     const eventId = batch.body.ids[0];
     if (eventId === undefined) throw new Error('batch returned no ids');
-    return { orgId, externalId, eventId, domain };
+    const stream = await ctx().call<{ id: string }>('POST', '/log_streams', {
+      body: { organization_id: orgId, type: 'GenericHttps', name: `SIEM ${marker}`, config: { url: `https://siem.example.com/${marker}`, headers: { authorization: marker } } },
+    });
+    expect(stream.status).toBe(201);
+    return { orgId, externalId, eventId, domain, streamId: stream.body.id };
   }
 
   /** Everything of B an attacker could change, read through the unrestricted admin key and the database. */
@@ -311,7 +361,8 @@ describeEachBackend('tenant isolation', (ctx) => {
     const events = await ctx().testDb.db.query('select seq, id, hash from events where organization_id = $1 order by seq', [f.b.orgId]);
     const orgCount = await ctx().testDb.db.query<{ n: number }>('select count(*)::int as n from organizations');
     const keyCount = await ctx().testDb.db.query<{ n: number }>('select count(*)::int as n from api_keys where revoked_at is null');
-    return { org: [org.status, org.body], retention: [retention.status, retention.body], events, orgs: orgCount[0]?.n, keys: keyCount[0]?.n };
+    const streams = await ctx().testDb.db.query('select id, name, config, secrets, paused, state, cursor_seq, deleted_at from log_streams where organization_id = $1', [f.b.orgId]);
+    return { org: [org.status, org.body], retention: [retention.status, retention.body], events, orgs: orgCount[0]?.n, keys: keyCount[0]?.n, streams };
   }
 
   function expectNoLeak(response: Response<unknown>): void {

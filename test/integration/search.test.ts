@@ -117,3 +117,32 @@ describeEachBackend('GET /audit_logs/events', (ctx) => {
     expect((await search('')).data).toHaveLength(5);
   });
 });
+
+describeEachBackend('GET /audit_logs/stats', (ctx) => {
+  it('counts events per day and top actions for an organization', async () => {
+    const org = await ctx().createOrg();
+    const day = (d: number, h = 12): string => new Date(Date.UTC(2026, 9, d, h)).toISOString();
+    const events = [
+      makeEvent({ action: 'a.one', occurred_at: day(1) }),
+      makeEvent({ action: 'a.one', occurred_at: day(1, 23) }),
+      makeEvent({ action: 'a.two', occurred_at: day(3) }),
+    ];
+    await ctx().call('POST', '/audit_logs/events/batch', { body: { organization_id: org, events } });
+    const stats = await ctx().call<{ total: number; volume: { bucket: string; count: number }[]; top_actions: { action: string; count: number }[] }>(
+      'GET',
+      `/audit_logs/stats?organization_id=${org}&range_start=${day(1, 0)}&range_end=${day(5, 0)}`,
+    );
+    expect(stats.status).toBe(200);
+    expect(stats.body.total).toBe(3);
+    expect(stats.body.volume).toEqual([
+      { bucket: day(1, 0), count: 2 },
+      { bucket: day(3, 0), count: 1 },
+    ]);
+    expect(stats.body.top_actions).toEqual([
+      { action: 'a.one', count: 2 },
+      { action: 'a.two', count: 1 },
+    ]);
+    const other = await ctx().createKey(['events:read'], await ctx().createOrg());
+    expect((await ctx().call('GET', `/audit_logs/stats?organization_id=${org}`, { key: other })).status).toBe(404);
+  });
+});
