@@ -1,0 +1,137 @@
+import { useMutation, useQuery } from '@tanstack/react-query';
+import { CheckCircle2, Download, FileDown } from 'lucide-react';
+import { useEffect, useRef, useState } from 'react';
+import { api, errorMessage } from '../../lib/api';
+import { formatNumber } from '../../lib/format';
+import type { ExportJob } from '../../lib/types';
+import { Button } from '../../ui/button';
+import { Dialog } from '../../ui/dialog';
+import { resolveRange, splitMeta, type EventFilterState } from './filters';
+
+/** The export body for the explorer's current filters (free text is not an export filter). */
+export function exportBody(organizationId: string, filters: EventFilterState, format: 'csv' | 'ndjson' = 'csv') {
+  const range = resolveRange(filters, Date.now());
+  const metadata: Record<string, string[]> = {};
+  for (const pair of filters.metadata) {
+    const [key, value] = splitMeta(pair);
+    (metadata[key] ??= []).push(value);
+  }
+  return {
+    organization_id: organizationId,
+    range_start: range.range_start ?? '1970-01-01T00:00:00.000Z',
+    range_end: range.range_end ?? new Date(Date.now() + 60_000).toISOString(),
+    format,
+    ...(filters.actions.length > 0 ? { actions: filters.actions } : {}),
+    ...(filters.actorIds.length > 0 ? { actor_ids: filters.actorIds } : {}),
+    ...(filters.actorNames.length > 0 ? { actor_names: filters.actorNames } : {}),
+    ...(filters.targetTypes.length > 0 ? { targets: filters.targetTypes } : {}),
+    ...(Object.keys(metadata).length > 0 ? { metadata } : {}),
+  };
+}
+
+function triggerDownload(url: string) {
+  const link = document.createElement('a');
+  link.href = url;
+  link.rel = 'noopener';
+  link.download = '';
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+}
+
+/** "Export CSV": creates an export of what the filters select, shows its progress and downloads the file. */
+export function ExportButton({ organizationId, filters }: { organizationId: string; filters: EventFilterState }) {
+  const [open, setOpen] = useState(false);
+  const [exportId, setExportId] = useState<string | null>(null);
+  const downloaded = useRef<string | null>(null);
+  const create = useMutation({
+    mutationFn: () => api.post<ExportJob>('/audit_logs/exports', exportBody(organizationId, filters)),
+    onSuccess: (job) => setExportId(job.id),
+  });
+  const job = useQuery({
+    queryKey: ['export', exportId],
+    queryFn: () => api.get<ExportJob>(`/audit_logs/exports/${encodeURIComponent(exportId ?? '')}`),
+    enabled: exportId !== null,
+    refetchInterval: (q) => (q.state.data?.state === 'pending' || q.state.data === undefined ? 800 : false),
+  });
+  const data = job.data;
+
+  useEffect(() => {
+    if (data?.state === 'ready' && data.url && downloaded.current !== data.id) {
+      downloaded.current = data.id;
+      triggerDownload(data.url);
+    }
+  }, [data]);
+
+  const start = () => {
+    setExportId(null);
+    downloaded.current = null;
+    setOpen(true);
+    create.mutate();
+  };
+
+  const failed = create.isError || job.isError || data?.state === 'error';
+  const percent = data ? Math.round(data.percent) : 0;
+  const ready = data?.state === 'ready';
+
+  return (
+    <>
+      <Button icon={<FileDown />} onClick={start}>
+        Export CSV
+      </Button>
+      <Dialog
+        open={open}
+        onClose={() => setOpen(false)}
+        title={ready ? 'Your export is ready' : failed ? 'Export failed' : 'Preparing your export'}
+        description={ready ? 'The download starts automatically. You can download it again for ten minutes.' : 'Events matching your current filters, as CSV.'}
+        footer={
+          <>
+            <Button onClick={() => setOpen(false)}>{ready || failed ? 'Close' : 'Run in background'}</Button>
+            {ready && data.url && (
+              <a className="btn btn-primary" href={data.url} download>
+                <Download aria-hidden="true" /> Download CSV
+              </a>
+            )}
+            {failed && (
+              <Button variant="primary" onClick={start}>
+                Try again
+              </Button>
+            )}
+          </>
+        }
+      >
+        <div className="stack" data-testid="export-progress">
+          {failed ? (
+            <div className="callout callout-red" role="alert">
+              {data?.error ?? errorMessage(create.error ?? job.error)}
+            </div>
+          ) : ready ? (
+            <div className="callout callout-green" role="status">
+              <CheckCircle2 aria-hidden="true" />
+              <span>
+                <strong>{formatNumber(data.rows_written)}</strong> events exported.
+              </span>
+            </div>
+          ) : (
+            <>
+              <div
+                className={`progress ${data?.rows_total == null ? 'indeterminate' : ''}`}
+                role="progressbar"
+                aria-label="Export progress"
+                aria-valuemin={0}
+                aria-valuemax={100}
+                aria-valuenow={data?.rows_total == null ? undefined : percent}
+              >
+                <div style={data?.rows_total == null ? undefined : { width: `${Math.max(3, percent)}%` }} />
+              </div>
+              <div className="row-between text-sm text-secondary" aria-live="polite">
+                <span>{data?.rows_total == null ? 'Counting events…' : `${formatNumber(data.rows_written)} of ${formatNumber(data.rows_total)} events`}</span>
+                <span className="tabular">{data?.rows_total == null ? '' : `${percent}%`}</span>
+              </div>
+            </>
+          )}
+        </div>
+      </Dialog>
+    </>
+  );
+}

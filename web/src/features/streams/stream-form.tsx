@@ -1,0 +1,233 @@
+import { ChevronDown, ChevronRight, KeyRound } from 'lucide-react';
+import { useState } from 'react';
+import { ApiError } from '../../lib/api';
+import type { LogStream } from '../../lib/types';
+import { Button } from '../../ui/button';
+import { Field } from '../../ui/field';
+import type { DestinationSpec, FieldSpec } from './destinations';
+
+export type FormValues = Record<string, string | boolean>;
+
+export function initialValues(spec: DestinationSpec, stream?: LogStream): FormValues {
+  const values: FormValues = { __name: stream?.name ?? '' };
+  for (const field of spec.fields) {
+    const current = stream?.config[field.name];
+    if (field.kind === 'checkbox') values[field.name] = typeof current === 'boolean' ? current : field.defaultValue === true;
+    else if (field.secret) values[field.name] = '';
+    else if (typeof current === 'string' || typeof current === 'number') values[field.name] = String(current);
+    else values[field.name] = typeof field.defaultValue === 'string' ? field.defaultValue : '';
+  }
+  return values;
+}
+
+function isUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' || url.protocol === 'http:';
+  } catch {
+    return false;
+  }
+}
+
+function parseHeaders(text: string): Record<string, string> | string {
+  const headers: Record<string, string> = {};
+  for (const line of text.split('\n').map((l) => l.trim()).filter(Boolean)) {
+    const index = line.indexOf(':');
+    if (index <= 0) return `“${line.slice(0, 40)}” is not “Name: value”.`;
+    const name = line.slice(0, index).trim();
+    if (!/^[A-Za-z0-9-]{1,64}$/.test(name)) return `“${name.slice(0, 40)}” is not a valid header name.`;
+    headers[name] = line.slice(index + 1).trim();
+  }
+  return headers;
+}
+
+/** Field-level checks before the request; the API's 422 remains the authority. */
+export function validate(spec: DestinationSpec, values: FormValues, secretsSet: string[] = []): Record<string, string> {
+  const errors: Record<string, string> = {};
+  for (const field of spec.fields) {
+    const raw = values[field.name];
+    if (field.kind === 'checkbox') continue;
+    const value = typeof raw === 'string' ? raw.trim() : '';
+    if (value === '') {
+      if (field.required && !(field.secret && secretsSet.includes(field.name))) errors[field.name] = `${field.label} is required.`;
+      continue;
+    }
+    if (field.kind === 'headers') {
+      const parsed = parseHeaders(value);
+      if (typeof parsed === 'string') errors[field.name] = parsed;
+      continue;
+    }
+    if (field.kind === 'number') {
+      const number = Number(value);
+      if (!Number.isInteger(number) || (field.min !== undefined && number < field.min) || (field.max !== undefined && number > field.max)) {
+        errors[field.name] = `Enter a whole number from ${field.min ?? 0} to ${field.max ?? '∞'}.`;
+      }
+      continue;
+    }
+    if (field.url && !isUrl(value)) {
+      errors[field.name] = 'Enter a full URL starting with https://';
+      continue;
+    }
+    if (field.maxLength !== undefined && value.length > field.maxLength) {
+      errors[field.name] = `At most ${field.maxLength} characters.`;
+      continue;
+    }
+    if (field.pattern !== undefined && !new RegExp(field.pattern).test(value)) errors[field.name] = field.patternMessage ?? 'This value is not valid.';
+  }
+  if (spec.type === 'S3' && typeof values.external_id === 'string' && values.external_id.trim() !== '' && String(values.role_arn ?? '').trim() === '') {
+    errors.role_arn = 'An external ID needs an IAM role ARN.';
+  }
+  return errors;
+}
+
+/** The config to send: blanks left out (so PATCH keeps stored secrets), numbers and headers parsed. */
+export function toConfig(spec: DestinationSpec, values: FormValues, editing: boolean): Record<string, unknown> {
+  const config: Record<string, unknown> = {};
+  for (const field of spec.fields) {
+    const raw = values[field.name];
+    if (field.kind === 'checkbox') {
+      if (raw === true || editing || field.name === 'tls') config[field.name] = raw === true;
+      continue;
+    }
+    const value = typeof raw === 'string' ? raw.trim() : '';
+    if (value === '') continue;
+    if (field.kind === 'number') config[field.name] = Number(value);
+    else if (field.kind === 'headers') config[field.name] = parseHeaders(value);
+    else config[field.name] = value;
+  }
+  return config;
+}
+
+/** The API's 422 errors[].field ("config.bucket") keyed by form field name. */
+export function serverFieldErrors(error: unknown): Record<string, string> {
+  if (!(error instanceof ApiError)) return {};
+  const result: Record<string, string> = {};
+  for (const item of error.errors) {
+    if (item.field === undefined) continue;
+    const name = item.field.startsWith('config.') ? (item.field.slice('config.'.length).split('.')[0] ?? item.field) : item.field === 'name' ? '__name' : item.field;
+    result[name] ??= item.message ?? 'is invalid';
+  }
+  return result;
+}
+
+function Control({ field, value, onChange, onBlur, secretSaved }: { field: FieldSpec; value: string | boolean; onChange: (value: string | boolean) => void; onBlur: () => void; secretSaved: boolean }) {
+  const common = { name: field.name, onBlur };
+  switch (field.kind) {
+    case 'select':
+      return (
+        <select className="select" {...common} value={String(value)} onChange={(event) => onChange(event.target.value)}>
+          {!field.required && <option value="">Default</option>}
+          {field.options?.map((option) => (
+            <option key={option.value} value={option.value}>
+              {option.label}
+            </option>
+          ))}
+        </select>
+      );
+    case 'textarea':
+    case 'headers':
+      return <textarea className="textarea mono" {...common} rows={4} placeholder={secretSaved ? 'Saved — leave blank to keep' : field.placeholder} value={String(value)} onChange={(event) => onChange(event.target.value)} spellCheck={false} />;
+    case 'number':
+      return <input className="input" type="number" inputMode="numeric" {...common} min={field.min} max={field.max} placeholder={field.placeholder} value={String(value)} onChange={(event) => onChange(event.target.value)} />;
+    default:
+      return (
+        <input
+          className={`input ${field.kind === 'password' || field.name.endsWith('_id') ? 'mono' : ''}`}
+          type={field.kind === 'password' ? 'password' : 'text'}
+          autoComplete={field.kind === 'password' ? 'new-password' : 'off'}
+          spellCheck={false}
+          {...common}
+          placeholder={secretSaved ? '•••••••• saved — leave blank to keep' : field.placeholder}
+          value={String(value)}
+          onChange={(event) => onChange(event.target.value)}
+        />
+      );
+  }
+}
+
+/** The destination's fields, with hints, client-side checks on blur and the API's field errors. */
+export function StreamFields({
+  spec,
+  values,
+  onChange,
+  errors,
+  secretsSet = [],
+  onBlurField,
+}: {
+  spec: DestinationSpec;
+  values: FormValues;
+  onChange: (values: FormValues) => void;
+  errors: Record<string, string>;
+  secretsSet?: string[];
+  onBlurField?: (name: string) => void;
+}) {
+  const hasAdvancedError = spec.fields.some((f) => f.advanced && errors[f.name] !== undefined);
+  const [advanced, setAdvanced] = useState(false);
+  const showAdvanced = advanced || hasAdvancedError;
+  const render = (field: FieldSpec) => {
+    const value = values[field.name] ?? '';
+    const set = (next: string | boolean) => onChange({ ...values, [field.name]: next });
+    if (field.kind === 'checkbox') {
+      return (
+        <div className="field span-2" key={field.name}>
+          <label className="checkbox">
+            <input type="checkbox" name={field.name} checked={value === true} onChange={(event) => set(event.target.checked)} />
+            {field.label}
+          </label>
+          {field.hint !== undefined && <div className="field-hint">{field.hint}</div>}
+        </div>
+      );
+    }
+    const wide = field.kind === 'textarea' || field.kind === 'headers' || field.url === true || field.generate !== undefined;
+    return (
+      <Field
+        key={field.name}
+        className={wide ? 'span-2' : undefined}
+        label={
+          <>
+            {field.label}
+            {field.secret && <KeyRound width={12} height={12} aria-label="encrypted" />}
+          </>
+        }
+        optional={!field.required}
+        hint={field.hint}
+        error={errors[field.name]}
+      >
+        {field.generate ? (
+          <div className="row">
+            <Control field={field} value={value} onChange={set} onBlur={() => onBlurField?.(field.name)} secretSaved={secretsSet.includes(field.name)} />
+            <Button size="md" onClick={() => set(field.generate?.() ?? '')}>
+              Generate
+            </Button>
+          </div>
+        ) : (
+          <Control field={field} value={value} onChange={set} onBlur={() => onBlurField?.(field.name)} secretSaved={secretsSet.includes(field.name)} />
+        )}
+      </Field>
+    );
+  };
+  const basic = spec.fields.filter((f) => !f.advanced);
+  const extra = spec.fields.filter((f) => f.advanced);
+  return (
+    <div className="form-stack">
+      <div className="form-grid">
+        <Field className="span-2" label="Name" optional hint="Shown in lists, e.g. “Production SIEM”." error={errors.__name}>
+          <input className="input" name="__name" value={String(values.__name ?? '')} maxLength={200} onChange={(event) => onChange({ ...values, __name: event.target.value })} />
+        </Field>
+        {basic.map(render)}
+      </div>
+      {extra.length > 0 && (
+        <div>
+          <Button variant="ghost" size="sm" icon={showAdvanced ? <ChevronDown /> : <ChevronRight />} aria-expanded={showAdvanced} onClick={() => setAdvanced(!showAdvanced)}>
+            Advanced settings
+          </Button>
+          {showAdvanced && (
+            <div className="form-grid" style={{ marginTop: 12 }}>
+              {extra.map(render)}
+            </div>
+          )}
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,202 @@
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { Plus, Radio } from 'lucide-react';
+import { useEffect, useState } from 'react';
+import { Link, Redirect, Route, Router, Switch, useLocation } from 'wouter';
+import { ApiError, api, setCsrfToken, setUnauthorizedHandler } from '../lib/api';
+import { formatRelative } from '../lib/format';
+import type { List, LogStream, PortalSession } from '../lib/types';
+import { StreamStateBadge } from '../ui/badge';
+import { Button } from '../ui/button';
+import { PageHeader } from '../ui/page-header';
+import { EmptyState, ErrorState, LoadingBlock } from '../ui/states';
+import { EventsExplorer } from '../features/events/events-explorer';
+import { ExportButton } from '../features/events/export-button';
+import { destinationLabel, DestinationLogo } from '../features/streams/destinations';
+import { StreamSetup } from '../features/streams/stream-setup';
+import { StreamStatus } from '../features/streams/stream-status';
+import { BrandHeader, SessionEnded } from './portal-shell';
+
+export function usePortalSession() {
+  return useQuery({
+    queryKey: ['portal-session'],
+    queryFn: async () => {
+      try {
+        return await api.get<PortalSession>('/portal/api/session');
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 401) return null;
+        throw error;
+      }
+    },
+    staleTime: Infinity,
+    retry: false,
+  });
+}
+
+export function PortalApp() {
+  const client = useQueryClient();
+  const session = usePortalSession();
+  useEffect(() => {
+    setUnauthorizedHandler(() => client.setQueryData(['portal-session'], null));
+    return () => setUnauthorizedHandler(null);
+  }, [client]);
+  useEffect(() => {
+    const data = session.data;
+    setCsrfToken(data?.csrf_token ?? null);
+    if (data) document.title = `${data.brand.name} · ${data.intent === 'audit_logs' ? 'Audit logs' : 'Log streams'}`;
+  }, [session.data]);
+
+  if (session.isLoading) {
+    return (
+      <div className="auth">
+        <LoadingBlock label="Opening the portal…" />
+      </div>
+    );
+  }
+  if (session.isError) {
+    return (
+      <div className="auth">
+        <div className="card auth-card">
+          <ErrorState error={session.error} onRetry={() => void session.refetch()} title="The portal is not reachable" />
+        </div>
+      </div>
+    );
+  }
+  const data = session.data;
+  if (!data) return <SessionEnded />;
+  const home = data.intent === 'audit_logs' ? '/' : '/log-streams';
+  return (
+    <Router base="/portal">
+      <BrandHeader session={data} />
+      <main id="main">
+        <Switch>
+          {data.intent === 'audit_logs' && (
+            <Route path="/">
+              <AuditLogsPage session={data} />
+            </Route>
+          )}
+          {data.intent === 'log_streams' && (
+            <Route path="/log-streams">
+              <StreamsHome session={data} />
+            </Route>
+          )}
+          {data.intent === 'log_streams' && (
+            <Route path="/log-streams/new">
+              <NewStreamPage session={data} />
+            </Route>
+          )}
+          {data.intent === 'log_streams' && <Route path="/log-streams/:id">{(params) => <PortalStreamPage id={params.id} session={data} />}</Route>}
+          <Route>
+            <Redirect to={home} replace />
+          </Route>
+        </Switch>
+      </main>
+    </Router>
+  );
+}
+
+function AuditLogsPage({ session }: { session: PortalSession }) {
+  return (
+    <div className="page page-wide" style={{ maxWidth: 1320 }}>
+      <PageHeader title="Audit logs" description={`Everything that happened in ${session.organization.name}, who did it and when.`} />
+      <EventsExplorer mode="portal" toolbarExtra={(filters) => <ExportButton organizationId={session.organization.id} filters={filters} />} />
+    </div>
+  );
+}
+
+function StreamsHome({ session }: { session: PortalSession }) {
+  const [, navigate] = useLocation();
+  const streams = useQuery({
+    queryKey: ['streams', session.organization.id],
+    queryFn: () => api.get<List<LogStream>>('/log_streams', { limit: 100 }),
+    refetchInterval: 10_000,
+  });
+  if (streams.isLoading) return <LoadingBlock />;
+  if (streams.isError) {
+    return (
+      <div className="page">
+        <ErrorState error={streams.error} onRetry={() => void streams.refetch()} title="Could not load your log streams" />
+      </div>
+    );
+  }
+  const list = streams.data?.data ?? [];
+  if (list.length === 0) {
+    return (
+      <div className="page">
+        <PageHeader title="Stream audit logs to your SIEM" description={`Send ${session.organization.name}’s audit log events to the tools your security team already uses.`} />
+        <StreamSetup organizationId={session.organization.id} onDone={(stream) => navigate(`/log-streams/${stream.id}`)} />
+      </div>
+    );
+  }
+  return (
+    <div className="page">
+      <PageHeader
+        title="Log streams"
+        description={`Where ${session.organization.name}’s audit log events are delivered.`}
+        actions={
+          <Button variant="primary" icon={<Plus />} onClick={() => navigate('/log-streams/new')}>
+            Add destination
+          </Button>
+        }
+      />
+      <div className="stack" style={{ gap: 10 }}>
+        {list.map((stream) => (
+          <Link key={stream.id} href={`/log-streams/${stream.id}`} className="card dest-card" style={{ textDecoration: 'none', color: 'inherit' }}>
+            <DestinationLogo type={stream.type} />
+            <span className="cell-stack" style={{ flex: 1 }}>
+              <span className="name">{stream.name ?? destinationLabel(stream.type)}</span>
+              <span className="desc">
+                {destinationLabel(stream.type)} · last synced {formatRelative(stream.last_synced_at)}
+              </span>
+            </span>
+            <StreamStateBadge stream={stream} />
+          </Link>
+        ))}
+      </div>
+      {list.length === 0 && <EmptyState icon={<Radio />} title="No log streams" />}
+    </div>
+  );
+}
+
+function NewStreamPage({ session }: { session: PortalSession }) {
+  const [, navigate] = useLocation();
+  return (
+    <div className="page">
+      <nav className="breadcrumb" aria-label="Breadcrumb">
+        <Link href="/log-streams">Log streams</Link>
+        <span aria-hidden="true">/</span>
+      </nav>
+      <StreamSetup organizationId={session.organization.id} onDone={(stream) => navigate(`/log-streams/${stream.id}`)} onCancel={() => navigate('/log-streams')} />
+    </div>
+  );
+}
+
+function PortalStreamPage({ id, session }: { id: string; session: PortalSession }) {
+  const [, navigate] = useLocation();
+  const [editing, setEditing] = useState(false);
+  const stream = useQuery({ queryKey: ['stream', id], queryFn: () => api.get<LogStream>(`/log_streams/${encodeURIComponent(id)}`), refetchInterval: 5000 });
+  return (
+    <div className="page">
+      <nav className="breadcrumb" aria-label="Breadcrumb">
+        <Link href="/log-streams">Log streams</Link>
+        <span aria-hidden="true">/</span>
+      </nav>
+      {stream.isLoading ? (
+        <LoadingBlock />
+      ) : stream.isError ? (
+        <ErrorState error={stream.error} onRetry={() => void stream.refetch()} title={stream.error instanceof ApiError && stream.error.status === 404 ? 'This log stream does not exist' : 'Could not load this log stream'} />
+      ) : stream.data && editing ? (
+        <StreamSetup
+          organizationId={session.organization.id}
+          existing={stream.data}
+          onCancel={() => setEditing(false)}
+          onDone={() => {
+            setEditing(false);
+            void stream.refetch();
+          }}
+        />
+      ) : (
+        stream.data && <StreamStatus stream={stream.data} onEdit={() => setEditing(true)} onDeleted={() => navigate('/log-streams')} />
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,57 @@
+import { ArrowLeft, Clock } from 'lucide-react';
+import type { ReactNode } from 'react';
+import type { PortalSession } from '../lib/types';
+import { ThemeToggle } from '../ui/theme-toggle';
+
+export function BrandHeader({ session }: { session: PortalSession }) {
+  return (
+    <header className="portal-top">
+      <div className="row" style={{ gap: 14, minWidth: 0 }}>
+        <div className="brand" style={{ padding: 0 }}>
+          {session.brand.logo_url ? (
+            <img className="brand-logo" src={session.brand.logo_url} alt={session.brand.name} />
+          ) : (
+            <>
+              <span className="brand-mark" aria-hidden="true">
+                {session.brand.name.slice(0, 1).toUpperCase()}
+              </span>
+              <span>{session.brand.name}</span>
+            </>
+          )}
+        </div>
+        <span className="divider" aria-hidden="true" />
+        <span className="org truncate" data-testid="portal-org">
+          {session.organization.name}
+        </span>
+      </div>
+      <div className="row" style={{ gap: 10 }}>
+        <div style={{ width: 96 }}>
+          <ThemeToggle />
+        </div>
+        {session.return_url && (
+          <a className="btn btn-sm" href={session.return_url}>
+            <ArrowLeft aria-hidden="true" /> Back to {session.brand.name}
+          </a>
+        )}
+      </div>
+    </header>
+  );
+}
+
+export function SessionEnded({ title = 'This session has ended', children }: { title?: string; children?: ReactNode }) {
+  return (
+    <main className="auth">
+      <div className="card auth-card">
+        <header>
+          <span className="empty-icon" aria-hidden="true" style={{ margin: 0 }}>
+            <Clock />
+          </span>
+          <div>
+            <h1>{title}</h1>
+            <p>{children ?? 'Portal links are single-use and sessions expire after a while. Ask your administrator for a new link.'}</p>
+          </div>
+        </header>
+      </div>
+    </main>
+  );
+}

@@ -1,0 +1,44 @@
+import { AlertCircle } from 'lucide-react';
+import { cloneElement, isValidElement, useId, type ReactElement, type ReactNode } from 'react';
+
+interface FieldProps {
+  label: ReactNode;
+  hint?: ReactNode;
+  error?: string | undefined;
+  optional?: boolean;
+  className?: string;
+  /** One form control: it receives id, aria-describedby and aria-invalid. */
+  children: ReactElement<Record<string, unknown>>;
+}
+
+/** A labelled control with its hint and its error, wired for screen readers. */
+export function Field({ label, hint, error, optional = false, className, children }: FieldProps) {
+  const id = useId();
+  const hintId = `${id}-hint`;
+  const errorId = `${id}-error`;
+  const describedBy = [hint !== undefined ? hintId : '', error !== undefined ? errorId : ''].filter(Boolean).join(' ') || undefined;
+  const control = isValidElement(children)
+    ? cloneElement(children, { id, 'aria-describedby': describedBy, 'aria-invalid': error !== undefined ? true : undefined })
+    : children;
+  return (
+    <div className={`field ${className ?? ''}`}>
+      <label className="field-label" htmlFor={id}>
+        {label}
+        {optional && <span className="field-optional">Optional</span>}
+      </label>
+      {control}
+      {error !== undefined ? (
+        <div className="field-error" id={errorId} role="alert">
+          <AlertCircle aria-hidden="true" />
+          {error}
+        </div>
+      ) : (
+        hint !== undefined && (
+          <div className="field-hint" id={hintId}>
+            {hint}
+          </div>
+        )
+      )}
+    </div>
+  );
+}
