@@ -6,9 +6,11 @@ const root = decodeURIComponent(new URL('.', import.meta.url).pathname);
  * One SPA for /dashboard/*, /portal/* and /portal/embed: the server answers those paths with index.html and
  * serves the hashed files under /assets/*. `npm run dev:web` proxies the API to a server on :8080.
  */
-export default defineConfig({
+export default defineConfig(({ command }) => ({
   root,
   base: '/',
+  // Test runners export NODE_ENV=test; a build must still get React's production bundle.
+  define: command === 'build' ? { 'process.env.NODE_ENV': JSON.stringify('production') } : {},
   publicDir: 'public',
   oxc: { jsx: { runtime: 'automatic' } },
   build: {
@@ -33,4 +35,4 @@ export default defineConfig({
       ]),
     ),
   },
-});
+}));

@@ -5,6 +5,7 @@ import { DataDirLockedError } from '../db/dir-lock.js';
 import { openDatabase } from '../db/open.js';
 import { startServer, stopOnSignals, type Role } from '../main.js';
 import { registerKeysCommand } from './keys.command.js';
+import { registerUsageCommand } from './usage.command.js';
 
 const program = new Command();
 program.name('verity').description('Verity: self-hosted, WorkOS-compatible audit logs').showHelpAfterError();
@@ -30,6 +31,7 @@ program
   });
 
 registerKeysCommand(program);
+registerUsageCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof ConfigError || error instanceof DataDirLockedError) process.stderr.write(`${error.message}\n`);

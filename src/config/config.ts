@@ -30,6 +30,14 @@ export interface Config {
   readonly streamLeaseSeconds: number;
   /** Timeout of one request to a destination. */
   readonly streamRequestTimeoutMs: number;
+  /** How often the retention purge runs (minutes). */
+  readonly retentionIntervalMinutes: number;
+  /** Price of one SIEM connection (log stream) for a whole month, in `currency`. */
+  readonly priceSiemConnectionMonthly: number;
+  /** Price of one million events stored (monthly average), for a month, in `currency`. */
+  readonly pricePerMillionEventsMonthly: number;
+  /** ISO 4217 code the prices are in; shown on bills, never converted. */
+  readonly currency: string;
 }
 
 export class ConfigError extends Error {
@@ -103,6 +111,20 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     return fallback;
   };
 
+  // Prices are money: at most two decimals, so bills computed in whole cents are exact.
+  const money = (name: string, fallback: number): number => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    if (!/^\d{1,9}(\.\d{1,2})?$/.test(raw)) {
+      problems.push(`${name} must be a non-negative amount with at most two decimals (got "${raw}")`);
+      return fallback;
+    }
+    return Number(raw);
+  };
+
+  const currency = read('VERITY_CURRENCY') ?? 'USD';
+  if (!/^[A-Z]{3}$/.test(currency)) problems.push(`VERITY_CURRENCY must be a three-letter ISO 4217 code such as USD (got "${currency}")`);
+
   const rawLevel = read('LOG_LEVEL') ?? 'info';
   const logLevel = LOG_LEVELS.find((level) => level === rawLevel);
   if (logLevel === undefined) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
@@ -125,6 +147,10 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     streamConcurrency: int('VERITY_STREAM_CONCURRENCY', 16, 1, 1000),
     streamLeaseSeconds: int('VERITY_STREAM_LEASE_SECONDS', 60, 2, 3600),
     streamRequestTimeoutMs: int('VERITY_STREAM_REQUEST_TIMEOUT_MS', 15_000, 100, 300_000),
+    retentionIntervalMinutes: int('VERITY_RETENTION_INTERVAL_MINUTES', 60, 1, 7 * 24 * 60),
+    priceSiemConnectionMonthly: money('VERITY_PRICE_SIEM_CONNECTION_MONTHLY', 125),
+    pricePerMillionEventsMonthly: money('VERITY_PRICE_PER_MILLION_EVENTS_MONTHLY', 99),
+    currency,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

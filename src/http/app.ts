@@ -12,6 +12,8 @@ import { registerIngestRoutes } from '../ingest/ingest.routes.js';
 import { IngestService } from '../ingest/ingest.service.js';
 import { registerKeyRoutes } from '../keys/keys.routes.js';
 import { KeysService } from '../keys/keys.service.js';
+import { registerMeteringRoutes } from '../metering/metering.routes.js';
+import { MeteringService } from '../metering/metering.service.js';
 import { Metrics } from '../metrics/metrics.js';
 import { registerOrganizationRoutes } from '../organizations/organizations.routes.js';
 import { OrganizationsService } from '../organizations/organizations.service.js';
@@ -19,6 +21,8 @@ import { AppendSignal } from '../query/append-signal.js';
 import { registerQueryRoutes } from '../query/query.routes.js';
 import { registerStatsRoutes } from '../query/stats.routes.js';
 import { QueryService } from '../query/query.service.js';
+import { registerRetentionRoutes } from '../retention/retention.routes.js';
+import { RetentionService } from '../retention/retention.service.js';
 import { registerSchemaRoutes } from '../schemas/schemas.routes.js';
 import { SchemasService } from '../schemas/schemas.service.js';
 import { newId } from '../shared/ids.js';
@@ -63,6 +67,8 @@ export interface Services {
   streams: StreamsService;
   dispatcher: StreamDispatcher;
   jobs: JobRunner;
+  retention: RetentionService;
+  metering: MeteringService;
 }
 
 export interface VerityApp {
@@ -101,9 +107,10 @@ export async function buildApp(deps: AppDeps): Promise<VerityApp> {
   // A stream whose config changed, or that was resumed, is worth claiming at once.
   const streams = new StreamsService(deps.db, box, destinationDeps, () => dispatcher.wake());
   metrics.setStreamLagSource(() => selectLag(deps.db));
+  const organizations = new OrganizationsService(deps.db, deps.config, (organizationId) => streams.forOrganization(organizationId));
   const services: Services = {
     keys,
-    organizations: new OrganizationsService(deps.db, deps.config, (organizationId) => streams.forOrganization(organizationId)),
+    organizations,
     schemas,
     appender,
     ingest: new IngestService(appender, schemas, idempotency),
@@ -114,7 +121,18 @@ export async function buildApp(deps: AppDeps): Promise<VerityApp> {
     streams,
     dispatcher,
     jobs: new JobRunner(deps.db, logger),
+    retention: new RetentionService(deps.db, organizations, logger),
+    metering: new MeteringService(deps.db, deps.config, logger),
   };
+  // Recurring lifecycle jobs; worker processes run them, "run now" routes call the services directly.
+  services.jobs.register('retention.purge', async () => {
+    await services.retention.run();
+  });
+  services.jobs.schedule('retention.purge', deps.config.retentionIntervalMinutes * 60_000);
+  services.jobs.register('usage.rollup', async () => {
+    await services.metering.rollup();
+  });
+  services.jobs.schedule('usage.rollup', 60 * 60_000);
 
   registerValidation(app);
   registerErrorHandling(app);
@@ -148,6 +166,8 @@ export async function buildApp(deps: AppDeps): Promise<VerityApp> {
     registerSchemaRoutes(app, schemas);
     registerKeyRoutes(app, keys);
     registerStreamRoutes(app, streams);
+    registerRetentionRoutes(app, services.retention, systemAudit);
+    registerMeteringRoutes(app, services.metering);
   }
 
   app.addHook('onClose', async () => {

@@ -62,4 +62,6 @@ export interface OrganizationView {
   metadata: Record<string, unknown>;
   created_at: string;
   updated_at: string;
+  /** Verity extension: while enabled, the retention purge leaves this organization's events alone. */
+  legal_hold: { enabled: boolean; reason: string | null; updated_at: string | null };
 }

@@ -30,6 +30,7 @@ export function toOrganizationView(row: OrganizationRow): OrganizationView {
     metadata: row.metadata,
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
+    legal_hold: { enabled: row.legal_hold, reason: row.legal_hold_reason, updated_at: row.legal_hold_updated_at?.toISOString() ?? null },
   };
 }
 

@@ -10,9 +10,13 @@ export interface OrganizationRow {
   created_at: Date;
   updated_at: Date;
   domains: { id: string; domain: string; state: string }[];
+  legal_hold: boolean;
+  legal_hold_reason: string | null;
+  legal_hold_updated_at: Date | null;
 }
 
 const SELECT = `select o.id, o.name, o.external_id, o.metadata, o.retention_period_in_days, o.created_at, o.updated_at,
+  o.legal_hold, o.legal_hold_reason, o.legal_hold_updated_at,
   coalesce((select jsonb_agg(jsonb_build_object('id', d.id, 'domain', d.domain, 'state', d.state) order by d.domain)
             from organization_domains d where d.organization_id = o.id), '[]'::jsonb) as domains
   from organizations o`;

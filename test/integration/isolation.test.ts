@@ -143,6 +143,73 @@ const ROUTES: readonly RouteRow[] = [
     own: BOTH_OK_200,
   },
   {
+    route: 'PUT /organizations/{id}/legal_hold',
+    method: 'PUT',
+    path: (t) => `/organizations/${t.orgId}/legal_hold`,
+    // Lifting a hold that is not there: a real change (updated_at) that leaves A purgeable as before.
+    body: () => ({ enabled: false, reason: 'isolation' }),
+    denied: [403, 404],
+    own: ADMIN_ONLY_200,
+  },
+  {
+    route: 'GET /usage',
+    method: 'GET',
+    path: (t) => `/usage?organization_id=${t.orgId}`,
+    denied: [403, 404],
+    own: ADMIN_ONLY_200,
+  },
+  {
+    route: 'POST /audit_logs/events',
+    method: 'POST',
+    path: () => '/audit_logs/events',
+    body: (t) => ({ organization_id: t.orgId, event: makeEvent({ actor: { id: 'isolation-writer', type: 'user' } }) }),
+    denied: [404],
+    own: BOTH_OK_200,
+  },
+  {
+    route: 'POST /audit_logs/events/batch',
+    method: 'POST',
+    path: () => '/audit_logs/events/batch',
+    body: (t) => batchOf(t.orgId),
+    denied: [404],
+    own: BOTH_OK_200,
+  },
+  {
+    route: 'GET /audit_logs/events',
+    method: 'GET',
+    path: (t) => `/audit_logs/events?organization_id=${t.orgId}`,
+    denied: [404],
+    own: BOTH_OK_200,
+  },
+  {
+    route: 'GET /audit_logs/events',
+    label: 'organization_id given twice, A first',
+    method: 'GET',
+    path: (t, own) => `/audit_logs/events?organization_id=${own.orgId}&organization_id=${t.orgId}`,
+    denied: [200, 400, 404, 422],
+  },
+  {
+    route: 'GET /audit_logs/events',
+    label: 'organization_id given twice, B first',
+    method: 'GET',
+    path: (t, own) => `/audit_logs/events?organization_id=${t.orgId}&organization_id=${own.orgId}`,
+    denied: [200, 400, 404, 422],
+  },
+  {
+    route: 'GET /audit_logs/events',
+    label: 'organization_id in bracket form',
+    method: 'GET',
+    path: (t) => `/audit_logs/events?organization_id[]=${t.orgId}`,
+    denied: [200, 400, 404, 422],
+  },
+  { route: 'GET /audit_logs/events/{id}', method: 'GET', path: (t) => `/audit_logs/events/${t.eventId}`, denied: [404], own: BOTH_OK_200 },
+  {
+    route: 'GET /audit_logs/events/stream',
+    method: 'GET',
+    path: (t) => `/audit_logs/events/stream?organization_id=${t.orgId}`,
+    denied: [404],
+  },
+  {
     route: 'POST /audit_logs/events',
     method: 'POST',
     path: () => '/audit_logs/events',
@@ -243,6 +310,7 @@ const GLOBAL_ROUTES: Record<string, string> = {
   'POST /audit_logs/actions/{action}/schemas': 'installation-wide: refused to restricted keys',
   'GET /audit_logs/actions/{action}/schemas': 'vendor-defined action schemas, readable with events:read',
   'GET /audit_logs/actions': 'vendor-defined actions, readable with events:read',
+  'POST /admin/retention/run': 'installation-wide: refused to restricted keys (test/integration/retention.test.ts)',
 };
 
 const PUBLIC_ROUTES = new Set(['GET /healthz', 'GET /readyz']);

@@ -14,6 +14,14 @@ const STORAGE_PREFIX = 'verity-embed:';
  * Turns the one-time link token into a bearer session token (no cookies: third-party iframes may not
  * get them), remembers it for reloads of this tab, and takes the token out of the address.
  */
+let exchanged: Promise<string> | null = null;
+
+/** Once per page load: the link token is single-use, so a second exchange (StrictMode, remounts) would fail. */
+function exchangeOnce(): Promise<string> {
+  exchanged ??= exchange();
+  return exchanged;
+}
+
 async function exchange(): Promise<string> {
   const params = new URLSearchParams(window.location.search);
   const token = params.get('token');
@@ -50,7 +58,7 @@ export function EmbedApp() {
   const [failure, setFailure] = useState<unknown>(null);
   useEffect(() => {
     document.documentElement.classList.add('embed');
-    exchange()
+    exchangeOnce()
       .then((token) => {
         setBearerToken(token);
         setReady(true);

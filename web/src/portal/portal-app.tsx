@@ -1,5 +1,5 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { Plus, Radio } from 'lucide-react';
+import { Plus } from 'lucide-react';
 import { useEffect, useState } from 'react';
 import { Link, Redirect, Route, Router, Switch, useLocation } from 'wouter';
 import { ApiError, api, setCsrfToken, setUnauthorizedHandler } from '../lib/api';
@@ -8,7 +8,7 @@ import type { List, LogStream, PortalSession } from '../lib/types';
 import { StreamStateBadge } from '../ui/badge';
 import { Button } from '../ui/button';
 import { PageHeader } from '../ui/page-header';
-import { EmptyState, ErrorState, LoadingBlock } from '../ui/states';
+import { ErrorState, LoadingBlock } from '../ui/states';
 import { EventsExplorer } from '../features/events/events-explorer';
 import { ExportButton } from '../features/events/export-button';
 import { destinationLabel, DestinationLogo } from '../features/streams/destinations';
@@ -119,14 +119,8 @@ function StreamsHome({ session }: { session: PortalSession }) {
     );
   }
   const list = streams.data?.data ?? [];
-  if (list.length === 0) {
-    return (
-      <div className="page">
-        <PageHeader title="Stream audit logs to your SIEM" description={`Send ${session.organization.name}’s audit log events to the tools your security team already uses.`} />
-        <StreamSetup organizationId={session.organization.id} onDone={(stream) => navigate(`/log-streams/${stream.id}`)} />
-      </div>
-    );
-  }
+  // No stream yet: straight to setup, on its own route so that saving the first stream does not swap the page.
+  if (list.length === 0) return <Redirect to="/log-streams/new" replace />;
   return (
     <div className="page">
       <PageHeader
@@ -152,20 +146,26 @@ function StreamsHome({ session }: { session: PortalSession }) {
           </Link>
         ))}
       </div>
-      {list.length === 0 && <EmptyState icon={<Radio />} title="No log streams" />}
     </div>
   );
 }
 
 function NewStreamPage({ session }: { session: PortalSession }) {
   const [, navigate] = useLocation();
+  const client = useQueryClient();
+  // Read once: whether this organization had streams when setup began decides the framing.
+  const [first] = useState(() => (client.getQueryData<List<LogStream>>(['streams', session.organization.id])?.data.length ?? 0) === 0);
   return (
     <div className="page">
-      <nav className="breadcrumb" aria-label="Breadcrumb">
-        <Link href="/log-streams">Log streams</Link>
-        <span aria-hidden="true">/</span>
-      </nav>
-      <StreamSetup organizationId={session.organization.id} onDone={(stream) => navigate(`/log-streams/${stream.id}`)} onCancel={() => navigate('/log-streams')} />
+      {first ? (
+        <PageHeader title="Stream audit logs to your SIEM" description={`Send ${session.organization.name}’s audit log events to the tools your security team already uses.`} />
+      ) : (
+        <nav className="breadcrumb" aria-label="Breadcrumb">
+          <Link href="/log-streams">Log streams</Link>
+          <span aria-hidden="true">/</span>
+        </nav>
+      )}
+      <StreamSetup organizationId={session.organization.id} onDone={(stream) => navigate(`/log-streams/${stream.id}`)} onCancel={first ? undefined : () => navigate('/log-streams')} />
     </div>
   );
 }

@@ -59,6 +59,7 @@ export function VolumeChart({ points, interval = 'day', label, height = 240 }: {
           font,
           grid: { show: false },
           ticks: { show: false },
+          size: 30,
           gap: 8,
           values: (_u, splits) => splits.map((value) => dayLabel.format(new Date(value * 1000))),
         },

@@ -7,8 +7,17 @@ interface FieldProps {
   error?: string | undefined;
   optional?: boolean;
   className?: string;
-  /** One form control: it receives id, aria-describedby and aria-invalid. */
-  children: ReactElement<Record<string, unknown>>;
+  /**
+   * One form control, which receives id, aria-describedby and aria-invalid; or a function that places
+   * those props on a control nested in other markup.
+   */
+  children: ReactElement<Record<string, unknown>> | ((props: ControlProps) => ReactNode);
+}
+
+export interface ControlProps {
+  id: string;
+  'aria-describedby': string | undefined;
+  'aria-invalid': true | undefined;
 }
 
 /** A labelled control with its hint and its error, wired for screen readers. */
@@ -17,9 +26,8 @@ export function Field({ label, hint, error, optional = false, className, childre
   const hintId = `${id}-hint`;
   const errorId = `${id}-error`;
   const describedBy = [hint !== undefined ? hintId : '', error !== undefined ? errorId : ''].filter(Boolean).join(' ') || undefined;
-  const control = isValidElement(children)
-    ? cloneElement(children, { id, 'aria-describedby': describedBy, 'aria-invalid': error !== undefined ? true : undefined })
-    : children;
+  const props: ControlProps = { id, 'aria-describedby': describedBy, 'aria-invalid': error !== undefined ? true : undefined };
+  const control = typeof children === 'function' ? children(props) : isValidElement(children) ? cloneElement(children, { ...props }) : children;
   return (
     <div className={`field ${className ?? ''}`}>
       <label className="field-label" htmlFor={id}>

@@ -3,7 +3,7 @@ import type { ColumnDef } from '@tanstack/react-table';
 import { ChevronLeft, ChevronRight, Inbox, Pause, Radio, SearchX } from 'lucide-react';
 import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { useLocation, useSearch } from 'wouter';
-import { api } from '../../lib/api';
+import { api, errorMessage } from '../../lib/api';
 import { formatDateTime, formatRelative, initials } from '../../lib/format';
 import type { Action, AuditEvent, List, Organization } from '../../lib/types';
 import { Button } from '../../ui/button';
@@ -275,6 +275,17 @@ export function EventsExplorer({ mode, organizations = [], toolbarExtra }: Explo
           />
         )}
       </div>
+      {eventId !== null && single.isError && (
+        <div className="callout callout-red" role="alert">
+          <SearchX aria-hidden="true" />
+          <span>
+            <strong>Event not found.</strong> {errorMessage(single.error)}{' '}
+            <Button size="sm" variant="ghost" onClick={() => setEventId(null)}>
+              Dismiss
+            </Button>
+          </span>
+        </div>
+      )}
       <EventDrawer
         event={eventId === null ? null : selected}
         organizationName={selected ? orgNames.get(selected.organization_id) : undefined}

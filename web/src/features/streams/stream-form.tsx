@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { ApiError } from '../../lib/api';
 import type { LogStream } from '../../lib/types';
 import { Button } from '../../ui/button';
-import { Field } from '../../ui/field';
+import { Field, type ControlProps } from '../../ui/field';
 import type { DestinationSpec, FieldSpec } from './destinations';
 
 export type FormValues = Record<string, string | boolean>;
@@ -110,8 +110,8 @@ export function serverFieldErrors(error: unknown): Record<string, string> {
   return result;
 }
 
-function Control({ field, value, onChange, onBlur, secretSaved }: { field: FieldSpec; value: string | boolean; onChange: (value: string | boolean) => void; onBlur: () => void; secretSaved: boolean }) {
-  const common = { name: field.name, onBlur };
+function Control({ field, value, onChange, onBlur, secretSaved, control }: { field: FieldSpec; value: string | boolean; onChange: (value: string | boolean) => void; onBlur: () => void; secretSaved: boolean; control: ControlProps }) {
+  const common = { name: field.name, onBlur, ...control };
   switch (field.kind) {
     case 'select':
       return (
@@ -193,16 +193,18 @@ export function StreamFields({
         hint={field.hint}
         error={errors[field.name]}
       >
-        {field.generate ? (
-          <div className="row">
-            <Control field={field} value={value} onChange={set} onBlur={() => onBlurField?.(field.name)} secretSaved={secretsSet.includes(field.name)} />
-            <Button size="md" onClick={() => set(field.generate?.() ?? '')}>
-              Generate
-            </Button>
-          </div>
-        ) : (
-          <Control field={field} value={value} onChange={set} onBlur={() => onBlurField?.(field.name)} secretSaved={secretsSet.includes(field.name)} />
-        )}
+        {(control) =>
+          field.generate ? (
+            <div className="row">
+              <Control field={field} value={value} onChange={set} onBlur={() => onBlurField?.(field.name)} secretSaved={secretsSet.includes(field.name)} control={control} />
+              <Button size="md" onClick={() => set(field.generate?.() ?? '')}>
+                Generate
+              </Button>
+            </div>
+          ) : (
+            <Control field={field} value={value} onChange={set} onBlur={() => onBlurField?.(field.name)} secretSaved={secretsSet.includes(field.name)} control={control} />
+          )
+        }
       </Field>
     );
   };

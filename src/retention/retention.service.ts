@@ -1,0 +1,131 @@
+import type { Logger } from 'pino';
+import type { Db, Queryable } from '../db/db.js';
+import { notFound } from '../errors/app-error.js';
+import { assertOrganizationAccess } from '../keys/access.js';
+import type { Principal } from '../keys/keys.service.js';
+import type { OrganizationView } from '../organizations/organizations.schema.js';
+import type { OrganizationsService } from '../organizations/organizations.service.js';
+import { mergeRuns, neighbourKeys, runsOf } from './purged-ranges.js';
+import type { LegalHoldBody, RetentionRunView } from './retention.schema.js';
+import {
+  decrementStored,
+  deleteExpiredBatch,
+  lockPurge,
+  replaceRanges,
+  selectAdjacentRanges,
+  selectPurgeCandidates,
+  selectPurgeTarget,
+  updateLegalHold,
+} from './retention.sql.js';
+
+export interface RetentionOptions {
+  /**
+   * Events deleted per transaction. Each batch is its own short transaction and takes the head row that
+   * ingest locks only for its final counter update, so appends wait at most one commit.
+   */
+  batchSize?: number;
+}
+
+export interface OrganizationPurge {
+  purged: number;
+  batches: number;
+  /** The organization was (or came to be) on legal hold, so purging stopped. */
+  held: boolean;
+}
+
+type BatchOutcome = { kind: 'purged'; count: number; reached: Date | null } | { kind: 'held' } | { kind: 'gone' };
+
+export const DEFAULT_PURGE_BATCH_SIZE = 5_000;
+
+/** Enforces each organization's retention period, except for organizations on legal hold. */
+export class RetentionService {
+  private readonly batchSize: number;
+
+  constructor(
+    private readonly db: Db,
+    private readonly organizations: OrganizationsService,
+    private readonly logger: Logger,
+    options: RetentionOptions = {},
+  ) {
+    this.batchSize = options.batchSize ?? DEFAULT_PURGE_BATCH_SIZE;
+  }
+
+  /** One pass over every organization. A failing organization does not stop the others; the run then fails. */
+  async run(): Promise<RetentionRunView> {
+    const startedAt = await this.now();
+    const view: RetentionRunView = { object: 'retention_run', organizations: [], purged_total: 0, skipped_legal_hold: [] };
+    const failed: string[] = [];
+    for (const candidate of await selectPurgeCandidates(this.db)) {
+      if (candidate.legal_hold) {
+        view.skipped_legal_hold.push(candidate.id);
+        continue;
+      }
+      try {
+        const outcome = await this.purgeOrganization(candidate.id, startedAt);
+        if (outcome.purged > 0) view.organizations.push({ organization_id: candidate.id, purged: outcome.purged });
+        if (outcome.held) view.skipped_legal_hold.push(candidate.id);
+        view.purged_total += outcome.purged;
+      } catch (error) {
+        this.logger.error({ err: error, organizationId: candidate.id }, 'retention purge failed for an organization');
+        failed.push(candidate.id);
+      }
+    }
+    if (view.purged_total > 0) this.logger.info({ purged: view.purged_total, organizations: view.organizations.length }, 'retention purge');
+    if (failed.length > 0) throw new Error(`retention purge failed for ${failed.length} organization(s): ${failed.join(', ')}`);
+    return view;
+  }
+
+  /** Purges one organization's expired events, batch after batch, until none are left or a hold appears. */
+  async purgeOrganization(organizationId: string, startedAt?: Date): Promise<OrganizationPurge> {
+    const since = startedAt ?? (await this.now());
+    const result: OrganizationPurge = { purged: 0, batches: 0, held: false };
+    // Batches go oldest first; an event backdated behind `reached` while the run goes on waits for the next run.
+    let reached: Date | null = null;
+    for (;;) {
+      const from: Date | null = reached;
+      const outcome: BatchOutcome = await this.db.transaction((tx) => this.purgeBatch(tx, organizationId, since, from));
+      if (outcome.kind === 'held') return { ...result, held: true };
+      if (outcome.kind === 'gone' || outcome.count === 0) return result;
+      result.purged += outcome.count;
+      result.batches += 1;
+      reached = outcome.reached;
+      if (outcome.count < this.batchSize) return result;
+    }
+  }
+
+  async setLegalHold(organizationId: string, body: LegalHoldBody, principal: Principal): Promise<OrganizationView> {
+    assertOrganizationAccess(principal, organizationId);
+    const reason = body.reason === undefined || body.reason === null || body.reason.trim() === '' ? null : body.reason;
+    await this.db.transaction(async (tx) => {
+      // Waits for a purge batch in flight: once this commits, no batch deletes another event of the organization.
+      await lockPurge(tx, organizationId);
+      if (!(await updateLegalHold(tx, organizationId, body.enabled, reason))) throw notFound('Organization', organizationId);
+    });
+    this.logger.info({ organizationId, enabled: body.enabled, principalId: principal.id }, 'legal hold changed');
+    return this.organizations.get(organizationId);
+  }
+
+  private async purgeBatch(tx: Queryable, organizationId: string, startedAt: Date, from: Date | null): Promise<BatchOutcome> {
+    await lockPurge(tx, organizationId);
+    const target = await selectPurgeTarget(tx, organizationId, startedAt);
+    if (target === undefined) return { kind: 'gone' };
+    if (target.legal_hold) return { kind: 'held' };
+    const deleted = await deleteExpiredBatch(tx, organizationId, from, target.cutoff, this.batchSize);
+    if (deleted.length === 0) return { kind: 'purged', count: 0, reached: from };
+    const runs = runsOf(deleted);
+    const { endingAt, startingAt } = neighbourKeys(runs);
+    const existing = await selectAdjacentRanges(tx, organizationId, endingAt, startingAt);
+    const { write, replace } = mergeRuns(runs, existing);
+    await replaceRanges(tx, organizationId, replace, write);
+    await decrementStored(tx, organizationId, deleted.length);
+    // JS dates hold milliseconds, the database microseconds (and drivers may round either way): a
+    // millisecond of slack never skips a row and only re-reads a few.
+    const latest = deleted.reduce((max, event) => Math.max(max, event.occurred_at.getTime()), 0);
+    return { kind: 'purged', count: deleted.length, reached: new Date(latest - 1) };
+  }
+
+  private async now(): Promise<Date> {
+    const rows = await this.db.query<{ now: Date }>('select now() as now');
+    return rows[0]?.now ?? new Date();
+  }
+}

@@ -1,0 +1,94 @@
+import type { Queryable } from '../db/db.js';
+import type { PurgedRange } from './purged-ranges.js';
+
+/**
+ * Serialises purge batches of one organization, and legal-hold changes with them, without touching the
+ * head row that ingest locks: a transaction-scoped advisory lock keyed by the organization.
+ */
+export async function lockPurge(tx: Queryable, organizationId: string): Promise<void> {
+  await tx.query(`select pg_advisory_xact_lock(hashtextextended('verity.retention:' || $1, 0))`, [organizationId]);
+}
+
+export interface PurgeCandidate {
+  id: string;
+  legal_hold: boolean;
+}
+
+export async function selectPurgeCandidates(db: Queryable): Promise<PurgeCandidate[]> {
+  return db.query<PurgeCandidate>('select id, legal_hold from organizations order by id');
+}
+
+/**
+ * The organization's hold and its cutoff: events that occurred before it are expired. The cutoff is
+ * measured from the run's start, so a run ends even while expired events keep arriving.
+ */
+export async function selectPurgeTarget(tx: Queryable, organizationId: string, runStartedAt: Date): Promise<{ legal_hold: boolean; cutoff: Date } | undefined> {
+  const rows = await tx.query<{ legal_hold: boolean; cutoff: Date }>(
+    `select legal_hold, $2::timestamptz - make_interval(days => retention_period_in_days) as cutoff
+     from organizations where id = $1`,
+    [organizationId, runStartedAt.toISOString()],
+  );
+  return rows[0];
+}
+
+/**
+ * Deletes up to `limit` expired events, oldest first (the (organization, occurred_at) index serves it).
+ * `from` is where the previous batch stopped: starting there skips the index entries of rows already
+ * deleted in this run, which a scan from the beginning would wade through again in every batch.
+ */
+export async function deleteExpiredBatch(
+  tx: Queryable,
+  organizationId: string,
+  from: Date | null,
+  cutoff: Date,
+  limit: number,
+): Promise<{ seq: number; hash: string; occurred_at: Date }[]> {
+  return tx.query<{ seq: number; hash: string; occurred_at: Date }>(
+    `with doomed as (
+       select seq from events
+       where organization_id = $1 and occurred_at < $3::timestamptz and ($2::timestamptz is null or occurred_at >= $2::timestamptz)
+       order by occurred_at limit $4
+     )
+     delete from events e using doomed d where e.organization_id = $1 and e.seq = d.seq
+     returning e.seq, e.hash, e.occurred_at`,
+    [organizationId, from?.toISOString() ?? null, cutoff.toISOString(), limit],
+  );
+}
+
+/** Existing ranges that end at one of `endingAt` or start at one of `startingAt`. */
+export async function selectAdjacentRanges(tx: Queryable, organizationId: string, endingAt: readonly number[], startingAt: readonly number[]): Promise<PurgedRange[]> {
+  return tx.query<PurgedRange>(
+    `select first_seq, last_seq, last_hash, event_count from purged_ranges
+     where organization_id = $1 and (last_seq = any($2::bigint[]) or first_seq = any($3::bigint[]))`,
+    [organizationId, endingAt, startingAt],
+  );
+}
+
+export async function replaceRanges(tx: Queryable, organizationId: string, replace: readonly number[], write: readonly PurgedRange[]): Promise<void> {
+  if (replace.length > 0) {
+    await tx.query('delete from purged_ranges where organization_id = $1 and first_seq = any($2::bigint[])', [organizationId, replace]);
+  }
+  await tx.query(
+    `insert into purged_ranges (organization_id, first_seq, last_seq, last_hash, event_count)
+     select $1, r.first_seq, r.last_seq, r.last_hash, r.event_count
+     from jsonb_to_recordset($2::jsonb) as r(first_seq bigint, last_seq bigint, last_hash text, event_count bigint)`,
+    [organizationId, JSON.stringify(write)],
+  );
+}
+
+/**
+ * Takes the purged events off the stored counter. This locks the head row that ingest appends under, so
+ * it is the batch's last statement: the lock is held only for the commit.
+ */
+export async function decrementStored(tx: Queryable, organizationId: string, count: number): Promise<void> {
+  await tx.query('update org_log_heads set events_stored = events_stored - $2 where organization_id = $1', [organizationId, count]);
+}
+
+export async function updateLegalHold(tx: Queryable, organizationId: string, enabled: boolean, reason: string | null): Promise<boolean> {
+  const rows = await tx.query(
+    `update organizations set legal_hold = $2, legal_hold_reason = $3, legal_hold_updated_at = now(), updated_at = now()
+     where id = $1 returning id`,
+    [organizationId, enabled, reason],
+  );
+  return rows.length > 0;
+}

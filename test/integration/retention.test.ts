@@ -1,0 +1,247 @@
+import { pino } from 'pino';
+import { expect, it } from 'vitest';
+import { verifyStoredChain } from '../../src/integrity/chain.js';
+import { RetentionService } from '../../src/retention/retention.service.js';
+import { describeEachBackend, makeEvent, type TestApp } from '../helpers/app.js';
+
+const silent = pino({ level: 'silent' });
+const DAY = 86_400_000;
+
+function daysAgo(days: number): string {
+  return new Date(Date.now() - days * DAY).toISOString();
+}
+
+/** Appends events in this order (seq 1, 2, …), one per age in days. */
+async function seed(ctx: TestApp, orgId: string, ages: readonly number[]): Promise<void> {
+  const response = await ctx.call('POST', '/audit_logs/events/batch', {
+    body: { organization_id: orgId, events: ages.map((age) => makeEvent({ occurred_at: daysAgo(age) })) },
+  });
+  expect(response.status, JSON.stringify(response.body)).toBe(200);
+}
+
+async function setRetention(ctx: TestApp, orgId: string, days: number): Promise<void> {
+  expect((await ctx.call('PUT', `/organizations/${orgId}/audit_logs_retention`, { body: { retention_period_in_days: days } })).status).toBe(200);
+}
+
+async function hashes(ctx: TestApp, orgId: string): Promise<Map<number, string>> {
+  const rows = await ctx.testDb.db.query<{ seq: number; hash: string }>('select seq, hash from events where organization_id = $1', [orgId]);
+  return new Map(rows.map((row) => [row.seq, row.hash]));
+}
+
+async function state(ctx: TestApp, orgId: string) {
+  const db = ctx.testDb.db;
+  const seqs = (await db.query<{ seq: number }>('select seq from events where organization_id = $1 order by seq', [orgId])).map((row) => row.seq);
+  const [head] = await db.query<{ events_stored: number; seq: number }>('select events_stored, seq from org_log_heads where organization_id = $1', [orgId]);
+  const ranges = await db.query<{ first_seq: number; last_seq: number; last_hash: string; event_count: number }>(
+    'select first_seq, last_seq, last_hash, event_count from purged_ranges where organization_id = $1 order by first_seq',
+    [orgId],
+  );
+  return { seqs, stored: head?.events_stored, headSeq: head?.seq, ranges, chain: await verifyStoredChain(db, orgId) };
+}
+
+function purger(ctx: TestApp, batchSize: number): RetentionService {
+  return new RetentionService(ctx.testDb.db, ctx.services.organizations, silent, { batchSize });
+}
+
+describeEachBackend('retention purge and legal hold', (ctx) => {
+  it('deletes only expired events, in batches, and records one exact purged range', async () => {
+    const org = await ctx().createOrg();
+    await setRetention(ctx(), org, 30);
+    // Ten events 100 days old, then two recent ones (one just inside the period).
+    await seed(ctx(), org, [100, 100, 100, 100, 100, 100, 100, 100, 100, 31, 29, 0]);
+    const before = await hashes(ctx(), org);
+
+    const outcome = await purger(ctx(), 3).purgeOrganization(org);
+    expect(outcome).toEqual({ purged: 10, batches: 4, held: false });
+    const after = await state(ctx(), org);
+    expect(after.seqs).toEqual([11, 12]);
+    expect(after.stored).toBe(2);
+    expect(after.headSeq).toBe(12);
+    expect(after.ranges).toEqual([{ first_seq: 1, last_seq: 10, last_hash: before.get(10), event_count: 10 }]);
+    expect(after.chain).toMatchObject({ valid: true, checked: 2 });
+
+    // Nothing more to do; appending after a purge continues the chain.
+    expect(await purger(ctx(), 3).purgeOrganization(org)).toEqual({ purged: 0, batches: 0, held: false });
+    await seed(ctx(), org, [0]);
+    expect(await state(ctx(), org)).toMatchObject({ seqs: [11, 12, 13], stored: 3, chain: { valid: true, checked: 3 } });
+  });
+
+  it('records non-prefix purges exactly and merges ranges as later purges fill the gaps', async () => {
+    const org = await ctx().createOrg();
+    await setRetention(ctx(), org, 30);
+    // seq:      1   2  3    4   5    6    7
+    await seed(ctx(), org, [20, 1, 100, 20, 100, 100, 1]);
+    const h = await hashes(ctx(), org);
+
+    expect((await purger(ctx(), 2).purgeOrganization(org)).purged).toBe(3);
+    let now = await state(ctx(), org);
+    expect(now.seqs).toEqual([1, 2, 4, 7]);
+    expect(now.stored).toBe(4);
+    expect(now.ranges).toEqual([
+      { first_seq: 3, last_seq: 3, last_hash: h.get(3), event_count: 1 },
+      { first_seq: 5, last_seq: 6, last_hash: h.get(6), event_count: 2 },
+    ]);
+    expect(now.chain).toMatchObject({ valid: true, checked: 4 });
+
+    // Shorter retention: 1 and 4 expire. 4 bridges 3..3 and 5..6; 1 stands alone (2 is kept).
+    await setRetention(ctx(), org, 10);
+    expect((await purger(ctx(), 1).purgeOrganization(org)).purged).toBe(2);
+    now = await state(ctx(), org);
+    expect(now.seqs).toEqual([2, 7]);
+    expect(now.stored).toBe(2);
+    expect(now.ranges).toEqual([
+      { first_seq: 1, last_seq: 1, last_hash: h.get(1), event_count: 1 },
+      { first_seq: 3, last_seq: 6, last_hash: h.get(6), event_count: 4 },
+    ]);
+    expect(now.chain).toMatchObject({ valid: true, checked: 2 });
+
+    // The chain walker really depends on the ranges: a wrong last_hash is caught.
+    await ctx().testDb.db.query(`update purged_ranges set last_hash = $2 where organization_id = $1 and first_seq = 3`, [org, h.get(5)]);
+    expect((await verifyStoredChain(ctx().testDb.db, org)).valid).toBe(false);
+  });
+
+  it('purges the newest events too, and the next event still chains onto the purged head', async () => {
+    const org = await ctx().createOrg();
+    await setRetention(ctx(), org, 1);
+    await seed(ctx(), org, [5, 5, 5]);
+    const h = await hashes(ctx(), org);
+    expect((await purger(ctx(), 10).purgeOrganization(org)).purged).toBe(3);
+    expect(await state(ctx(), org)).toMatchObject({
+      seqs: [],
+      stored: 0,
+      ranges: [{ first_seq: 1, last_seq: 3, last_hash: h.get(3), event_count: 3 }],
+      chain: { valid: true, checked: 0 },
+    });
+    await seed(ctx(), org, [0]);
+    expect(await state(ctx(), org)).toMatchObject({ seqs: [4], stored: 1, chain: { valid: true, checked: 1 } });
+  });
+
+  it('never touches an organization on legal hold; lifting the hold lets the next run purge', async () => {
+    const held = await ctx().createOrg();
+    await setRetention(ctx(), held, 7);
+    await seed(ctx(), held, [50, 50, 1]);
+
+    const placed = await ctx().call('PUT', `/organizations/${held}/legal_hold`, { body: { enabled: true, reason: 'Matter 2026-114' } });
+    expect(placed.status, JSON.stringify(placed.body)).toBe(200);
+    expect(placed.body).toMatchObject({ object: 'organization', id: held, legal_hold: { enabled: true, reason: 'Matter 2026-114' } });
+    const since = (placed.body as { legal_hold: { updated_at: string } }).legal_hold.updated_at;
+    expect(Date.now() - Date.parse(since)).toBeLessThan(60_000);
+    expect((await ctx().call('GET', `/organizations/${held}`)).body).toMatchObject({ legal_hold: { enabled: true, reason: 'Matter 2026-114', updated_at: since } });
+
+    const run = await ctx().call<{ skipped_legal_hold: string[]; organizations: { organization_id: string }[] }>('POST', '/admin/retention/run');
+    expect(run.status).toBe(200);
+    expect(run.body.skipped_legal_hold).toContain(held);
+    expect(run.body.organizations.map((o) => o.organization_id)).not.toContain(held);
+    expect(await purger(ctx(), 1).purgeOrganization(held)).toEqual({ purged: 0, batches: 0, held: true });
+    expect(await state(ctx(), held)).toMatchObject({ seqs: [1, 2, 3], stored: 3, ranges: [] });
+
+    const lifted = await ctx().call('PUT', `/organizations/${held}/legal_hold`, { body: { enabled: false } });
+    expect(lifted.body).toMatchObject({ legal_hold: { enabled: false, reason: null } });
+
+    // Both changes are audit events in the system log, naming the organization.
+    const system = await ctx().services.systemAudit.organizationId();
+    const recorded = await ctx().testDb.db.query<{ action: string; data: { targets: { id: string }[]; metadata: Record<string, unknown> } }>(
+      `select action, data from events where organization_id = $1 and action like 'organization.legal_hold_%' order by seq`,
+      [system],
+    );
+    const mine = recorded.filter((event) => event.data.targets.some((target) => target.id === held));
+    expect(mine.map((event) => [event.action, event.data.metadata.reason])).toEqual([
+      ['organization.legal_hold_enabled', 'Matter 2026-114'],
+      ['organization.legal_hold_disabled', undefined],
+    ]);
+    const again = await ctx().call<{ organizations: { organization_id: string; purged: number }[]; skipped_legal_hold: string[] }>('POST', '/admin/retention/run');
+    expect(again.body.organizations).toContainEqual({ organization_id: held, purged: 2 });
+    expect(again.body.skipped_legal_hold).not.toContain(held);
+    expect(await state(ctx(), held)).toMatchObject({ seqs: [3], stored: 1, chain: { valid: true, checked: 1 } });
+  });
+
+  it('shows legal_hold on every organization object, and validates the request', async () => {
+    const org = await ctx().createOrg();
+    const fresh = await ctx().call('GET', `/organizations/${org}`);
+    expect(fresh.body).toMatchObject({ legal_hold: { enabled: false, reason: null, updated_at: null } });
+    const listed = await ctx().call<{ data: { id: string; legal_hold: unknown }[] }>('GET', '/organizations?limit=100');
+    expect(listed.body.data.find((o) => o.id === org)?.legal_hold).toEqual({ enabled: false, reason: null, updated_at: null });
+
+    expect((await ctx().call('PUT', `/organizations/${org}/legal_hold`, { body: { enabled: 'yes' } })).status).toBe(422);
+    expect((await ctx().call('PUT', `/organizations/${org}/legal_hold`, { body: { reason: 'no flag' } })).status).toBe(422);
+    expect((await ctx().call('PUT', `/organizations/${org}/legal_hold`, { body: { enabled: true, extra: 1 } })).status).toBe(422);
+    expect((await ctx().call('PUT', '/organizations/org_01GHZZZZZZZZZZZZZZZZZZZZZZ/legal_hold', { body: { enabled: true } })).status).toBe(404);
+  });
+
+  it('legal hold: admin scope on the key’s own organization only', async () => {
+    const a = await ctx().createOrg();
+    const b = await ctx().createOrg();
+    const adminA = await ctx().createKey(['admin'], a);
+    const readWriteA = await ctx().createKey(['events:read', 'events:write'], a);
+    const readAll = await ctx().createKey(['events:read']);
+
+    const toB = await ctx().call('PUT', `/organizations/${b}/legal_hold`, { key: adminA, body: { enabled: true } });
+    const toGhost = await ctx().call('PUT', '/organizations/org_01GHZZZZZZZZZZZZZZZZZZZZZZ/legal_hold', { key: adminA, body: { enabled: true } });
+    expect(toB.status).toBe(404);
+    expect(toGhost.status).toBe(404);
+    expect((await ctx().call('GET', `/organizations/${b}`)).body).toMatchObject({ legal_hold: { enabled: false } });
+
+    expect((await ctx().call('PUT', `/organizations/${a}/legal_hold`, { key: readWriteA, body: { enabled: true } })).status).toBe(403);
+    expect((await ctx().call('PUT', `/organizations/${a}/legal_hold`, { key: readAll, body: { enabled: true } })).status).toBe(403);
+    expect((await ctx().call('PUT', `/organizations/${a}/legal_hold`, { key: adminA, body: { enabled: true, reason: 'own' } })).status).toBe(200);
+    expect((await ctx().call('PUT', `/organizations/${a}/legal_hold`, { key: null, body: { enabled: false } })).status).toBe(401);
+  });
+
+  it('POST /admin/retention/run answers what it purged, and needs an unrestricted admin key', async () => {
+    const a = await ctx().createOrg();
+    const b = await ctx().createOrg();
+    await setRetention(ctx(), a, 10);
+    await setRetention(ctx(), b, 10);
+    await seed(ctx(), a, [11, 12, 1]);
+    await seed(ctx(), b, [2]);
+
+    const adminA = await ctx().createKey(['admin'], a);
+    expect((await ctx().call('POST', '/admin/retention/run', { key: adminA })).status).toBe(403);
+    expect((await ctx().call('POST', '/admin/retention/run', { key: await ctx().createKey(['events:read', 'events:write']) })).status).toBe(403);
+    expect(await state(ctx(), a)).toMatchObject({ seqs: [1, 2, 3] });
+
+    const run = await ctx().call<{ object: string; organizations: { organization_id: string; purged: number }[]; purged_total: number; skipped_legal_hold: string[] }>(
+      'POST',
+      '/admin/retention/run',
+    );
+    expect(run.status).toBe(200);
+    expect(Object.keys(run.body).sort()).toEqual(['object', 'organizations', 'purged_total', 'skipped_legal_hold']);
+    expect(run.body.object).toBe('retention_run');
+    expect(run.body.organizations).toContainEqual({ organization_id: a, purged: 2 });
+    expect(run.body.organizations.map((o) => o.organization_id)).not.toContain(b);
+    expect(run.body.purged_total).toBe(run.body.organizations.reduce((sum, o) => sum + o.purged, 0));
+    expect(await state(ctx(), a)).toMatchObject({ seqs: [3], stored: 1, chain: { valid: true } });
+    expect(await state(ctx(), b)).toMatchObject({ seqs: [1], stored: 1, ranges: [] });
+  });
+
+  it('runs as the scheduled retention.purge job', async () => {
+    const org = await ctx().createOrg();
+    await setRetention(ctx(), org, 3);
+    await seed(ctx(), org, [4, 0]);
+    await ctx().services.jobs.enqueue('retention.purge', {});
+    expect(await ctx().services.jobs.runDue()).toBeGreaterThanOrEqual(1);
+    expect(await state(ctx(), org)).toMatchObject({ seqs: [2], stored: 1, chain: { valid: true } });
+  });
+
+  it('keeps counters and the chain exact while ingest runs during a long purge', async () => {
+    const org = await ctx().createOrg();
+    await setRetention(ctx(), org, 30);
+    for (let i = 0; i < 6; i += 1) await seed(ctx(), org, Array.from({ length: 100 }, (_, j) => (j % 10 === 9 ? 1 : 60)));
+    const purge = purger(ctx(), 25).purgeOrganization(org);
+    const writes = Array.from({ length: 40 }, (_, i) =>
+      ctx().call('POST', '/audit_logs/events', { body: { organization_id: org, event: makeEvent({ occurred_at: daysAgo(i % 2 === 0 ? 90 : 0) }) } }),
+    );
+    const [outcome, ...responses] = await Promise.all([purge, ...writes]);
+    for (const response of responses) expect(response.status).toBe(200);
+    // 540 expired events were there from the start; backdated writes that landed during the run may be purged too.
+    expect(outcome.purged).toBeGreaterThanOrEqual(540);
+    expect(outcome.purged).toBeLessThanOrEqual(560);
+    await purger(ctx(), 25).purgeOrganization(org);
+    const [count] = await ctx().testDb.db.query<{ n: number }>('select count(*)::int as n from events where organization_id = $1', [org]);
+    const now = await state(ctx(), org);
+    expect(count?.n).toBe(60 + 20);
+    expect(now.stored).toBe(count?.n);
+    expect(now.chain).toMatchObject({ valid: true, checked: 80 });
+    expect(now.ranges.reduce((sum, r) => sum + r.event_count, 0) + 80).toBe(now.headSeq);
+  });
+});
