@@ -68,6 +68,25 @@ describe.runIf(status.run)('web UI in a real browser', () => {
     await session.finish();
   });
 
+  it('follows an organization’s new events live', async () => {
+    const session = await openSession(ui, 'events-live', [SIGNED_OUT_SESSION]);
+    const { page } = session;
+    await signIn(ui, page, `/dashboard/events?org=${ui.seeded.initech}`);
+    await page.locator('table tbody tr.clickable').first().waitFor();
+    await page.getByRole('button', { name: 'Go live' }).click();
+    await page.getByRole('button', { name: 'Live' }).waitFor();
+    // Give the stream a moment to subscribe; events appended before that are still caught up by seq.
+    await page.waitForTimeout(300);
+    await ui.api.call('POST', '/audit_logs/events', {
+      organization_id: ui.seeded.initech,
+      event: { action: 'report.exported', occurred_at: new Date().toISOString(), actor: { id: 'user_live', type: 'user', name: 'Live Tester' }, targets: [], context: { location: '203.0.113.99' } },
+    });
+    const row = page.locator('table tbody tr.clickable', { hasText: 'report.exported' });
+    await row.first().waitFor({ timeout: 10_000 });
+    expect(await row.first().textContent()).toContain('Live Tester');
+    await session.finish();
+  });
+
   it('creates a schema version, validating the schema and a sample event as you type', async () => {
     const session = await openSession(ui, 'schema-version', [SIGNED_OUT_SESSION]);
     const { page } = session;
@@ -92,6 +111,7 @@ describe.runIf(status.run)('web UI in a real browser', () => {
     event.metadata = {};
     await sample.fill(JSON.stringify(event, null, 2));
     await expect.poll(() => page.getByTestId('sample-status').textContent()).toBe('Does not match');
+    await page.screenshot({ path: 'test-results/browser/schema-editor.png' });
 
     await page.getByRole('button', { name: 'Create version 2' }).click();
     await page.getByRole('button', { name: 'v2 · latest' }).waitFor();
@@ -257,7 +277,7 @@ describe.runIf(status.run)('web UI in a real browser', () => {
     const { page } = session;
     await signIn(ui, page, '/dashboard/log-streams');
     await page.getByRole('heading', { name: 'Log streams', exact: true }).waitFor();
-    await page.locator('table tbody tr.clickable').first().waitFor();
+    await page.locator('table tbody tr.clickable').first().getByText('Initech').waitFor();
     const background = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
     expect(background).toBe('rgb(13, 13, 16)');
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);

@@ -3,13 +3,16 @@ import '@fontsource-variable/jetbrains-mono';
 import './styles/tokens.css';
 import './styles/base.css';
 import './styles/components.css';
-import { StrictMode } from 'react';
+import { lazy, StrictMode, Suspense } from 'react';
 import { createRoot } from 'react-dom/client';
-import { DashboardApp } from './dashboard/dashboard-app';
 import { applyTheme } from './lib/theme';
-import { EmbedApp } from './portal/embed-app';
-import { PortalApp } from './portal/portal-app';
 import { Providers } from './providers';
+import { LoadingBlock } from './ui/states';
+
+// Each surface is its own chunk: the embeddable viewer does not download the operator dashboard.
+const DashboardApp = lazy(() => import('./dashboard/dashboard-app').then((m) => ({ default: m.DashboardApp })));
+const PortalApp = lazy(() => import('./portal/portal-app').then((m) => ({ default: m.PortalApp })));
+const EmbedApp = lazy(() => import('./portal/embed-app').then((m) => ({ default: m.EmbedApp })));
 
 applyTheme();
 
@@ -18,9 +21,8 @@ if (!path.startsWith('/dashboard') && !path.startsWith('/portal')) window.histor
 
 function App() {
   const current = window.location.pathname;
-  if (current.startsWith('/portal/embed')) return <EmbedApp />;
-  if (current.startsWith('/portal')) return <PortalApp />;
-  return <DashboardApp />;
+  const app = current.startsWith('/portal/embed') ? <EmbedApp /> : current.startsWith('/portal') ? <PortalApp /> : <DashboardApp />;
+  return <Suspense fallback={<LoadingBlock height={320} />}>{app}</Suspense>;
 }
 
 const root = document.getElementById('root');

@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Building2, CreditCard, FileDown, FileJson, KeyRound, LayoutDashboard, LogOut, Radio, ScrollText } from 'lucide-react';
-import { createContext, useContext, useEffect, useState, type FormEvent, type ReactNode } from 'react';
+import { createContext, lazy, Suspense, useContext, useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { Link, Redirect, Route, Router, Switch, useLocation, useSearch } from 'wouter';
 import { ApiError, api, errorMessage, setCsrfToken, setUnauthorizedHandler } from '../lib/api';
 import { initials } from '../lib/format';
@@ -15,9 +15,11 @@ import { ExportsPage } from './pages/exports';
 import { OrganizationDetailPage } from './pages/organization-detail';
 import { OrganizationsPage } from './pages/organizations';
 import { OverviewPage } from './pages/overview';
-import { SchemasPage } from './pages/schemas';
 import { StreamDetailPage, StreamsPage } from './pages/streams';
 import { UsagePage } from './pages/usage';
+
+// The schema editor brings a JSON Schema validator and the draft-07 meta-schema: load it when opened.
+const SchemasPage = lazy(() => import('./pages/schemas').then((m) => ({ default: m.SchemasPage })));
 
 const SessionContext = createContext<OperatorSession | null>(null);
 
@@ -298,27 +300,29 @@ function Shell() {
         </div>
       </nav>
       <main className="main" id="main" tabIndex={-1}>
-        <Switch>
-          <Route path="/" component={OverviewPage} />
-          <Route path="/events" component={EventsPage} />
-          <Route path="/organizations" component={OrganizationsPage} />
-          <Route path="/organizations/:id">{(params) => <OrganizationDetailPage id={params.id} />}</Route>
-          <Route path="/log-streams" component={StreamsPage} />
-          <Route path="/log-streams/:id">{(params) => <StreamDetailPage id={params.id} />}</Route>
-          <Route path="/schemas">{() => <SchemasPage />}</Route>
-          <Route path="/schemas/:action">{(params) => <SchemasPage action={decodeURIComponent(params.action)} />}</Route>
-          <Route path="/exports" component={ExportsPage} />
-          <Route path="/usage" component={UsagePage} />
-          <Route path="/api-keys" component={ApiKeysPage} />
-          <Route path="/login">
-            <Redirect to="/" />
-          </Route>
-          <Route>
-            <div className="page">
-              <ErrorState error={new Error('There is no page at this address.')} title="Page not found" />
-            </div>
-          </Route>
-        </Switch>
+        <Suspense fallback={<LoadingBlock height={320} />}>
+          <Switch>
+            <Route path="/" component={OverviewPage} />
+            <Route path="/events" component={EventsPage} />
+            <Route path="/organizations" component={OrganizationsPage} />
+            <Route path="/organizations/:id">{(params) => <OrganizationDetailPage id={params.id} />}</Route>
+            <Route path="/log-streams" component={StreamsPage} />
+            <Route path="/log-streams/:id">{(params) => <StreamDetailPage id={params.id} />}</Route>
+            <Route path="/schemas">{() => <SchemasPage />}</Route>
+            <Route path="/schemas/:action">{(params) => <SchemasPage action={decodeURIComponent(params.action)} />}</Route>
+            <Route path="/exports" component={ExportsPage} />
+            <Route path="/usage" component={UsagePage} />
+            <Route path="/api-keys" component={ApiKeysPage} />
+            <Route path="/login">
+              <Redirect to="/" />
+            </Route>
+            <Route>
+              <div className="page">
+                <ErrorState error={new Error('There is no page at this address.')} title="Page not found" />
+              </div>
+            </Route>
+          </Switch>
+        </Suspense>
       </main>
     </div>
   );

@@ -1,5 +1,5 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { Plus } from 'lucide-react';
+import { ArrowLeft, Plus } from 'lucide-react';
 import { useEffect, useState } from 'react';
 import { Link, Redirect, Route, Router, Switch, useLocation } from 'wouter';
 import { ApiError, api, setCsrfToken, setUnauthorizedHandler } from '../lib/api';
@@ -161,8 +161,9 @@ function NewStreamPage({ session }: { session: PortalSession }) {
         <PageHeader title="Stream audit logs to your SIEM" description={`Send ${session.organization.name}’s audit log events to the tools your security team already uses.`} />
       ) : (
         <nav className="breadcrumb" aria-label="Breadcrumb">
-          <Link href="/log-streams">Log streams</Link>
-          <span aria-hidden="true">/</span>
+          <Link href="/log-streams" className="row" style={{ gap: 4 }}>
+            <ArrowLeft width={14} height={14} aria-hidden="true" /> All log streams
+          </Link>
         </nav>
       )}
       <StreamSetup organizationId={session.organization.id} onDone={(stream) => navigate(`/log-streams/${stream.id}`)} onCancel={first ? undefined : () => navigate('/log-streams')} />
@@ -177,8 +178,9 @@ function PortalStreamPage({ id, session }: { id: string; session: PortalSession 
   return (
     <div className="page">
       <nav className="breadcrumb" aria-label="Breadcrumb">
-        <Link href="/log-streams">Log streams</Link>
-        <span aria-hidden="true">/</span>
+        <Link href="/log-streams" className="row" style={{ gap: 4 }}>
+          <ArrowLeft width={14} height={14} aria-hidden="true" /> All log streams
+        </Link>
       </nav>
       {stream.isLoading ? (
         <LoadingBlock />

@@ -146,7 +146,7 @@ function VersionEditor({ action, isNew, latest, onCreated, onCancel }: { action:
       )}
       <div className="grid grid-2" style={{ alignItems: 'start' }}>
         <section className="stack-sm" aria-labelledby="schema-editor-label">
-          <div className="row-between">
+          <div className="row-between" style={{ minHeight: 28 }}>
             <h3 id="schema-editor-label">JSON Schema</h3>
             <span className="text-sm" role="status" aria-live="polite" style={{ color: schemaProblems.length === 0 ? 'var(--green)' : 'var(--red)' }}>
               {schemaProblems.length === 0 ? (
@@ -165,7 +165,7 @@ function VersionEditor({ action, isNew, latest, onCreated, onCancel }: { action:
           {schemaProblems.length > 0 && <ProblemList problems={schemaProblems} />}
         </section>
         <section className="stack-sm" aria-labelledby="sample-label">
-          <div className="row-between">
+          <div className="row-between" style={{ minHeight: 28 }}>
             <h3 id="sample-label">Sample event</h3>
             <div className="row" style={{ gap: 8 }}>
               {validBody && (
@@ -346,6 +346,7 @@ export function SchemasPage({ action }: { action?: string }) {
                 onCancel={() => setEditing(null)}
                 onCreated={(name) => {
                   setEditing(null);
+                  window.scrollTo({ top: 0 });
                   navigate(`/schemas/${encodeURIComponent(name)}`);
                 }}
               />

@@ -155,7 +155,10 @@ export function StreamSetup({ organizationId, existing, onDone, onCancel }: { or
       <div className="grid" style={{ gridTemplateColumns: 'minmax(0, 5fr) minmax(0, 7fr)', alignItems: 'start' }}>
         <section className="card" aria-labelledby="setup-steps">
           <div className="card-header">
-            <h2 id="setup-steps">In {spec.label}</h2>
+            <div>
+              <h2 id="setup-steps">{spec.type === 'GenericHttps' || spec.type === 'Syslog' ? 'On your side' : `In ${spec.label}`}</h2>
+              <p>What to set up before you connect</p>
+            </div>
           </div>
           <div className="card-body">
             <ol className="instructions">
