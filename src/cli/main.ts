@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from '../config/config.js';
 import { DataDirLockedError } from '../db/dir-lock.js';
 import { openDatabase } from '../db/open.js';
 import { startServer, stopOnSignals, type Role } from '../main.js';
+import { registerExportCommand } from './export.command.js';
 import { registerKeysCommand } from './keys.command.js';
 import { registerUsageCommand } from './usage.command.js';
 
@@ -31,6 +32,7 @@ program
   });
 
 registerKeysCommand(program);
+registerExportCommand(program);
 registerUsageCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {

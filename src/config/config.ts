@@ -30,6 +30,10 @@ export interface Config {
   readonly streamLeaseSeconds: number;
   /** Timeout of one request to a destination. */
   readonly streamRequestTimeoutMs: number;
+  /** Export files go to this S3-compatible bucket when set, else to `<dataDir>/exports`. */
+  readonly exportS3: ExportS3Config | undefined;
+  /** Export files (and their export objects) are deleted this long after the export was created. */
+  readonly exportTtlHours: number;
   /** How often the retention purge runs (minutes). */
   readonly retentionIntervalMinutes: number;
   /** Price of one SIEM connection (log stream) for a whole month, in `currency`. */
@@ -38,6 +42,20 @@ export interface Config {
   readonly pricePerMillionEventsMonthly: number;
   /** ISO 4217 code the prices are in; shown on bills, never converted. */
   readonly currency: string;
+}
+
+/** VERITY_EXPORT_S3_*: where export files are kept when not in the data directory. */
+export interface ExportS3Config {
+  readonly bucket: string;
+  readonly region: string;
+  /** S3 API base URL for MinIO, R2 and other S3-compatible stores; unset for AWS. */
+  readonly endpoint: string | undefined;
+  /** Both unset: the AWS SDK's default credential chain (environment, instance role, …). */
+  readonly accessKeyId: string | undefined;
+  readonly secretAccessKey: string | undefined;
+  readonly forcePathStyle: boolean;
+  /** Key prefix for export objects, e.g. "verity/exports/". */
+  readonly prefix: string;
 }
 
 export class ConfigError extends Error {
@@ -125,6 +143,32 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const currency = read('VERITY_CURRENCY') ?? 'USD';
   if (!/^[A-Z]{3}$/.test(currency)) problems.push(`VERITY_CURRENCY must be a three-letter ISO 4217 code such as USD (got "${currency}")`);
 
+  let exportS3: ExportS3Config | undefined;
+  const exportBucket = read('VERITY_EXPORT_S3_BUCKET');
+  if (exportBucket !== undefined) {
+    const endpoint = read('VERITY_EXPORT_S3_ENDPOINT');
+    if (endpoint !== undefined && !/^https?:\/\/[^\s/?#@]+(\/[^\s?#@]*)?$/.test(endpoint)) {
+      problems.push(`VERITY_EXPORT_S3_ENDPOINT must be an http(s) base URL without query or credentials (got "${endpoint}")`);
+    }
+    const accessKeyId = read('VERITY_EXPORT_S3_ACCESS_KEY_ID');
+    const secretAccessKey = read('VERITY_EXPORT_S3_SECRET_ACCESS_KEY');
+    // Half a key pair would silently fall back to the default credential chain.
+    if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
+      problems.push('VERITY_EXPORT_S3_ACCESS_KEY_ID and VERITY_EXPORT_S3_SECRET_ACCESS_KEY must be set together (or neither, for the default AWS credential chain)');
+    }
+    const prefix = read('VERITY_EXPORT_S3_PREFIX') ?? 'exports/';
+    if (prefix.startsWith('/')) problems.push(`VERITY_EXPORT_S3_PREFIX must not start with "/" (got "${prefix}")`);
+    exportS3 = {
+      bucket: exportBucket,
+      region: read('VERITY_EXPORT_S3_REGION') ?? 'us-east-1',
+      endpoint,
+      accessKeyId,
+      secretAccessKey,
+      forcePathStyle: bool('VERITY_EXPORT_S3_FORCE_PATH_STYLE', false),
+      prefix,
+    };
+  }
+
   const rawLevel = read('LOG_LEVEL') ?? 'info';
   const logLevel = LOG_LEVELS.find((level) => level === rawLevel);
   if (logLevel === undefined) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
@@ -147,6 +191,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     streamConcurrency: int('VERITY_STREAM_CONCURRENCY', 16, 1, 1000),
     streamLeaseSeconds: int('VERITY_STREAM_LEASE_SECONDS', 60, 2, 3600),
     streamRequestTimeoutMs: int('VERITY_STREAM_REQUEST_TIMEOUT_MS', 15_000, 100, 300_000),
+    exportS3,
+    exportTtlHours: int('VERITY_EXPORT_TTL_HOURS', 24, 1, 24 * 365),
     retentionIntervalMinutes: int('VERITY_RETENTION_INTERVAL_MINUTES', 60, 1, 7 * 24 * 60),
     priceSiemConnectionMonthly: money('VERITY_PRICE_SIEM_CONNECTION_MONTHLY', 125),
     pricePerMillionEventsMonthly: money('VERITY_PRICE_PER_MILLION_EVENTS_MONTHLY', 99),

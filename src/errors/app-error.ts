@@ -8,6 +8,7 @@ export const ERROR_CODES = {
   invalid_json: { status: 400, showCode: true },
   invalid_audit_log_event: { status: 400, showCode: true },
   invalid_audit_log_schema_version: { status: 400, showCode: true },
+  invalid_audit_log_export_range_date: { status: 400, showCode: true },
   invalid_query: { status: 400, showCode: true },
   unauthorized: { status: 401, showCode: true },
   forbidden: { status: 403, showCode: true },

@@ -5,6 +5,9 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/db.js';
+import { registerExportRoutes } from '../export/export.routes.js';
+import { EXPORT_CLEANUP_JOB_KIND, EXPORT_JOB_KIND, type ExportService } from '../export/export.service.js';
+import { createExportService, EXPORT_CLEANUP_INTERVAL_MS } from '../export/export.setup.js';
 import { IdempotencyService } from '../idempotency/idempotency.service.js';
 import { JobRunner } from '../jobs/job-runner.js';
 import { LogAppender } from '../ingest/appender.js';
@@ -67,6 +70,7 @@ export interface Services {
   streams: StreamsService;
   dispatcher: StreamDispatcher;
   jobs: JobRunner;
+  exports: ExportService;
   retention: RetentionService;
   metering: MeteringService;
 }
@@ -108,6 +112,8 @@ export async function buildApp(deps: AppDeps): Promise<VerityApp> {
   const streams = new StreamsService(deps.db, box, destinationDeps, () => dispatcher.wake());
   metrics.setStreamLagSource(() => selectLag(deps.db));
   const organizations = new OrganizationsService(deps.db, deps.config, (organizationId) => streams.forOrganization(organizationId));
+  const jobs = new JobRunner(deps.db, logger);
+  const exportService = createExportService({ db: deps.db, config: deps.config, secretKey: deps.secretKey, logger }, jobs, systemAudit);
   const services: Services = {
     keys,
     organizations,
@@ -120,7 +126,8 @@ export async function buildApp(deps: AppDeps): Promise<VerityApp> {
     metrics,
     streams,
     dispatcher,
-    jobs: new JobRunner(deps.db, logger),
+    jobs,
+    exports: exportService,
     retention: new RetentionService(deps.db, organizations, logger),
     metering: new MeteringService(deps.db, deps.config, logger),
   };
@@ -133,6 +140,12 @@ export async function buildApp(deps: AppDeps): Promise<VerityApp> {
     await services.metering.rollup();
   });
   services.jobs.schedule('usage.rollup', 60 * 60_000);
+
+  services.jobs.register(EXPORT_JOB_KIND, (payload) => services.exports.run(payload));
+  services.jobs.register(EXPORT_CLEANUP_JOB_KIND, async () => {
+    await services.exports.cleanup();
+  });
+  services.jobs.schedule(EXPORT_CLEANUP_JOB_KIND, EXPORT_CLEANUP_INTERVAL_MS);
 
   registerValidation(app);
   registerErrorHandling(app);
@@ -166,6 +179,7 @@ export async function buildApp(deps: AppDeps): Promise<VerityApp> {
     registerSchemaRoutes(app, schemas);
     registerKeyRoutes(app, keys);
     registerStreamRoutes(app, streams);
+    registerExportRoutes(app, services.exports);
     registerRetentionRoutes(app, services.retention, systemAudit);
     registerMeteringRoutes(app, services.metering);
   }
@@ -175,6 +189,7 @@ export async function buildApp(deps: AppDeps): Promise<VerityApp> {
     await appender.flush();
     await dispatcher.stop();
     await services.jobs.stop();
+    services.exports.close();
     await http.close();
     await signal.close();
     keys.stop();

@@ -1,0 +1,63 @@
+import type { FastifyInstance } from 'fastify';
+import {
+  CreateExportBodySchema,
+  DownloadQuerySchema,
+  ExportParamsSchema,
+  type CreateExportBody,
+  type DownloadQuery,
+} from './export.schema.js';
+import type { ExportService } from './export.service.js';
+
+type IdParams = { id: string };
+
+export function registerExportRoutes(app: FastifyInstance, exports: ExportService): void {
+  const tags = ['exports'];
+
+  app.post<{ Body: CreateExportBody }>(
+    '/audit_logs/exports',
+    {
+      // Admin Portal (audit_logs) sessions export their own organization's events.
+      config: { portal: ['audit_logs'] },
+      schema: {
+        tags,
+        summary: 'Create an export (written in the background; poll GET until state is ready)',
+        body: CreateExportBodySchema,
+      },
+    },
+    async (request, reply) => reply.code(201).send(await exports.create(request.principal(), request.body)),
+  );
+
+  app.get<{ Params: IdParams }>(
+    '/audit_logs/exports/:id',
+    { config: { portal: ['audit_logs'] }, schema: { tags, summary: 'Get an export: state, progress and, when ready, a download url valid for 10 minutes', params: ExportParamsSchema } },
+    async (request) => exports.get(request.principal(), request.params.id),
+  );
+
+  app.get<{ Params: IdParams; Querystring: DownloadQuery }>(
+    '/audit_logs/exports/:id/download',
+    {
+      // The signed link is the credential: it is handed to browsers and scripts that hold no API key.
+      config: { auth: false },
+      schema: {
+        tags,
+        summary: 'Download an export file through the signed link from GET /audit_logs/exports/:id (no API key)',
+        params: ExportParamsSchema,
+        querystring: DownloadQuerySchema,
+        security: [],
+      },
+    },
+    async (request, reply) => {
+      const file = await exports.download(request.params.id, request.query.expires, request.query.signature, {
+        ip: request.ip,
+        userAgent: request.headers['user-agent'],
+      });
+      reply
+        .header('content-type', file.contentType)
+        .header('content-disposition', `attachment; filename="${file.fileName}"`)
+        .header('cache-control', 'private, no-store')
+        .header('x-content-type-options', 'nosniff');
+      if (file.bytes !== null) reply.header('content-length', String(file.bytes));
+      return reply.send(file.body);
+    },
+  );
+}

@@ -1,0 +1,353 @@
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import type { Logger } from 'pino';
+import type { Db } from '../db/db.js';
+import { AppError } from '../errors/app-error.js';
+import type { JobRunner } from '../jobs/job-runner.js';
+import { assertOrganizationAccess, requireScope } from '../keys/access.js';
+import type { Principal } from '../keys/keys.service.js';
+import { newId } from '../shared/ids.js';
+import { ByteCounter, encodeExport, type NdjsonTrailer } from './export.format.js';
+import type { CreateExportBody, ExportFilters, ExportFormat, ExportView } from './export.schema.js';
+import type { DownloadSigner } from './export.signing.js';
+import {
+  countExportEvents,
+  deleteExport,
+  insertExport,
+  markExportFailed,
+  markExportReady,
+  organizationExists,
+  selectExpiredExports,
+  selectExport,
+  selectExportChunk,
+  startExportRun,
+  updateExportProgress,
+  type ExportChunkRow,
+  type ExportRow,
+} from './export.sql.js';
+import type { ExportStorage } from './export.storage.js';
+
+/** Job kinds on services.jobs. */
+export const EXPORT_JOB_KIND = 'export';
+export const EXPORT_CLEANUP_JOB_KIND = 'export.cleanup';
+
+/** Rows per database read: large enough to amortise the round trip, small enough to keep memory flat. */
+export const DEFAULT_CHUNK_SIZE = 5_000;
+
+/** What an export is of, as the NDJSON trailer sees it (id is null for a CLI export written directly). */
+export interface ExportSubject {
+  id: string | null;
+  organization_id: string;
+  format: ExportFormat;
+  filters: ExportFilters;
+}
+
+export type ExportTrailer = NdjsonTrailer<ExportSubject>;
+
+/** A download, for the audit trail of administrative actions. */
+export interface ExportDownload {
+  export: ExportRow;
+  ip: string;
+  userAgent: string | undefined;
+}
+
+export interface ExportServiceOptions {
+  storage: ExportStorage;
+  signer: DownloadSigner;
+  /** Base of the absolute download links (config.publicUrl). */
+  publicUrl: string;
+  ttlHours: number;
+  logger: Logger;
+  chunkSize?: number;
+  /** Lines appended to NDJSON exports after the events (integrity checkpoints). */
+  trailer?: ExportTrailer;
+  /** Records each served download as an audit event. */
+  recordDownload?: (download: ExportDownload) => Promise<void>;
+}
+
+export interface ExportProgress {
+  rowsWritten: number;
+  rowsTotal: number;
+}
+
+export interface ExportFile {
+  body: Readable;
+  fileName: string;
+  contentType: string;
+  bytes: number | null;
+}
+
+const INVALID_RANGE = 'Invalid date range';
+
+/** The name a downloaded file gets (WorkOS: audit_logs_export.csv). */
+export function downloadName(format: ExportFormat, gzip: boolean): string {
+  return `audit_logs_export.${format}${gzip ? '.gz' : ''}`;
+}
+
+export function contentTypeOf(format: ExportFormat, gzip: boolean): string {
+  if (gzip) return 'application/gzip';
+  return format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8';
+}
+
+function storedName(row: Pick<ExportRow, 'id' | 'format' | 'gzip'>): string {
+  return `${row.id}.${row.format}${row.gzip ? '.gz' : ''}`;
+}
+
+function parseInstant(raw: string): Date | undefined {
+  if (!/^\d{4}-\d{2}-\d{2}/.test(raw)) return undefined;
+  const date = new Date(raw);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+/** The body's filters, normalised and checked: a start at or after the end is WorkOS's range error. */
+export function exportFiltersOf(body: Omit<CreateExportBody, 'organization_id'>): ExportFilters {
+  const start = parseInstant(body.range_start);
+  const end = parseInstant(body.range_end);
+  if (start === undefined || end === undefined || start >= end) {
+    throw new AppError('invalid_audit_log_export_range_date', INVALID_RANGE);
+  }
+  const unique = (values: readonly string[] | undefined): string[] => [...new Set(values ?? [])];
+  const metadata: Record<string, string[]> = {};
+  for (const [key, value] of Object.entries(body.metadata ?? {})) {
+    // Numbers and booleans match as their text, exactly as metadata[key]=value does in search.
+    metadata[key] = unique((Array.isArray(value) ? value : [value]).map(String));
+  }
+  return {
+    range_start: start.toISOString(),
+    range_end: end.toISOString(),
+    actions: unique(body.actions),
+    actor_names: unique([...(body.actor_names ?? []), ...(body.actors ?? [])]),
+    actor_ids: unique(body.actor_ids),
+    target_types: unique(body.targets),
+    metadata,
+  };
+}
+
+export interface ExportStream {
+  body: Readable;
+  /** Resolves to the bytes produced once the stream has ended; rejects with the stream's failure. */
+  counted: Promise<number>;
+}
+
+/**
+ * The export's bytes (gzipped when asked), read from the database in chunks only as the consumer pulls
+ * them. Used by the export job and by `verity export` working on the database directly.
+ */
+export function openExportStream(
+  db: Db,
+  subject: ExportSubject,
+  options: { gzip: boolean; chunkSize?: number | undefined; trailer?: ExportTrailer | undefined },
+  onProgress: (progress: ExportProgress) => Promise<void>,
+): ExportStream {
+  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  let written = 0;
+  let firstSeq: number | null = null;
+  let lastSeq: number | null = null;
+  async function* chunks(): AsyncGenerator<ExportChunkRow[]> {
+    const { total, minSeq, maxSeq } = await countExportEvents(db, subject.organization_id, subject.filters);
+    await onProgress({ rowsWritten: 0, rowsTotal: total });
+    let after = minSeq - 1;
+    for (;;) {
+      const rows = await selectExportChunk(db, subject.format, subject.organization_id, subject.filters, after, maxSeq, chunkSize);
+      const last = rows[rows.length - 1];
+      if (last === undefined) return;
+      yield rows;
+      firstSeq ??= rows[0]?.seq ?? null;
+      lastSeq = last.seq;
+      after = last.seq;
+      written += rows.length;
+      await onProgress({ rowsWritten: written, rowsTotal: total });
+      if (rows.length < chunkSize) return;
+    }
+  }
+  const trailer = options.trailer;
+  const encoded = encodeExport(
+    subject.format,
+    chunks(),
+    trailer === undefined ? undefined : () => trailer(subject, { rows: written, firstSeq, lastSeq }),
+  );
+  const counter = new ByteCounter();
+  const counted = pipeline([encoded, ...(options.gzip ? [createGzip()] : []), counter]).then(() => counter.bytes);
+  // Whoever consumes `body` sees any failure as a stream error; this promise must not be unhandled.
+  counted.catch(() => undefined);
+  return { body: counter, counted };
+}
+
+function exportIdOf(payload: unknown): string {
+  const id = typeof payload === 'object' && payload !== null ? (payload as { export_id?: unknown }).export_id : undefined;
+  if (typeof id !== 'string') throw new Error(`export job payload has no export_id: ${JSON.stringify(payload)}`);
+  return id;
+}
+
+/**
+ * Audit log exports (WorkOS's /audit_logs/exports): an export is created pending, written by a background
+ * job that streams the organization's log from the database into a file (data directory or bucket), and
+ * served through short-lived signed links until it expires.
+ */
+export class ExportService {
+  private readonly chunkSize: number;
+  private trailer: ExportTrailer | undefined;
+
+  constructor(
+    private readonly db: Db,
+    private readonly jobs: Pick<JobRunner, 'enqueue'>,
+    private readonly options: ExportServiceOptions,
+  ) {
+    this.chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+    this.trailer = options.trailer;
+  }
+
+  /** Plugs in the NDJSON trailer after construction (the integrity component is built alongside). */
+  setTrailer(trailer: ExportTrailer | undefined): void {
+    this.trailer = trailer;
+  }
+
+  async create(principal: Principal, body: CreateExportBody): Promise<ExportView> {
+    requireScope(principal, 'events:read');
+    assertOrganizationAccess(principal, body.organization_id);
+    const filters = exportFiltersOf(body);
+    if (!(await organizationExists(this.db, body.organization_id))) {
+      throw new AppError('not_found', `Organization not found: '${body.organization_id}'.`);
+    }
+    const row = await insertExport(this.db, {
+      id: newId('export'),
+      organizationId: body.organization_id,
+      format: body.format ?? 'csv',
+      gzip: body.gzip ?? false,
+      filters,
+      createdBy: principal.id,
+      ttlHours: this.options.ttlHours,
+    });
+    try {
+      // The job id is derived from the export: however often this is retried, one job writes the file.
+      await this.jobs.enqueue(EXPORT_JOB_KIND, { export_id: row.id }, { id: `export:${row.id}` });
+    } catch (error) {
+      // Without its job the export would stay pending forever; better no export and a 5xx to retry.
+      await deleteExport(this.db, row.id).catch(() => undefined);
+      throw error;
+    }
+    return this.view(row);
+  }
+
+  async get(principal: Principal, id: string): Promise<ExportView> {
+    requireScope(principal, 'events:read');
+    const row = await selectExport(this.db, id);
+    if (row === undefined || (principal.organizationId !== null && row.organization_id !== principal.organizationId)) {
+      throw new AppError('not_found', `Audit Log Export not found: '${id}'.`);
+    }
+    return this.view(row);
+  }
+
+  /**
+   * The file behind a signed link. The signature is checked before anything is looked up, so without a
+   * valid link nobody learns even whether an export exists.
+   */
+  async download(id: string, expires: string | undefined, signature: string | undefined, client: { ip: string; userAgent: string | undefined }): Promise<ExportFile> {
+    if (expires === undefined || signature === undefined || !this.options.signer.verify(id, expires, signature)) {
+      throw new AppError('forbidden', 'This download link is invalid or has expired; get the export again for a fresh link.');
+    }
+    const row = await selectExport(this.db, id);
+    const body = row?.state === 'ready' ? await this.options.storage.read(storedName(row)) : undefined;
+    if (row === undefined || body === undefined) throw new AppError('not_found', `Audit Log Export not found: '${id}'.`);
+    if (this.options.recordDownload !== undefined) {
+      await this.options.recordDownload({ export: row, ip: client.ip, userAgent: client.userAgent });
+    }
+    return { body, fileName: downloadName(row.format, row.gzip), contentType: contentTypeOf(row.format, row.gzip), bytes: row.bytes };
+  }
+
+  /**
+   * Job handler (kind 'export'). Never leaves the export pending on its own failure: any error marks it
+   * `error` (details in the log, a generic message on the object). Only when even that cannot be recorded
+   * does it throw, so the job runner retries the whole run later.
+   */
+  async run(payload: unknown): Promise<void> {
+    const id = exportIdOf(payload);
+    await this.cleanup().catch((error: unknown) => this.options.logger.warn({ err: error }, 'export cleanup failed'));
+    const row = await selectExport(this.db, id);
+    if (row === undefined || row.state !== 'pending') return;
+    const name = storedName(row);
+    try {
+      const written = await this.writeFile(row, name);
+      if (!(await markExportReady(this.db, id, written))) {
+        // Deleted or expired while it was being written.
+        await this.options.storage.remove(name);
+      }
+    } catch (error) {
+      this.options.logger.error({ err: error, exportId: id, organizationId: row.organization_id }, 'export failed');
+      await this.options.storage.remove(name).catch(() => undefined);
+      await markExportFailed(this.db, id, `The export could not be written (export ${id}); create a new export to try again.`);
+    }
+  }
+
+  close(): void {
+    this.options.storage.close();
+  }
+
+  /** Deletes expired exports and their files; returns how many. */
+  async cleanup(): Promise<number> {
+    let removed = 0;
+    for (;;) {
+      const expired = await selectExpiredExports(this.db, 100);
+      for (const item of expired) {
+        // The file first: a row without a file is harmless, a file without its row would never be found again.
+        await this.options.storage.remove(storedName(item));
+        await deleteExport(this.db, item.id);
+        removed += 1;
+      }
+      if (expired.length < 100) return removed;
+    }
+  }
+
+  /** The export's bytes; see openExportStream. */
+  openStream(subject: ExportSubject, gzip: boolean, onProgress: (progress: ExportProgress) => Promise<void>): ExportStream {
+    return openExportStream(this.db, subject, { gzip, chunkSize: this.chunkSize, trailer: this.trailer }, onProgress);
+  }
+
+  private async writeFile(row: ExportRow, name: string): Promise<{ rowsWritten: number; bytes: number; location: string }> {
+    let rowsWritten = 0;
+    const { body, counted } = this.openStream(row, row.gzip, async (progress) => {
+      rowsWritten = progress.rowsWritten;
+      if (progress.rowsWritten === 0) await startExportRun(this.db, row.id, progress.rowsTotal);
+      else await updateExportProgress(this.db, row.id, progress.rowsWritten);
+    });
+    try {
+      const [location, bytes] = await Promise.all([this.options.storage.write(name, body, contentTypeOf(row.format, row.gzip)), counted]);
+      return { rowsWritten, bytes, location };
+    } catch (error) {
+      // Stops the database reads if the storage side failed first.
+      body.destroy();
+      throw error;
+    }
+  }
+
+  private view(row: ExportRow): ExportView {
+    const view: ExportView = {
+      object: 'audit_log_export',
+      id: row.id,
+      state: row.state,
+      created_at: row.created_at.toISOString(),
+      updated_at: row.updated_at.toISOString(),
+      organization_id: row.organization_id,
+      format: row.format,
+      gzip: row.gzip,
+      rows_written: row.rows_written,
+      rows_total: row.rows_total,
+      percent: percentOf(row),
+      expires_at: row.expires_at.toISOString(),
+    };
+    if (row.state === 'ready') {
+      const { expires, signature } = this.options.signer.sign(row.id);
+      view.url = `${this.options.publicUrl}/audit_logs/exports/${encodeURIComponent(row.id)}/download?expires=${expires}&signature=${signature}`;
+    }
+    if (row.state === 'error' && row.error !== null) view.error = row.error;
+    return view;
+  }
+}
+
+function percentOf(row: ExportRow): number {
+  if (row.state === 'ready') return 100;
+  if (row.rows_total === null || row.rows_total === 0) return 0;
+  // Never 100 before the file is complete: the last rows may still be on their way to storage.
+  return Math.min(99, Math.floor((row.rows_written * 100) / row.rows_total));
+}
