@@ -35,15 +35,26 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
   else if (!(await services.keys.hasAnyKey())) {
     newAdminKey = (await services.keys.create({ name: 'initial admin key', scopes: ['admin'] })).secret;
   }
+  let setupToken: string | undefined;
+  if (role !== 'worker') {
+    // Created at start so administrative events always have their home, even before the first one.
+    await services.systemAudit.organizationId();
+    if (config.adminEmail !== undefined && config.adminPassword !== undefined) await services.operators.ensureAdmin(config.adminEmail, config.adminPassword);
+    else setupToken = await services.operators.createSetupToken();
+  }
+
 
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const url = config.publicUrl === `http://localhost:${config.port}` ? `http://localhost:${port}` : config.publicUrl;
-  printBanner(url, opened.db.kind === 'pglite' ? `embedded PGlite in ${config.dataDir}` : 'PostgreSQL (DATABASE_URL)', role, newAdminKey);
+  const setupLink = setupToken === undefined ? undefined : `${url}/dashboard/setup?token=${encodeURIComponent(setupToken)}`;
+  printBanner(url, opened.db.kind === 'pglite' ? `embedded PGlite in ${config.dataDir}` : 'PostgreSQL (DATABASE_URL)', role, newAdminKey, setupLink);
 
   const maintenance = setInterval(() => {
     purgeExpired(opened.db).catch((error: unknown) => logger.warn({ err: error }, 'idempotency key purge failed'));
+    services.operators.purgeExpired().catch((error: unknown) => logger.warn({ err: error }, 'operator session purge failed'));
+    services.portal.purgeExpired().catch((error: unknown) => logger.warn({ err: error }, 'portal session purge failed'));
   }, MAINTENANCE_INTERVAL_MS);
   maintenance.unref();
 
@@ -66,10 +77,11 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
   };
 }
 
-function printBanner(url: string, storage: string, role: Role, newAdminKey: string | undefined): void {
+function printBanner(url: string, storage: string, role: Role, newAdminKey: string | undefined, setupLink: string | undefined): void {
   const lines = [
     '',
     `  Verity is running: ${url}${role === 'all' ? '' : ` (role: ${role})`}`,
+    ...(role === 'worker' ? [] : [`    Dashboard  ${url}/dashboard`]),
     `    API        ${url}/  (WorkOS-compatible)`,
     `    API docs   ${url}/docs`,
     `    Storage    ${storage}`,
@@ -82,6 +94,15 @@ function printBanner(url: string, storage: string, role: Role, newAdminKey: stri
       `    ${newAdminKey}`,
       '',
       `  Try it:  curl -H "Authorization: Bearer ${newAdminKey}" ${url}/organizations`,
+    );
+  }
+  if (setupLink !== undefined) {
+    lines.push(
+      '',
+      '  No dashboard operator exists yet. Create the first one with this one-time link (valid 24 hours),',
+      '  or set VERITY_ADMIN_EMAIL and VERITY_ADMIN_PASSWORD:',
+      '',
+      `    ${setupLink}`,
     );
   }
   process.stdout.write(`${lines.join('\n')}\n\n`);

@@ -26,3 +26,42 @@ describe('loadConfig', () => {
     expect(loadConfig({ VERITY_SECRET_KEY: Buffer.alloc(32, 7).toString('base64') }).secretKey?.length).toBe(32);
   });
 });
+
+describe('loadConfig: dashboard and Admin Portal', () => {
+  it('defaults: 12 h operator sessions, 60 min portal sessions, brand Verity, embeddable anywhere', () => {
+    expect(loadConfig({})).toMatchObject({
+      adminEmail: undefined,
+      adminPassword: undefined,
+      sessionHours: 12,
+      portalSessionMinutes: 60,
+      brandName: 'Verity',
+      brandLogoUrl: undefined,
+      portalFrameAncestors: '*',
+    });
+  });
+
+  it('reads the first operator, lower-casing the email', () => {
+    const config = loadConfig({ VERITY_ADMIN_EMAIL: 'Ops@Vendor.example', VERITY_ADMIN_PASSWORD: 'a long enough password' });
+    expect(config.adminEmail).toBe('ops@vendor.example');
+    expect(config.adminPassword).toBe('a long enough password');
+  });
+
+  it('refuses half an operator, a short password (without echoing it), a bad logo URL and CSP injection', () => {
+    const problemsOf = (env: Record<string, string>): readonly string[] => {
+      try {
+        loadConfig(env);
+      } catch (error) {
+        return (error as ConfigError).problems;
+      }
+      return [];
+    };
+    expect(problemsOf({ VERITY_ADMIN_EMAIL: 'ops@vendor.example' })).toHaveLength(1);
+    const short = problemsOf({ VERITY_ADMIN_EMAIL: 'ops@vendor.example', VERITY_ADMIN_PASSWORD: 'hunter2' });
+    expect(short).toHaveLength(1);
+    expect(short.join()).not.toContain('hunter2');
+    expect(problemsOf({ VERITY_BRAND_LOGO_URL: 'javascript:alert(1)' })).toHaveLength(1);
+    expect(problemsOf({ VERITY_PORTAL_FRAME_ANCESTORS: "https://a.example; script-src 'unsafe-inline'" })).toHaveLength(1);
+    expect(problemsOf({ VERITY_PORTAL_FRAME_ANCESTORS: "'self' https://app.vendor.example https://*.vendor.example:8443" })).toEqual([]);
+    expect(problemsOf({ VERITY_BRAND_LOGO_URL: '/assets/logo.svg' })).toEqual([]);
+  });
+});

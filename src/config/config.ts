@@ -30,6 +30,18 @@ export interface Config {
   readonly streamLeaseSeconds: number;
   /** Timeout of one request to a destination. */
   readonly streamRequestTimeoutMs: number;
+  /** First operator of the dashboard, created (or its password reset) at start; both set or neither. */
+  readonly adminEmail: string | undefined;
+  readonly adminPassword: string | undefined;
+  /** How long a dashboard sign-in lasts. */
+  readonly sessionHours: number;
+  /** How long an Admin Portal session opened from a link lasts. */
+  readonly portalSessionMinutes: number;
+  /** The vendor's name and logo, shown in the Admin Portal. */
+  readonly brandName: string;
+  readonly brandLogoUrl: string | undefined;
+  /** CSP frame-ancestors sources of the embeddable viewer (space-separated, e.g. "https://app.example.com"). */
+  readonly portalFrameAncestors: string;
   /** Export files go to this S3-compatible bucket when set, else to `<dataDir>/exports`. */
   readonly exportS3: ExportS3Config | undefined;
   /** Export files (and their export objects) are deleted this long after the export was created. */
@@ -169,6 +181,30 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     };
   }
 
+  const adminEmail = read('VERITY_ADMIN_EMAIL')?.toLowerCase();
+  const adminPassword = env.VERITY_ADMIN_PASSWORD === '' ? undefined : env.VERITY_ADMIN_PASSWORD;
+  if ((adminEmail === undefined) !== (adminPassword === undefined)) {
+    problems.push('VERITY_ADMIN_EMAIL and VERITY_ADMIN_PASSWORD must be set together (or neither, to get a one-time setup link)');
+  }
+  if (adminEmail !== undefined && !EMAIL.test(adminEmail)) problems.push(`VERITY_ADMIN_EMAIL must be an email address (got "${adminEmail}")`);
+  // Never echo the value: it is a secret.
+  if (adminPassword !== undefined && (adminPassword.length < 12 || adminPassword.length > 1024)) {
+    problems.push('VERITY_ADMIN_PASSWORD must be 12 to 1024 characters long');
+  }
+
+  const brandName = read('VERITY_BRAND_NAME') ?? 'Verity';
+  if (brandName.length > 100) problems.push('VERITY_BRAND_NAME must be at most 100 characters');
+  const brandLogoUrl = read('VERITY_BRAND_LOGO_URL');
+  if (brandLogoUrl !== undefined && logoOrigin(brandLogoUrl) === undefined) {
+    problems.push(`VERITY_BRAND_LOGO_URL must be an absolute http(s) URL or a path starting with / (got "${brandLogoUrl}")`);
+  }
+  const portalFrameAncestors = (read('VERITY_PORTAL_FRAME_ANCESTORS') ?? '*').split(/\s+/).join(' ');
+  // Each source is checked so the value cannot smuggle another CSP directive (;) or header text in.
+  const badSource = portalFrameAncestors.split(' ').find((source) => !FRAME_SOURCE.test(source));
+  if (badSource !== undefined) {
+    problems.push(`VERITY_PORTAL_FRAME_ANCESTORS must be CSP sources separated by spaces, such as https://app.example.com or 'self' (got "${badSource}")`);
+  }
+
   const rawLevel = read('LOG_LEVEL') ?? 'info';
   const logLevel = LOG_LEVELS.find((level) => level === rawLevel);
   if (logLevel === undefined) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
@@ -191,6 +227,13 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     streamConcurrency: int('VERITY_STREAM_CONCURRENCY', 16, 1, 1000),
     streamLeaseSeconds: int('VERITY_STREAM_LEASE_SECONDS', 60, 2, 3600),
     streamRequestTimeoutMs: int('VERITY_STREAM_REQUEST_TIMEOUT_MS', 15_000, 100, 300_000),
+    adminEmail,
+    adminPassword,
+    sessionHours: int('VERITY_SESSION_HOURS', 12, 1, 24 * 30),
+    portalSessionMinutes: int('VERITY_PORTAL_SESSION_MINUTES', 60, 1, 24 * 60),
+    brandName,
+    brandLogoUrl,
+    portalFrameAncestors,
     exportS3,
     exportTtlHours: int('VERITY_EXPORT_TTL_HOURS', 24, 1, 24 * 365),
     retentionIntervalMinutes: int('VERITY_RETENTION_INTERVAL_MINUTES', 60, 1, 7 * 24 * 60),
@@ -200,6 +243,25 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
+}
+
+const EMAIL = /^[^\s@]{1,200}@[^\s@]{1,200}$/;
+
+// A CSP source expression: a keyword, a scheme, or a host with optional scheme, wildcard, port and path.
+const FRAME_SOURCE = /^(?:'self'|'none'|\*|https?:|(?:https?:\/\/)?(?:\*\.)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*(?::(?:\d{1,5}|\*))?(?:\/[A-Za-z0-9._~!$&()*+=:@/%-]*)?)$/;
+
+/**
+ * The origin a brand logo loads from, for the CSP's img-src: '' for a same-origin path, undefined when the
+ * value is not an acceptable logo address.
+ */
+export function logoOrigin(value: string): string | undefined {
+  if (value.startsWith('/') && !value.startsWith('//')) return '';
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' || url.protocol === 'http:' ? url.origin : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function parseKey(raw: string): Buffer | undefined {

@@ -1,9 +1,13 @@
 import './types.js';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import path from 'node:path';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
+import { registerDashboardRoutes } from '../dashboard/dashboard.routes.js';
+import { OperatorsService } from '../dashboard/dashboard.service.js';
+import { LoginLimiter } from '../dashboard/login-limiter.js';
 import type { Db } from '../db/db.js';
 import { registerExportRoutes } from '../export/export.routes.js';
 import { EXPORT_CLEANUP_JOB_KIND, EXPORT_JOB_KIND, type ExportService } from '../export/export.service.js';
@@ -20,6 +24,8 @@ import { MeteringService } from '../metering/metering.service.js';
 import { Metrics } from '../metrics/metrics.js';
 import { registerOrganizationRoutes } from '../organizations/organizations.routes.js';
 import { OrganizationsService } from '../organizations/organizations.service.js';
+import { registerPortalRoutes } from '../portal/portal.routes.js';
+import { PortalService } from '../portal/portal.service.js';
 import { AppendSignal } from '../query/append-signal.js';
 import { registerQueryRoutes } from '../query/query.routes.js';
 import { registerStatsRoutes } from '../query/stats.routes.js';
@@ -29,17 +35,21 @@ import { RetentionService } from '../retention/retention.service.js';
 import { registerSchemaRoutes } from '../schemas/schemas.routes.js';
 import { SchemasService } from '../schemas/schemas.service.js';
 import { newId } from '../shared/ids.js';
+import { packageRoot } from '../shared/package-root.js';
 import { SecretBox } from '../shared/secret-box.js';
 import { StreamDispatcher } from '../streams/dispatcher.js';
 import { createHttpClient } from '../streams/net/http.js';
 import { registerStreamRoutes } from '../streams/streams.routes.js';
 import { StreamsService } from '../streams/streams.service.js';
 import { selectLag } from '../streams/streams.sql.js';
+import { SystemAudit } from '../system-audit/system-audit.service.js';
 import { registerAuth } from './plugins/auth.js';
+import { registerCsrf } from './plugins/csrf.js';
 import { registerErrorHandling } from './plugins/errors.js';
 import { registerIdempotency } from './plugins/idempotency.js';
 import { registerObservability, requestIdFrom } from './plugins/observability.js';
 import { registerRateLimit } from './plugins/rate-limit.js';
+import { registerStaticUi } from './plugins/static-ui.js';
 import { registerValidation } from './plugins/validation.js';
 import { registerSystemRoutes } from './system.routes.js';
 
@@ -55,10 +65,18 @@ export interface AppDeps {
   /** A pino logger; omitted → silent (tests). */
   logger?: Logger;
   metrics?: Metrics;
+  /** The built web app; defaults to web/dist in the package. */
+  webRoot?: string;
 }
 
 export interface Services {
   keys: KeysService;
+  /** Dashboard operators and their sessions. */
+  operators: OperatorsService;
+  /** Admin Portal links and sessions. */
+  portal: PortalService;
+  /** Records administrative actions as audit events in the system organization: record(action, actor, targets, metadata). */
+  systemAudit: SystemAudit;
   organizations: OrganizationsService;
   schemas: SchemasService;
   appender: LogAppender;
@@ -99,6 +117,7 @@ export async function buildApp(deps: AppDeps): Promise<VerityApp> {
   const schemas = new SchemasService(deps.db);
   const idempotency = new IdempotencyService(deps.db);
   const appender = new LogAppender(deps.db, logger, metrics);
+  const systemAudit = new SystemAudit(deps.db, appender, deps.config, logger);
   const signal = new AppendSignal(deps.db, logger);
   const box = new SecretBox(deps.secretKey);
   const http = createHttpClient({ allowPrivate: deps.config.allowPrivateDestinations, timeoutMs: deps.config.streamRequestTimeoutMs });
@@ -116,6 +135,9 @@ export async function buildApp(deps: AppDeps): Promise<VerityApp> {
   const exportService = createExportService({ db: deps.db, config: deps.config, secretKey: deps.secretKey, logger }, jobs, systemAudit);
   const services: Services = {
     keys,
+    operators: new OperatorsService(deps.db, deps.config),
+    portal: new PortalService(deps.db, deps.config),
+    systemAudit,
     organizations,
     schemas,
     appender,
@@ -166,7 +188,8 @@ export async function buildApp(deps: AppDeps): Promise<VerityApp> {
     if (route.url.startsWith('/docs')) route.config = { ...route.config, auth: false };
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  registerAuth(app, keys);
+  await registerAuth(app, { keys, operators: services.operators, portal: services.portal, config: deps.config });
+  registerCsrf(app);
   await registerRateLimit(app, deps.config.rateLimitPerMinute);
   registerIdempotency(app, idempotency);
 
@@ -179,6 +202,9 @@ export async function buildApp(deps: AppDeps): Promise<VerityApp> {
     registerSchemaRoutes(app, schemas);
     registerKeyRoutes(app, keys);
     registerStreamRoutes(app, streams);
+    registerDashboardRoutes(app, { operators: services.operators, systemAudit, limiter: new LoginLimiter(10), config: deps.config });
+    registerPortalRoutes(app, { portal: services.portal, systemAudit, config: deps.config });
+    await registerStaticUi(app, { root: deps.webRoot ?? path.join(packageRoot(), 'web', 'dist'), config: deps.config });
     registerExportRoutes(app, services.exports);
     registerRetentionRoutes(app, services.retention, systemAudit);
     registerMeteringRoutes(app, services.metering);

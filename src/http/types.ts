@@ -1,16 +1,31 @@
 import type { IdempotencyClaim } from '../idempotency/idempotency.service.js';
-import type { Principal } from '../keys/keys.service.js';
+import type { PortalIntent, Principal } from '../keys/keys.service.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** The API key's principal; throws 401 when the request carries none (routes without auth never call it). */
     principal(): Principal;
     authenticated: Principal | undefined;
+    /**
+     * Set when the principal came from a session cookie: the session's CSRF token, which every unsafe
+     * request must echo in x-csrf-token. Undefined for bearer credentials (a page cannot forge those).
+     */
+    cookieCsrfToken: string | undefined;
     idempotencyClaim: IdempotencyClaim | undefined;
   }
   interface FastifyContextConfig {
-    /** false for public routes (health, metrics, docs). */
+    /** false for public routes (health, metrics, docs, UI pages). */
     auth?: boolean;
+    /**
+     * Admin Portal intents whose sessions may call this route. Portal sessions are refused (403) on every
+     * route that does not list their intent: a whitelist, so a new route is closed to them by default.
+     */
+    portal?: readonly PortalIntent[];
+    /**
+     * Routes of the browser apps themselves: only this kind of session authenticates them (the dashboard's
+     * /dashboard/api/* take the operator cookie, the portal's /portal/api/* a portal session).
+     */
+    session?: 'operator' | 'portal';
     /**
      * 'generic' (default for POST): the plugin claims the key and replays stored responses.
      * 'self': the route writes the record itself, in its own transaction (ingest).

@@ -16,12 +16,28 @@ import {
 export const SCOPES = ['events:write', 'events:read', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
-/** Who is calling: resolved from the bearer key on every request. */
+/** What an Admin Portal link and its session are for; each opens a fixed set of routes. */
+export const PORTAL_INTENTS = ['audit_logs', 'log_streams'] as const;
+export type PortalIntent = (typeof PORTAL_INTENTS)[number];
+
+export function isPortalIntent(value: string): value is PortalIntent {
+  return (PORTAL_INTENTS as readonly string[]).includes(value);
+}
+
+/**
+ * Who is calling, resolved on every request: an API key (bearer), an operator signed in to the dashboard
+ * (cookie: an unrestricted admin), or an Admin Portal session (cookie or bearer pst_…: one organization,
+ * and only the routes that list its intent).
+ */
 export interface Principal {
-  keyId: string;
+  kind: 'api_key' | 'operator' | 'portal';
+  /** The key, operator or portal session: the rate-limit bucket and the scope of idempotency keys. */
+  id: string;
   scopes: readonly Scope[];
-  /** Set when the key may only touch one organization's data. */
+  /** Set when the principal may only touch one organization's data. */
   organizationId: string | null;
+  /** Portal sessions only. */
+  portalIntent?: PortalIntent;
 }
 
 export interface ApiKeyView {
@@ -122,16 +138,16 @@ export class KeysService {
     const now = Date.now();
     const cached = this.cache.get(hash);
     if (cached !== undefined && cached.expires > now) {
-      if (cached.principal) this.noteUse(cached.principal.keyId);
+      if (cached.principal) this.noteUse(cached.principal.id);
       return cached.principal;
     }
     const row = await selectActiveKeyByHash(this.db, hash);
     const principal: Principal | null = row
-      ? { keyId: row.id, scopes: row.scopes.filter(isScope), organizationId: row.organization_id }
+      ? { kind: 'api_key', id: row.id, scopes: row.scopes.filter(isScope), organizationId: row.organization_id }
       : null;
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(hash, { principal, expires: now + CACHE_TTL_MS });
-    if (principal) this.noteUse(principal.keyId);
+    if (principal) this.noteUse(principal.id);
     return principal;
   }
 

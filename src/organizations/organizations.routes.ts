@@ -48,7 +48,7 @@ export function registerOrganizationRoutes(app: FastifyInstance, organizations: 
 
   app.get<{ Params: IdParams }>(
     '/organizations/:id',
-    { schema: { tags, summary: 'Get an organization', params: OrganizationParamsSchema } },
+    { config: { portal: ['audit_logs'] }, schema: { tags, summary: 'Get an organization', params: OrganizationParamsSchema } },
     async (request) => organizations.get(request.params.id, request.principal()),
   );
 
@@ -95,7 +95,7 @@ export function registerOrganizationRoutes(app: FastifyInstance, organizations: 
 
   app.get<{ Params: IdParams }>(
     '/organizations/:id/audit_log_configuration',
-    { schema: { tags, summary: 'Get the organization’s audit log configuration', params: OrganizationParamsSchema } },
+    { config: { portal: ['log_streams'] }, schema: { tags, summary: 'Get the organization’s audit log configuration', params: OrganizationParamsSchema } },
     async (request) => organizations.auditLogConfiguration(request.params.id, request.principal()),
   );
 }

@@ -42,7 +42,7 @@ export function registerQueryRoutes(app: FastifyInstance, deps: { query: QuerySe
 
   app.get<{ Querystring: PageQuery & Record<string, unknown> }>(
     '/audit_logs/events',
-    { schema: { tags: ['events'], summary: 'Search events', querystring: SearchQuerySchema } },
+    { config: { portal: ['audit_logs'] }, schema: { tags: ['events'], summary: 'Search events', querystring: SearchQuerySchema } },
     async (request) => deps.query.search(request.principal(), parseEventFilters(request.query), pageParams(request.query)),
   );
 
@@ -64,7 +64,7 @@ export function registerQueryRoutes(app: FastifyInstance, deps: { query: QuerySe
 
   app.get<{ Params: { id: string } }>(
     '/audit_logs/events/:id',
-    { schema: { tags: ['events'], summary: 'Get one event', params: Type.Object({ id: Type.String({ maxLength: 128 }) }) } },
+    { config: { portal: ['audit_logs'] }, schema: { tags: ['events'], summary: 'Get one event', params: Type.Object({ id: Type.String({ maxLength: 128 }) }) } },
     async (request) => deps.query.get(request.principal(), request.params.id),
   );
 }

@@ -33,7 +33,7 @@ export function registerSchemaRoutes(app: FastifyInstance, schemas: SchemasServi
 
   app.get<{ Querystring: PageQuery }>(
     '/audit_logs/actions',
-    { schema: { tags: ['schemas'], summary: 'List actions with their latest schema', querystring: PageQuerySchema } },
+    { config: { portal: ['audit_logs'] }, schema: { tags: ['schemas'], summary: 'List actions with their latest schema', querystring: PageQuerySchema } },
     async (request) => {
       requireScope(request.principal(), 'events:read');
       return schemas.listActions(pageParams(request.query));

@@ -10,6 +10,10 @@ export const ID_PREFIXES = {
   logStream: 'als_',
   export: 'audit_log_export_',
   request: 'req_',
+  operator: 'operator_',
+  operatorSession: 'operator_session_',
+  portalLink: 'portal_link_',
+  portalSession: 'portal_session_',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -20,44 +20,44 @@ export function registerStreamRoutes(app: FastifyInstance, streams: StreamsServi
 
   app.post<{ Body: CreateStreamBody }>(
     '/log_streams',
-    { schema: { tags, summary: 'Create a log stream (config validated per type; secrets encrypted, never returned)', body: CreateStreamBodySchema } },
+    { config: { portal: ['log_streams'] }, schema: { tags, summary: 'Create a log stream (config validated per type; secrets encrypted, never returned)', body: CreateStreamBodySchema } },
     async (request, reply) => reply.code(201).send(await streams.create(request.principal(), request.body)),
   );
 
   app.get<{ Querystring: PageQuery & { organization_id?: string } }>(
     '/log_streams',
-    { schema: { tags, summary: 'List log streams', querystring: Type.Object({ ...PageQuerySchema.properties, organization_id: Type.Optional(Type.String()) }) } },
+    { config: { portal: ['log_streams'] }, schema: { tags, summary: 'List log streams', querystring: Type.Object({ ...PageQuerySchema.properties, organization_id: Type.Optional(Type.String()) }) } },
     async (request) => streams.list(request.principal(), request.query.organization_id, pageParams(request.query)),
   );
 
-  app.get<{ Params: IdParams }>('/log_streams/:id', { schema: { tags, summary: 'Get a log stream', params } }, async (request) =>
+  app.get<{ Params: IdParams }>('/log_streams/:id', { config: { portal: ['log_streams'] }, schema: { tags, summary: 'Get a log stream', params } }, async (request) =>
     streams.get(request.principal(), request.params.id),
   );
 
   app.patch<{ Params: IdParams; Body: UpdateStreamBody }>(
     '/log_streams/:id',
-    { schema: { tags, summary: 'Change a log stream (config is merged; omitted secrets are kept)', params, body: UpdateStreamBodySchema } },
+    { config: { portal: ['log_streams'] }, schema: { tags, summary: 'Change a log stream (config is merged; omitted secrets are kept)', params, body: UpdateStreamBodySchema } },
     async (request) => streams.update(request.principal(), request.params.id, request.body),
   );
 
-  app.delete<{ Params: IdParams }>('/log_streams/:id', { schema: { tags, summary: 'Delete a log stream', params } }, async (request, reply) => {
+  app.delete<{ Params: IdParams }>('/log_streams/:id', { config: { portal: ['log_streams'] }, schema: { tags, summary: 'Delete a log stream', params } }, async (request, reply) => {
     await streams.remove(request.principal(), request.params.id);
     return reply.code(204).send();
   });
 
   app.post<{ Params: IdParams }>(
     '/log_streams/:id/test',
-    { schema: { tags, summary: 'Send one marked test event now and return what the destination answered', params } },
+    { config: { portal: ['log_streams'] }, schema: { tags, summary: 'Send one marked test event now and return what the destination answered', params } },
     async (request) => streams.test(request.principal(), request.params.id),
   );
 
-  app.post<{ Params: IdParams }>('/log_streams/:id/pause', { schema: { tags, summary: 'Pause delivery', params } }, async (request) =>
+  app.post<{ Params: IdParams }>('/log_streams/:id/pause', { config: { portal: ['log_streams'] }, schema: { tags, summary: 'Pause delivery', params } }, async (request) =>
     streams.pause(request.principal(), request.params.id),
   );
 
   app.post<{ Params: IdParams }>(
     '/log_streams/:id/resume',
-    { schema: { tags, summary: 'Resume delivery (also retries an invalid stream now)', params } },
+    { config: { portal: ['log_streams'] }, schema: { tags, summary: 'Resume delivery (also retries an invalid stream now)', params } },
     async (request) => streams.resume(request.principal(), request.params.id),
   );
 
@@ -69,7 +69,7 @@ export function registerStreamRoutes(app: FastifyInstance, streams: StreamsServi
 
   app.get<{ Params: IdParams; Querystring: PageQuery }>(
     '/log_streams/:id/deliveries',
-    { schema: { tags, summary: 'Recent delivery attempts, newest first', params, querystring: PageQuerySchema } },
+    { config: { portal: ['log_streams'] }, schema: { tags, summary: 'Recent delivery attempts, newest first', params, querystring: PageQuerySchema } },
     async (request) => streams.deliveries(request.principal(), request.params.id, pageParams(request.query)),
   );
 }

@@ -435,7 +435,7 @@ describeEachBackendListening('WorkOS Node SDK', (ctx) => {
       const after = await ctx().fetch<{ name: string }>('GET', `/organizations/${org}`);
       expect(after.status).toBe(200);
       expect(after.body.name).not.toBe('Nope');
-      expect(await ctx().services.organizations.getRetention(org, { keyId: 'test', scopes: ['admin'], organizationId: null })).toEqual({
+      expect(await ctx().services.organizations.getRetention(org, { kind: 'api_key', id: 'test', scopes: ['admin'], organizationId: null })).toEqual({
         retention_period_in_days: ctx().config.defaultRetentionDays,
       });
     });

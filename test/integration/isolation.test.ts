@@ -209,6 +209,14 @@ const ROUTES: readonly RouteRow[] = [
     path: (t) => `/audit_logs/events/stream?organization_id=${t.orgId}`,
     denied: [404],
   },
+  {
+    route: 'POST /portal/generate_link',
+    method: 'POST',
+    path: () => '/portal/generate_link',
+    body: (t) => ({ organization: t.orgId, intent: 'audit_logs' }),
+    denied: [403, 404],
+    own: { adminA: 201, rwA: 403 },
+  },
   { route: 'GET /audit_logs/stats', method: 'GET', path: (t) => `/audit_logs/stats?organization_id=${t.orgId}`, denied: [404], own: BOTH_OK_200 },
   {
     route: 'POST /log_streams',

@@ -1,26 +1,140 @@
+import cookie, { type CookieSerializeOptions } from '@fastify/cookie';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Config } from '../../config/config.js';
+import { operatorPrincipal, type OperatorsService } from '../../dashboard/dashboard.service.js';
 import { AppError } from '../../errors/app-error.js';
 import type { KeysService, Principal } from '../../keys/keys.service.js';
+import { SESSION_TOKEN_PREFIX as PORTAL_TOKEN_PREFIX, portalPrincipal, type PortalService } from '../../portal/portal.service.js';
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
-/** Resolves `Authorization: Bearer sk_…` to a principal on every route that needs one. */
-export function registerAuth(app: FastifyInstance, keys: KeysService): void {
+/** The operator's dashboard session. */
+export const OPERATOR_COOKIE = 'verity_session';
+/** An Admin Portal session opened from a link. */
+export const PORTAL_COOKIE = 'verity_portal';
+/**
+ * Which session cookie a request means when the browser holds both (an operator who opened a portal link):
+ * "portal" or "operator". Without it, the page the request came from decides (Referer under /portal →
+ * the portal session), and failing that the operator session.
+ */
+export const SESSION_SELECTOR_HEADER = 'x-verity-session';
+
+const NO_CREDENTIALS = 'Unauthorized: pass a valid API key as "Authorization: Bearer sk_…".';
+
+export interface AuthDeps {
+  keys: KeysService;
+  operators: OperatorsService;
+  portal: PortalService;
+  config: Pick<Config, 'publicUrl'>;
+}
+
+interface Resolved {
+  principal: Principal;
+  /** Only for cookie sessions: what unsafe requests must echo in x-csrf-token. */
+  csrfToken?: string;
+}
+
+/** Cookie attributes for both sessions: script-proof, not sent on cross-site subrequests, TLS-only behind https. */
+export function sessionCookieOptions(config: Pick<Config, 'publicUrl'>, maxAgeSeconds: number): CookieSerializeOptions {
+  return { httpOnly: true, sameSite: 'lax', path: '/', secure: config.publicUrl.startsWith('https:'), maxAge: maxAgeSeconds };
+}
+
+/**
+ * Resolves every request that needs one to a principal: `Authorization: Bearer sk_…` (API key) or
+ * `Bearer pst_…` (portal session, for the embedded viewer), else the `verity_session` (operator) or
+ * `verity_portal` cookie. Portal sessions only reach routes whose config lists their intent.
+ */
+export async function registerAuth(app: FastifyInstance, deps: AuthDeps): Promise<void> {
+  await app.register(cookie, { hook: 'onRequest' });
   app.decorateRequest('authenticated', undefined);
+  app.decorateRequest('cookieCsrfToken', undefined);
   app.decorateRequest('principal', function (this: FastifyRequest): Principal {
-    if (this.authenticated === undefined) throw new AppError('unauthorized', 'Unauthorized: pass a valid API key as "Authorization: Bearer sk_…".');
+    if (this.authenticated === undefined) throw new AppError('unauthorized', NO_CREDENTIALS);
     return this.authenticated;
   });
-  app.addHook('onRequest', async (request) => {
-    if (request.routeOptions.config.auth === false) return;
-    const header = request.headers.authorization;
-    const match = header === undefined ? null : BEARER.exec(header);
-    if (match === null) {
-      throw new AppError('unauthorized', 'Unauthorized: pass a valid API key as "Authorization: Bearer sk_…".');
+
+  async function fromBearer(secret: string): Promise<Resolved> {
+    if (secret.startsWith(PORTAL_TOKEN_PREFIX)) {
+      const session = await deps.portal.authenticate(secret);
+      if (session === undefined) throw new AppError('unauthorized', 'Unauthorized: the portal session has expired or ended; open a new portal link.');
+      return { principal: portalPrincipal(session) };
     }
-    const principal = await keys.authenticate(match[1] as string);
+    const principal = await deps.keys.authenticate(secret);
     // The message never echoes the presented key.
     if (principal === null) throw new AppError('unauthorized', 'Unauthorized: the API key is invalid or has been revoked.');
+    return { principal };
+  }
+
+  async function fromOperatorCookie(value: string | undefined): Promise<Resolved | undefined> {
+    if (value === undefined) return undefined;
+    const session = await deps.operators.authenticate(value);
+    return session === undefined ? undefined : { principal: operatorPrincipal(session), csrfToken: session.csrf_token };
+  }
+
+  async function fromPortalCookie(value: string | undefined): Promise<Resolved | undefined> {
+    if (value === undefined) return undefined;
+    const session = await deps.portal.authenticate(value);
+    return session === undefined ? undefined : { principal: portalPrincipal(session), csrfToken: session.csrf_token };
+  }
+
+  async function fromCookies(request: FastifyRequest): Promise<Resolved | undefined> {
+    const wanted = request.routeOptions.config.session ?? selectorOf(request);
+    const operatorCookie = request.cookies[OPERATOR_COOKIE];
+    const portalCookie = request.cookies[PORTAL_COOKIE];
+    if (wanted === 'operator') return fromOperatorCookie(operatorCookie);
+    if (wanted === 'portal') return fromPortalCookie(portalCookie);
+    // Choosing between the same person's two sessions grants nothing: only an operator holds both.
+    if (portalCookie !== undefined && fromPortalPage(request)) {
+      return (await fromPortalCookie(portalCookie)) ?? (await fromOperatorCookie(operatorCookie));
+    }
+    return (await fromOperatorCookie(operatorCookie)) ?? (await fromPortalCookie(portalCookie));
+  }
+
+  app.addHook('onRequest', async (request) => {
+    const config = request.routeOptions.config;
+    if (config.auth === false) return;
+    const header = request.headers.authorization;
+    let resolved: Resolved | undefined;
+    if (header !== undefined) {
+      // A request that names a credential is judged by it alone; a bad one never falls back to cookies.
+      const match = BEARER.exec(header);
+      if (match === null) throw new AppError('unauthorized', NO_CREDENTIALS);
+      resolved = await fromBearer(match[1] as string);
+    } else {
+      resolved = await fromCookies(request);
+    }
+    if (resolved === undefined) {
+      throw new AppError('unauthorized', config.session === 'operator' ? 'Not signed in.' : NO_CREDENTIALS);
+    }
+    const { principal } = resolved;
+    if (config.session !== undefined && principal.kind !== config.session) {
+      throw new AppError('unauthorized', config.session === 'operator' ? 'Not signed in.' : 'Unauthorized: this needs an Admin Portal session.');
+    }
+    // Default deny: a portal session reaches only the portal's own routes and those listing its intent.
+    if (principal.kind === 'portal' && config.session !== 'portal') {
+      const intent = principal.portalIntent;
+      if (intent === undefined || !(config.portal ?? []).includes(intent)) {
+        throw new AppError('forbidden', 'This Admin Portal session cannot perform this request.');
+      }
+    }
     request.authenticated = principal;
+    request.cookieCsrfToken = resolved.csrfToken;
   });
+}
+
+function selectorOf(request: FastifyRequest): 'operator' | 'portal' | undefined {
+  const value = request.headers[SESSION_SELECTOR_HEADER];
+  return value === 'operator' || value === 'portal' ? value : undefined;
+}
+
+/** Whether the request comes from one of this server's portal pages (they send a same-origin Referer). */
+function fromPortalPage(request: FastifyRequest): boolean {
+  const referer = request.headers.referer;
+  if (referer === undefined) return false;
+  try {
+    const url = new URL(referer);
+    return url.host === request.headers.host && (url.pathname === '/portal' || url.pathname.startsWith('/portal/'));
+  } catch {
+    return false;
+  }
 }

@@ -20,7 +20,7 @@ export function registerIdempotency(app: FastifyInstance, idempotency: Idempoten
       throw new AppError('bad_request', `Idempotency-Key must be 1 to ${MAX_KEY_LENGTH} characters.`);
     }
     const claim = {
-      scope: request.authenticated.keyId,
+      scope: request.authenticated.id,
       key,
       requestHash: hashRequest(request.method, request.url, request.body),
     };

@@ -11,7 +11,7 @@ export async function registerRateLimit(app: FastifyInstance, perMinute: number)
     timeWindow: 60_000,
     // After authentication, so the bucket is the key, not the client's address.
     hook: 'preHandler',
-    keyGenerator: (request) => request.authenticated?.keyId ?? request.ip,
+    keyGenerator: (request) => request.authenticated?.id ?? request.ip,
     allowList: (request) => request.routeOptions.config.auth === false,
     errorResponseBuilder: (_request, context) =>
       new AppError('rate_limit_exceeded', 'Too many requests.', { retryAfter: Math.max(1, Math.ceil(context.ttl / 1000)) }),

@@ -7,6 +7,8 @@ declare module '@tanstack/react-table' {
   // eslint-disable-next-line @typescript-eslint/no-unused-vars -- the augmented interface must keep TanStack's type parameters
   interface ColumnMeta<TData extends RowData, TValue> {
     className?: string;
+    /** Column width (CSS), honoured exactly by tables with `fixed` layout. */
+    width?: number | string;
   }
 }
 
@@ -23,13 +25,15 @@ interface DataTableProps<T> {
   sortable?: boolean;
   caption: string;
   footer?: ReactNode;
+  /** Fixed layout: declared widths hold and long values are cut with an ellipsis instead of widening the table. */
+  fixed?: boolean;
 }
 
 /**
  * The one table: TanStack Table for columns and sorting, semantic <table> markup, rows that open with
  * Enter/Space and move with the arrow keys when they are clickable.
  */
-export function DataTable<T>({ data, columns, loading = false, empty, onRowClick, rowLabel, rowClassName, getRowId, sortable = false, caption, footer }: DataTableProps<T>) {
+export function DataTable<T>({ data, columns, loading = false, empty, onRowClick, rowLabel, rowClassName, getRowId, sortable = false, caption, footer, fixed = false }: DataTableProps<T>) {
   const [sorting, setSorting] = useState<SortingState>([]);
   const table = useReactTable({
     data: data ?? [],
@@ -58,7 +62,7 @@ export function DataTable<T>({ data, columns, loading = false, empty, onRowClick
   return (
     <>
       <div className="table-wrap">
-        <table className="table" aria-busy={loading || undefined}>
+        <table className={fixed ? 'table table-fixed' : 'table'} aria-busy={loading || undefined}>
           <caption className="sr-only">{caption}</caption>
           <thead>
             {table.getHeaderGroups().map((group) => (
@@ -70,7 +74,7 @@ export function DataTable<T>({ data, columns, loading = false, empty, onRowClick
                     <th
                       key={header.id}
                       className={meta?.className}
-                      style={header.column.columnDef.size !== 150 ? { width: header.column.columnDef.size } : undefined}
+                      style={meta?.width !== undefined ? { width: meta.width } : undefined}
                       aria-sort={sorted === 'asc' ? 'ascending' : sorted === 'desc' ? 'descending' : undefined}
                     >
                       {header.isPlaceholder ? null : header.column.getCanSort() ? (

@@ -24,7 +24,11 @@ export function StreamsPage() {
   const [show, setShow] = useState<Show>('all');
   const all = streams.data?.data ?? [];
   const attention = all.filter((s) => !s.paused && (s.state === 'error' || s.state === 'invalid'));
-  const rows = show === 'attention' ? attention : show === 'paused' ? all.filter((s) => s.paused) : all;
+  // A new array when names arrive: TanStack Table caches accessor values per row until its data changes.
+  const rows = useMemo(
+    () => [...(show === 'attention' ? attention : show === 'paused' ? all.filter((s) => s.paused) : all)],
+    [streams.data, show, names.size],
+  );
   const columns = useMemo<ColumnDef<LogStream, unknown>[]>(
     () => [
       {
@@ -45,7 +49,7 @@ export function StreamsPage() {
         id: 'organization',
         header: 'Organization',
         accessorFn: (s) => names.get(s.organization_id) ?? s.organization_id,
-        cell: ({ getValue }) => <span className="text-secondary">{String(getValue())}</span>,
+        cell: ({ row }) => <span className="text-secondary">{names.get(row.original.organization_id) ?? row.original.organization_id}</span>,
       },
       { id: 'state', header: 'State', accessorFn: (s) => (s.paused ? 'inactive' : s.state), cell: ({ row }) => <StreamStateBadge stream={row.original} /> },
       {

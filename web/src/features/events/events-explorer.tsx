@@ -88,7 +88,7 @@ export function EventsExplorer({ mode, organizations = [], toolbarExtra }: Explo
       {
         id: 'time',
         header: 'Time',
-        size: 150,
+        meta: { width: 150 },
         cell: ({ row }) => (
           <span className="time-cell" title={new Date(row.original.occurred_at).toISOString()}>
             {formatDateTime(row.original.occurred_at)}
@@ -98,6 +98,7 @@ export function EventsExplorer({ mode, organizations = [], toolbarExtra }: Explo
       {
         id: 'action',
         header: 'Action',
+        meta: { width: '20%' },
         cell: ({ row }) => <span className="pill">{row.original.action}</span>,
       },
       {
@@ -140,13 +141,14 @@ export function EventsExplorer({ mode, organizations = [], toolbarExtra }: Explo
       list.push({
         id: 'organization',
         header: 'Organization',
+        meta: { width: 160 },
         cell: ({ row }) => <span className="text-secondary">{orgNames.get(row.original.organization_id) ?? row.original.organization_id}</span>,
       });
     }
     list.push({
       id: 'location',
       header: 'Location',
-      size: 130,
+      meta: { width: 130 },
       cell: ({ row }) => <span className="mono muted">{row.original.context.location}</span>,
     });
     return list;
@@ -219,6 +221,7 @@ export function EventsExplorer({ mode, organizations = [], toolbarExtra }: Explo
         ) : (
           <DataTable
             caption="Audit log events"
+            fixed
             data={query.data ? rows : undefined}
             columns={columns}
             loading={query.isLoading}
