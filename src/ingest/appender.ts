@@ -4,7 +4,7 @@ import { AppError, coerceError } from '../errors/app-error.js';
 import { deleteExpired, insertRecords } from '../idempotency/idempotency.sql.js';
 import type { IdempotencyClaim, StoredResponse } from '../idempotency/idempotency.service.js';
 import type { IngestMetrics } from '../metrics/metrics.js';
-import { chainHash } from './hash.js';
+import { chainHashOfCanonical } from './hash.js';
 import { countIngested, insertEvents, lockHeads, notifyAppended, updateHeads, type EventRecord, type HeadRow } from './ingest.sql.js';
 import type { PreparedEvent } from './prepare.js';
 
@@ -120,7 +120,7 @@ export class LogAppender {
         for (const prepared of pending.events) {
           const prevHash = hash;
           seq += 1;
-          hash = chainHash(prevHash, prepared.event);
+          hash = chainHashOfCanonical(prevHash, prepared.canonical);
           seqs.push(seq);
           records.push(toRecord(prepared, seq, prevHash, hash));
         }

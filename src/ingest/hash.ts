@@ -10,7 +10,12 @@ export const GENESIS_HASH = '0'.repeat(64);
  * hex-encoded. Anyone holding the events can recompute the chain with nothing but this rule.
  */
 export function chainHash(prevHash: string, event: AuditEvent): string {
-  return createHash('sha256').update(prevHash).update(canonicalJson(event)).digest('hex');
+  return chainHashOfCanonical(prevHash, canonicalJson(event));
+}
+
+/** The same hash from an event's canonical JSON computed earlier (ingest does it outside the head lock). */
+export function chainHashOfCanonical(prevHash: string, canonical: string): string {
+  return createHash('sha256').update(prevHash).update(canonical).digest('hex');
 }
 
 export function canonicalJson(value: unknown): string {

@@ -2,7 +2,7 @@ import { AppError, type ErrorDetail } from '../errors/app-error.js';
 import type { IdempotencyClaim, IdempotencyService, StoredResponse } from '../idempotency/idempotency.service.js';
 import { assertOrganizationAccess, requireScope } from '../keys/access.js';
 import type { Principal } from '../keys/keys.service.js';
-import type { SchemasService } from '../schemas/schemas.service.js';
+import type { CompiledSchema, SchemasService } from '../schemas/schemas.service.js';
 import type { LogAppender } from './appender.js';
 import type { BatchBody, CreateEventBody, EventInput } from './event.schema.js';
 import { prepareEvent, type PreparedEvent } from './prepare.js';
@@ -31,7 +31,15 @@ export class IngestService {
 
   async createBatch(principal: Principal, body: BatchBody, claim: IdempotencyClaim | undefined): Promise<StoredResponse> {
     this.authorize(principal, body.organization_id);
-    const results = await Promise.all(body.events.map((event) => this.prepare(body.organization_id, event)));
+    // Resolve each (action, version) once, then prepare in order, so ids are minted in batch (= seq) order.
+    const schemas = new Map<string, Promise<CompiledSchema | null>>();
+    for (const event of body.events) {
+      const key = `${event.action}\n${event.version ?? ''}`;
+      if (!schemas.has(key)) schemas.set(key, this.schemas.resolve(event.action, event.version));
+    }
+    const resolved = new Map<string, CompiledSchema | null>();
+    for (const [key, promise] of schemas) resolved.set(key, await promise);
+    const results = body.events.map((event) => this.check(body.organization_id, event, resolved.get(`${event.action}\n${event.version ?? ''}`) ?? null));
     const invalid = results.flatMap((result, index) => ('prepared' in result ? [] : [{ index, errors: result.errors }]));
     if (invalid.length > 0) {
       throw new AppError('invalid_audit_log_event', `${invalid.length} of ${body.events.length} events are invalid; none were stored.`, {
@@ -49,7 +57,10 @@ export class IngestService {
   }
 
   private async prepare(organizationId: string, input: EventInput): Promise<{ prepared: PreparedEvent } | { errors: ErrorDetail[] }> {
-    const schema = await this.schemas.resolve(input.action, input.version);
+    return this.check(organizationId, input, await this.schemas.resolve(input.action, input.version));
+  }
+
+  private check(organizationId: string, input: EventInput, schema: CompiledSchema | null): { prepared: PreparedEvent } | { errors: ErrorDetail[] } {
     if (schema !== null) {
       const errors = schema.check(input);
       if (errors.length > 0) return { errors };

@@ -1,9 +1,12 @@
 import { newId } from '../shared/ids.js';
+import { canonicalJson } from './hash.js';
 import type { AuditEvent, EventInput } from './event.schema.js';
 
 /** An accepted event ready to be appended: the stored document plus its index columns. */
 export interface PreparedEvent {
   event: AuditEvent;
+  /** RFC 8785 form of `event`, computed before the append so the locked section only hashes. */
+  canonical: string;
   occurredAt: Date;
   tags: string[];
   searchText: string;
@@ -25,7 +28,7 @@ export function prepareEvent(organizationId: string, input: EventInput, version:
     context: input.context,
     metadata: input.metadata ?? {},
   };
-  return { event, occurredAt, tags: tagsOf(event), searchText: searchTextOf(event) };
+  return { event, canonical: canonicalJson(event), occurredAt, tags: tagsOf(event), searchText: searchTextOf(event) };
 }
 
 /**

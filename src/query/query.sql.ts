@@ -35,8 +35,12 @@ export async function selectEventPage(
     return `$${params.length}`;
   };
   if (filters.organizationId !== undefined) where.push(`e.organization_id = ${param(filters.organizationId)}`);
-  if (filters.actions.length > 0) where.push(`e.action = any(${param(filters.actions)}::text[])`);
-  if (filters.actorIds.length > 0) where.push(`e.actor_id = any(${param(filters.actorIds)}::text[])`);
+  // One value compares with "=": the planner can then walk (org, column, occurred_at) in order instead of
+  // reading every match and sorting (measured at 1M events: 14 buffers instead of ~1,000).
+  const oneOf = (column: string, values: string[]): string =>
+    values.length === 1 ? `${column} = ${param(values[0])}` : `${column} = any(${param(values)}::text[])`;
+  if (filters.actions.length > 0) where.push(oneOf('e.action', filters.actions));
+  if (filters.actorIds.length > 0) where.push(oneOf('e.actor_id', filters.actorIds));
   const tagFilters: string[][] = [
     filters.actorNames.map((name) => `an:${name}`),
     filters.targetIds.map((id) => `tid:${id}`),

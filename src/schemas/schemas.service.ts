@@ -39,7 +39,8 @@ export function toSchemaView(row: Pick<SchemaRow, 'version' | 'schema' | 'create
 export class SchemasService {
   private readonly ajv = new Ajv({ allErrors: true, strict: false });
   private readonly compiled = new Map<string, CompiledSchema>();
-  private readonly latest = new Map<string, { version: number | null; expires: number }>();
+  // The promise is cached, not the value, so concurrent events of one action share one lookup.
+  private readonly latest = new Map<string, { version: Promise<number | null>; expires: number }>();
 
   constructor(private readonly db: Db) {}
 
@@ -100,9 +101,11 @@ export class SchemasService {
   private async latestVersion(action: string, fresh: boolean): Promise<number | null> {
     const cached = this.latest.get(action);
     if (!fresh && cached !== undefined && cached.expires > Date.now()) return cached.version;
-    const version = await selectLatestVersion(this.db, action);
+    const version = selectLatestVersion(this.db, action);
     if (this.latest.size > 5_000) this.latest.clear();
     this.latest.set(action, { version, expires: Date.now() + LATEST_TTL_MS });
+    // A failed lookup must not stay cached.
+    version.catch(() => this.latest.delete(action));
     return version;
   }
 

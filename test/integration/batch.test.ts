@@ -12,6 +12,8 @@ describeEachBackend('POST /audit_logs/events/batch', (ctx) => {
     expect(response.body.ids).toHaveLength(1000);
     const rows = await ctx().testDb.db.query<{ id: string; seq: number }>('select id, seq from events where organization_id = $1 order by seq', [org]);
     expect(rows.map((row) => row.id)).toEqual(response.body.ids);
+    // Ids are minted in batch order, so id order, seq order and batch order agree (cursors rely on it).
+    expect([...response.body.ids].sort()).toEqual(response.body.ids);
     expect(await verifyChain(ctx().testDb.db, org)).toEqual({ valid: true, checked: 1000 });
   });
 
