@@ -4,6 +4,7 @@ import { ensureSecretKey } from './config/secret-key.js';
 import { openDatabase } from './db/open.js';
 import { purgeExpired } from './idempotency/idempotency.sql.js';
 import { buildApp } from './http/app.js';
+import { ensureSigningKey } from './integrity/signing-key.js';
 import { Metrics } from './metrics/metrics.js';
 
 export interface RunningServer {
@@ -29,7 +30,13 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
     logger.warn('DATABASE_URL is set but VERITY_SECRET_KEY is not: every process must share one master key, set it explicitly');
   }
 
-  const { app, services } = await buildApp({ config, db: opened.db, secretKey: secret.key, api: role !== 'worker', worker: role !== 'api', logger, metrics: new Metrics() });
+  const signing = ensureSigningKey(config);
+  if (signing.generated) logger.info({ file: signing.file, keyId: signing.key.keyId }, 'generated the checkpoint signing key; back it up with the data directory');
+  if (config.databaseUrl !== undefined && config.signingKey === undefined) {
+    logger.warn('DATABASE_URL is set but VERITY_SIGNING_KEY is not: every process must sign checkpoints with one key, set it explicitly');
+  }
+
+  const { app, services } = await buildApp({ config, db: opened.db, secretKey: secret.key, signingKey: signing.key, api: role !== 'worker', worker: role !== 'api', logger, metrics: new Metrics() });
   let newAdminKey: string | undefined;
   if (config.bootstrapApiKey !== undefined) await services.keys.ensureBootstrapKey(config.bootstrapApiKey);
   else if (!(await services.keys.hasAnyKey())) {
@@ -42,7 +49,6 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
     if (config.adminEmail !== undefined && config.adminPassword !== undefined) await services.operators.ensureAdmin(config.adminEmail, config.adminPassword);
     else setupToken = await services.operators.createSetupToken();
   }
-
 
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();

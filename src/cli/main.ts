@@ -7,6 +7,7 @@ import { startServer, stopOnSignals, type Role } from '../main.js';
 import { registerExportCommand } from './export.command.js';
 import { registerKeysCommand } from './keys.command.js';
 import { registerUsageCommand } from './usage.command.js';
+import { registerVerifyCommand } from './verify.command.js';
 
 const program = new Command();
 program.name('verity').description('Verity: self-hosted, WorkOS-compatible audit logs').showHelpAfterError();
@@ -34,6 +35,7 @@ program
 registerKeysCommand(program);
 registerExportCommand(program);
 registerUsageCommand(program);
+registerVerifyCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof ConfigError || error instanceof DataDirLockedError) process.stderr.write(`${error.message}\n`);

@@ -1,4 +1,6 @@
+import type { KeyObject } from 'node:crypto';
 import path from 'node:path';
+import { parseSigningKey } from '../integrity/signing-key.js';
 
 /** Verity's whole configuration, parsed once from the environment and frozen. */
 export interface Config {
@@ -54,6 +56,12 @@ export interface Config {
   readonly pricePerMillionEventsMonthly: number;
   /** ISO 4217 code the prices are in; shown on bills, never converted. */
   readonly currency: string;
+  /** Ed25519 key that signs integrity checkpoints (VERITY_SIGNING_KEY); generated into dataDir when unset. */
+  readonly signingKey: KeyObject | undefined;
+  /** An organization gets a checkpoint once this many events arrived since its last one… */
+  readonly checkpointEveryEvents: number;
+  /** …and at least this often (minutes) while its log keeps moving. */
+  readonly checkpointIntervalMinutes: number;
 }
 
 /** VERITY_EXPORT_S3_*: where export files are kept when not in the data directory. */
@@ -205,6 +213,14 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     problems.push(`VERITY_PORTAL_FRAME_ANCESTORS must be CSP sources separated by spaces, such as https://app.example.com or 'self' (got "${badSource}")`);
   }
 
+  let signingKey: KeyObject | undefined;
+  const rawSigningKey = read('VERITY_SIGNING_KEY');
+  if (rawSigningKey !== undefined) {
+    signingKey = parseSigningKey(rawSigningKey);
+    // Never echo the value: it is a secret.
+    if (signingKey === undefined) problems.push('VERITY_SIGNING_KEY must be an Ed25519 private key: PKCS#8 PEM, or the 32-byte seed as base64 or 64 hex characters');
+  }
+
   const rawLevel = read('LOG_LEVEL') ?? 'info';
   const logLevel = LOG_LEVELS.find((level) => level === rawLevel);
   if (logLevel === undefined) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
@@ -240,6 +256,9 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     priceSiemConnectionMonthly: money('VERITY_PRICE_SIEM_CONNECTION_MONTHLY', 125),
     pricePerMillionEventsMonthly: money('VERITY_PRICE_PER_MILLION_EVENTS_MONTHLY', 99),
     currency,
+    signingKey,
+    checkpointEveryEvents: int('VERITY_CHECKPOINT_EVERY_EVENTS', 1000, 1, 100_000_000),
+    checkpointIntervalMinutes: int('VERITY_CHECKPOINT_INTERVAL_MINUTES', 10, 1, 7 * 24 * 60),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

@@ -13,6 +13,9 @@ import { registerExportRoutes } from '../export/export.routes.js';
 import { EXPORT_CLEANUP_JOB_KIND, EXPORT_JOB_KIND, type ExportService } from '../export/export.service.js';
 import { createExportService, EXPORT_CLEANUP_INTERVAL_MS } from '../export/export.setup.js';
 import { IdempotencyService } from '../idempotency/idempotency.service.js';
+import { registerIntegrityRoutes } from '../integrity/integrity.routes.js';
+import { IntegrityService } from '../integrity/integrity.service.js';
+import { ephemeralSigningKey, signingKeyFrom, type SigningKey } from '../integrity/signing-key.js';
 import { JobRunner } from '../jobs/job-runner.js';
 import { LogAppender } from '../ingest/appender.js';
 import { registerIngestRoutes } from '../ingest/ingest.routes.js';
@@ -65,6 +68,11 @@ export interface AppDeps {
   /** A pino logger; omitted → silent (tests). */
   logger?: Logger;
   metrics?: Metrics;
+  /**
+   * The checkpoint signing key (src/integrity/signing-key.ts ensureSigningKey). Omitted: VERITY_SIGNING_KEY,
+   * else a throwaway key for this process (tests) — a server passes the key kept in its data directory.
+   */
+  signingKey?: SigningKey;
   /** The built web app; defaults to web/dist in the package. */
   webRoot?: string;
 }
@@ -91,6 +99,7 @@ export interface Services {
   exports: ExportService;
   retention: RetentionService;
   metering: MeteringService;
+  integrity: IntegrityService;
 }
 
 export interface VerityApp {
@@ -152,7 +161,15 @@ export async function buildApp(deps: AppDeps): Promise<VerityApp> {
     exports: exportService,
     retention: new RetentionService(deps.db, organizations, logger),
     metering: new MeteringService(deps.db, deps.config, logger),
+    integrity: new IntegrityService(
+      deps.db,
+      deps.signingKey ?? (deps.config.signingKey === undefined ? ephemeralSigningKey() : signingKeyFrom(deps.config.signingKey)),
+      { checkpointEveryEvents: deps.config.checkpointEveryEvents, checkpointIntervalMinutes: deps.config.checkpointIntervalMinutes, logger },
+    ),
   };
+  services.integrity.registerJobs(services.jobs);
+  // NDJSON exports end with the integrity trailer (checkpoints, purged ranges) that `verity verify` reads.
+  services.exports.setTrailer((subject, written) => services.integrity.exportTrailer(subject, written));
   // Recurring lifecycle jobs; worker processes run them, "run now" routes call the services directly.
   services.jobs.register('retention.purge', async () => {
     await services.retention.run();
@@ -208,6 +225,7 @@ export async function buildApp(deps: AppDeps): Promise<VerityApp> {
     registerExportRoutes(app, services.exports);
     registerRetentionRoutes(app, services.retention, systemAudit);
     registerMeteringRoutes(app, services.metering);
+    registerIntegrityRoutes(app, services.integrity);
   }
 
   app.addHook('onClose', async () => {

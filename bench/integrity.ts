@@ -1,0 +1,168 @@
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import pg from 'pg';
+import { openPostgres } from '../src/db/postgres.js';
+import { GENESIS_HASH } from '../src/ingest/hash.js';
+import { verifyStoredChain } from '../src/integrity/chain.js';
+import { signCheckpoint } from '../src/integrity/checkpoint.js';
+import { insertCheckpoint } from '../src/integrity/integrity.sql.js';
+import { ephemeralSigningKey } from '../src/integrity/signing-key.js';
+import { chunked, copyLines } from './copy-ceiling.js';
+import { EventGenerator } from './lib/events.js';
+import { createScratchDatabase, dropScratchDatabases, migrateDatabase, postgresAvailable, withClient } from './lib/pg.js';
+import { log } from './lib/report.js';
+import { ChainWriter } from './lib/rows.js';
+
+/** `verify=true` must re-walk a 1,000,000-event chain at ≥ 200,000 events/s (issue 5). */
+export const VERIFY_TARGET_PER_SECOND = 200_000;
+
+export interface VerifyBenchResult {
+  events: number;
+  checkpoints: number;
+  loadSeconds: number;
+  /**
+   * Each run: seconds and events/s (the first reads from disk, later ones from PostgreSQL's cache), and
+   * CPU per event of this process and of the database's backends — what the rate is made of, and a fair
+   * reading even when other work shares the machine.
+   */
+  runs: { seconds: number; perSecond: number; nodeMicros: number; postgresMicros: number }[];
+  /** Growth of this process's RSS during the runs (the walk must be constant-memory). */
+  rssGrowthMiB: number;
+}
+
+const ORG = 'org_bench_integrity';
+
+/**
+ * Loads `count` realistic events (the search bench's generator, chained with the server's own prepareEvent
+ * and chainHash) into a scratch database with COPY, a signed checkpoint every `checkpointEvery` events as
+ * the checkpoint job would leave them, then times verifyStoredChain — exactly what
+ * `GET /audit_logs/integrity?verify=true` runs — including every checkpoint's signature and hash.
+ */
+export async function benchVerify(count = 1_000_000, runs = 3, checkpointEvery = 1_000): Promise<VerifyBenchResult> {
+  const { name, url } = await createScratchDatabase('integrity');
+  const key = ephemeralSigningKey();
+  const started = performance.now();
+  const checkpoints = await loadChain(url, count, checkpointEvery);
+  const db = await openPostgres({ connectionString: url, poolSize: 4 });
+  try {
+    for (const { seq, hash } of checkpoints) {
+      const createdAt = new Date();
+      const signed = signCheckpoint(key, { organization_id: ORG, seq, hash, created_at: createdAt.toISOString() });
+      await insertCheckpoint(db, { organization_id: ORG, seq, hash, created_at: createdAt, key_id: key.keyId, signature: signed.signature });
+    }
+    const loadSeconds = (performance.now() - started) / 1000;
+    log(`  loaded ${count.toLocaleString('en-US')} events and ${checkpoints.length} checkpoints in ${loadSeconds.toFixed(1)} s`);
+
+    const keys = new Map([[key.keyId, key.publicKey]]);
+    // Open the pool's connections now, so every backend the walk uses is in pg_stat_activity when measured.
+    await Promise.all(Array.from({ length: 4 }, () => db.query('select pg_sleep(0.05)')));
+    const rssBefore = process.memoryUsage().rss;
+    let rssPeak = rssBefore;
+    const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 50);
+    const results: VerifyBenchResult['runs'] = [];
+    try {
+      for (let run = 0; run < runs; run++) {
+        const backends = await db.query<{ pid: number }>('select pid from pg_stat_activity where datname = $1', [name]);
+        const pgBefore = backendSeconds(backends.map((row) => row.pid));
+        const cpuBefore = process.cpuUsage();
+        const t0 = performance.now();
+        const result = await verifyStoredChain(db, ORG, { checkpointKeys: keys });
+        const seconds = (performance.now() - t0) / 1000;
+        const cpu = process.cpuUsage(cpuBefore);
+        const pgSeconds = backendSeconds(backends.map((row) => row.pid)) - pgBefore;
+        if (!result.valid || result.checked !== count || result.checkpoints_checked !== checkpoints.length) {
+          throw new Error(`verification did not pass: ${JSON.stringify(result)}`);
+        }
+        const nodeMicros = (cpu.user + cpu.system) / count;
+        const postgresMicros = (pgSeconds * 1e6) / count;
+        results.push({ seconds, perSecond: count / seconds, nodeMicros, postgresMicros });
+        log(
+          `  run ${run + 1}: ${count.toLocaleString('en-US')} events in ${seconds.toFixed(2)} s = ${Math.round(count / seconds).toLocaleString('en-US')} events/s ` +
+            `(CPU per event: node ${nodeMicros.toFixed(2)} µs, postgres ${postgresMicros.toFixed(2)} µs; load average ${os.loadavg()[0]?.toFixed(2) ?? '?'})`,
+        );
+      }
+    } finally {
+      clearInterval(sampler);
+    }
+    return { events: count, checkpoints: checkpoints.length, loadSeconds, runs: results, rssGrowthMiB: (rssPeak - rssBefore) / 2 ** 20 };
+  } finally {
+    await db.close();
+  }
+}
+
+/** Migrates a fresh database at `url` and loads the chain; returns the (seq, hash) pairs to checkpoint. */
+export async function loadChain(url: string, count: number, checkpointEvery: number): Promise<{ seq: number; hash: string }[]> {
+  await migrateDatabase(url);
+  const checkpoints: { seq: number; hash: string }[] = [];
+  await withClient(url, async (client: pg.Client) => {
+    await client.query('insert into organizations (id, name, retention_period_in_days) values ($1, $2, 3650)', [ORG, 'Integrity bench']);
+    await client.query('insert into org_log_heads (organization_id, seq, hash) values ($1, 0, $2)', [ORG, GENESIS_HASH]);
+    // Only the primary key matters to the walk; the search indexes would just slow the load down.
+    const indexes = await client.query<{ name: string }>(
+      "select indexname as name from pg_indexes where schemaname = current_schema() and tablename = 'events' and indexname <> 'events_pkey'",
+    );
+    for (const { name } of indexes.rows) await client.query(`drop index ${pg.escapeIdentifier(name)}`);
+    const writer = new ChainWriter(ORG, { seq: 0, hash: GENESIS_HASH });
+    const generator = new EventGenerator({ seed: 42, timeOf: (i) => new Date(Date.UTC(2026, 0, 1) + i * 1_000) });
+    const lines = function* (): Generator<string> {
+      for (let i = 0; i < count; i++) {
+        const line = writer.line(generator.next());
+        if (writer.seq % checkpointEvery === 0) checkpoints.push({ seq: writer.seq, hash: writer.hash });
+        yield line;
+        if ((i + 1) % 250_000 === 0) log(`  generated ${(i + 1).toLocaleString('en-US')} events`);
+      }
+    };
+    await copyLines(client, chunked(lines()));
+    await client.query('update org_log_heads set seq = $2, hash = $3 where organization_id = $1', [ORG, writer.seq, writer.hash]);
+    await client.query('vacuum analyze events');
+  });
+  return checkpoints;
+}
+
+/** CPU seconds (user + system) of these processes, from /proc (the scratch database's backends). */
+function backendSeconds(pids: readonly number[]): number {
+  let total = 0;
+  for (const pid of pids) {
+    try {
+      // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) / 100;
+    } catch {
+      // The backend ended.
+    }
+  }
+  return total;
+}
+
+async function main(): Promise<number> {
+  const count = Number(process.argv[2] ?? 1_000_000);
+  const version = await postgresAvailable();
+  if (version === undefined) {
+    process.stderr.write('PostgreSQL does not answer (see bench/README.md); set BENCH_PG_URL.\n');
+    return 2;
+  }
+  log(`integrity verify bench: ${count.toLocaleString('en-US')} events; ${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? '?'}; node ${process.version}; PostgreSQL ${version}`);
+  try {
+    const result = await benchVerify(count);
+    const best = Math.max(...result.runs.map((run) => run.perSecond));
+    process.stdout.write(
+      `\nverify=true over ${result.events.toLocaleString('en-US')} events (${result.checkpoints} checkpoints): ` +
+        `${result.runs.map((run) => `${Math.round(run.perSecond).toLocaleString('en-US')}/s`).join(', ')}; ` +
+        `RSS growth ${result.rssGrowthMiB.toFixed(0)} MiB; target ≥ ${VERIFY_TARGET_PER_SECOND.toLocaleString('en-US')}/s: ${best >= VERIFY_TARGET_PER_SECOND ? 'met' : 'MISSED'}\n`,
+    );
+    return best >= VERIFY_TARGET_PER_SECOND ? 0 : 1;
+  } finally {
+    await dropScratchDatabases();
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  main().then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      void dropScratchDatabases().finally(() => process.exit(2));
+    },
+  );
+}

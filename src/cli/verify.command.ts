@@ -1,0 +1,84 @@
+import type { KeyObject } from 'node:crypto';
+import { createReadStream, existsSync, openSync, readFileSync, readSync, closeSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import type { Command } from 'commander';
+import { verifyExportLines, type OfflineReport } from '../integrity/offline-verifier.js';
+import { keyIdOf, parsePublicKey, rawPublicKey } from '../integrity/signing-key.js';
+
+interface VerifyOptions {
+  file: string;
+  publicKey: string[];
+  requireComplete?: boolean;
+  json?: boolean;
+}
+
+/**
+ * `verity verify --file export.ndjson --public-key key.pem`: checks an NDJSON export offline, with nothing
+ * but the file and the server's public key. Exit status 0 when valid (and, with --require-complete, proven
+ * complete), 1 otherwise — also when it could not run (unreadable file or key; the message says which).
+ */
+export function registerVerifyCommand(program: Command): void {
+  program
+    .command('verify')
+    .description('verify an NDJSON export offline: event hashes, chain links, purged ranges and signed checkpoints')
+    .requiredOption('--file <path>', 'the NDJSON export (gzip is detected)')
+    .requiredOption(
+      '--public-key <key>',
+      'the server’s Ed25519 public key: a PEM file, PEM text, or base64 (GET /audit_logs/integrity/public_key); repeat for rotated keys',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .option('--require-complete', 'fail unless the file is proven complete (contiguous and signed up to its last event)')
+    .option('--json', 'print the report as JSON')
+    .action(async (options: VerifyOptions) => {
+      const keys = options.publicKey.map(loadPublicKey);
+      if (!existsSync(options.file)) throw new Error(`no such file: ${options.file}`);
+      const report = await verifyExportLines(readLines(options.file), keys);
+      const ok = report.valid && (options.requireComplete !== true || report.complete);
+      process.stdout.write(options.json === true ? `${JSON.stringify(report, null, 2)}\n` : render(report, keys, options.requireComplete === true));
+      process.exitCode = ok ? 0 : 1;
+    });
+}
+
+function loadPublicKey(value: string): KeyObject {
+  const text = existsSync(value) ? readFileSync(value, 'utf8') : value;
+  const key = parsePublicKey(text);
+  if (key === undefined) throw new Error(`--public-key ${value.length > 60 ? `${value.slice(0, 60)}…` : value}: not an Ed25519 public key (PEM file, PEM text or base64)`);
+  return key;
+}
+
+async function* readLines(file: string): AsyncGenerator<string> {
+  const fd = openSync(file, 'r');
+  const magic = Buffer.alloc(2);
+  const read = readSync(fd, magic, 0, 2, 0);
+  closeSync(fd);
+  let input: Readable = createReadStream(file);
+  if (read === 2 && magic[0] === 0x1f && magic[1] === 0x8b) input = input.pipe(createGunzip());
+  yield* createInterface({ input, crlfDelay: Infinity });
+}
+
+function render(report: OfflineReport, keys: KeyObject[], requireComplete: boolean): string {
+  const lines = [
+    `File:         ${report.events.toLocaleString('en-US')} event(s)${report.first_seq === null ? '' : `, seq ${report.first_seq}–${report.last_seq ?? '?'}`}${report.organization_id === null ? '' : `, organization ${report.organization_id}`}`,
+    `Public keys:  ${keys.map((key) => keyIdOf(rawPublicKey(key))).join(', ')}`,
+    `Checkpoints:  ${report.checkpoints.total} in file, ${report.checkpoints.verified} signature(s) valid, ${report.checkpoints.matched} matching the events`,
+    `Purged runs:  ${report.purged_ranges}`,
+    `Contiguous:   ${report.contiguous ? 'yes' : 'no (a filtered export, or events are missing)'}${report.from_log_start ? '; starts at the beginning of the log' : ''}`,
+    `Signed up to: ${report.signed_through === null ? '—' : `seq ${report.signed_through}`}`,
+    '',
+  ];
+  if (report.problems.length > 0) {
+    lines.push('Problems:');
+    for (const problem of report.problems) lines.push(`  - [${problem.reason}] ${problem.message}`);
+    lines.push('');
+  }
+  if (report.notes.length > 0) {
+    lines.push('Notes:');
+    for (const note of report.notes) lines.push(`  - ${note}`);
+    lines.push('');
+  }
+  lines.push(report.summary);
+  if (requireComplete && report.valid && !report.complete) lines.push('', 'FAILED --require-complete: completeness up to the last event is not proven.');
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,268 @@
+import type { KeyObject } from 'node:crypto';
+import type { Queryable } from '../db/db.js';
+import { AppError } from '../errors/app-error.js';
+import { GENESIS_HASH } from '../ingest/hash.js';
+import { chainHashOfJsonText } from './canonical-text.js';
+import { checkpointSignatureValid } from './checkpoint.js';
+import {
+  selectChainChunk,
+  selectCheckpointsBetween,
+  selectHead,
+  selectLatestCheckpointSeq,
+  selectRangesOverlapping,
+  CHAIN_DATA_AT,
+  CHAIN_PREV_HASH_AT,
+  type ChainRow,
+  type CheckpointRow,
+  type PurgedRangeRow,
+} from './integrity.sql.js';
+
+/**
+ * What can be wrong with a stored chain, by where it shows:
+ * - hash_mismatch: an event's hash does not recompute from its prev_hash and content (content changed);
+ * - prev_hash_mismatch: an event does not link to the previous event (or purged run) — reordered, or
+ *   an earlier event was rewritten together with its hash;
+ * - missing_event: a seq is neither stored nor covered by a purged range (deleted);
+ * - head_mismatch: the organization's head (seq, hash) is not the chain's end (tail deleted or rewritten);
+ * - checkpoint_mismatch: a signed checkpoint's (seq, hash) disagrees with the chain (history rewritten
+ *   consistently after it was signed);
+ * - checkpoint_signature_invalid: a stored checkpoint's signature does not verify;
+ * - checkpoint_beyond_head: a checkpoint vouches for a seq the log no longer reaches (tail truncated and
+ *   the head moved back).
+ */
+export type ChainProblem =
+  | 'hash_mismatch'
+  | 'prev_hash_mismatch'
+  | 'missing_event'
+  | 'head_mismatch'
+  | 'checkpoint_mismatch'
+  | 'checkpoint_signature_invalid'
+  | 'checkpoint_beyond_head';
+
+export interface ChainVerification {
+  valid: boolean;
+  /** Events whose hash was recomputed and link checked. */
+  checked: number;
+  /** The head the walk verified up to (events appended during the walk are not included). */
+  head: { seq: number; hash: string };
+  first_bad_seq?: number;
+  reason?: ChainProblem;
+  /** Stored checkpoints whose signature and (seq, hash) were checked (only with `checkpointKeys`). */
+  checkpoints_checked?: number;
+  /** Checkpoints signed by a key not in `checkpointKeys` (e.g. before a key rotation): not checked. */
+  checkpoints_unverifiable?: number;
+}
+
+export interface VerifyStoredChainOptions {
+  /** Events per database read (keyset pagination on the primary key); memory stays flat. Default 10,000. */
+  chunkSize?: number;
+  /** When given, every stored checkpoint is checked too: signature by the key its key_id names, (seq, hash) against the chain. */
+  checkpointKeys?: ReadonlyMap<string, KeyObject>;
+}
+
+const DEFAULT_CHUNK = 10_000;
+// Hashing this many events between yields lets the socket drain, so PostgreSQL produces the next chunk
+// while this process hashes the current one (about 1 ms of work per slice).
+const SLICE = 256;
+const CHECKPOINT_PAGE = 1_000;
+const MAX_RESTARTS = 3;
+
+/** Thrown inside a walk when a purge ran concurrently and moved a range over an event already read. */
+class ConcurrentPurge extends Error {}
+
+/**
+ * Re-walks an organization's stored chain: events and purged_ranges in seq order, in chunks of
+ * `chunkSize` with keyset pagination, so memory is constant whatever the log's size.
+ *
+ * The chain rule: walk events in seq order; each event's hash must be SHA-256(prev_hash ‖ RFC 8785 JSON of
+ * the event); its prev_hash must equal the previous event's hash, or — right after a purged run — that
+ * run's last_hash (a run starting at seq 1 is the anchor; otherwise the first prev_hash is the genesis
+ * hash); the last event (or purged run) must be the organization's head.
+ *
+ * Safe to run while ingest and retention run: it verifies up to the head it read first, and a gap is
+ * looked up in purged_ranges only after the events around it were read (a purge deletes events and
+ * records their range in one commit). A purge that overtakes the walk restarts it.
+ */
+export async function verifyStoredChain(db: Queryable, organizationId: string, options: VerifyStoredChainOptions = {}): Promise<ChainVerification> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await walk(db, organizationId, options);
+    } catch (error) {
+      if (!(error instanceof ConcurrentPurge) || attempt >= MAX_RESTARTS) throw error;
+    }
+  }
+}
+
+async function walk(db: Queryable, organizationId: string, options: VerifyStoredChainOptions): Promise<ChainVerification> {
+  const head = await selectHead(db, organizationId);
+  if (head === undefined) throw new AppError('not_found', `Organization not found: '${organizationId}'.`);
+  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK;
+  const keys = options.checkpointKeys;
+  const checkpoints = keys === undefined ? undefined : new CheckpointCursor(db, organizationId, head.seq, keys);
+
+  let expected = 1;
+  let prev = GENESIS_HASH;
+  let checked = 0;
+  const result = (extra: Partial<ChainVerification> = {}): ChainVerification => {
+    const out: ChainVerification = { valid: extra.reason === undefined, checked, head: { seq: head.seq, hash: head.hash }, ...extra };
+    if (checkpoints !== undefined) {
+      out.checkpoints_checked = checkpoints.checked;
+      out.checkpoints_unverifiable = checkpoints.unverifiable;
+    }
+    return out;
+  };
+
+  /** Crosses seqs from..to, which must be covered exactly by purged ranges; returns the problem, if any. */
+  const bridge = async (from: number, to: number): Promise<ChainProblem | undefined> => {
+    const ranges = await selectRangesOverlapping(db, organizationId, from, to);
+    let next = from;
+    for (const range of ranges) {
+      if (range.first_seq > next) break;
+      if (range.last_seq > to) {
+        // The event after the gap was read, yet a range now covers it: a purge ran in between.
+        throw new ConcurrentPurge();
+      }
+      next = range.last_seq + 1;
+      prev = range.last_hash;
+      const problem = await checkpoints?.passRange(range);
+      if (problem !== undefined) return problem;
+    }
+    if (next <= to) {
+      expected = next;
+      return 'missing_event';
+    }
+    expected = to + 1;
+    return undefined;
+  };
+
+  let pending: Promise<ChainRow[]> | undefined = selectChainChunk(db, organizationId, 0, head.seq, chunkSize);
+  try {
+    while (pending !== undefined) {
+      const rows: ChainRow[] = await pending;
+      const last = rows[rows.length - 1];
+      // Ask for the next chunk before hashing this one: the database works while this process hashes.
+      pending = last !== undefined && rows.length === chunkSize ? selectChainChunk(db, organizationId, last.seq, head.seq, chunkSize) : undefined;
+      for (let i = 0; i < rows.length; i++) {
+        if (i % SLICE === SLICE - 1) await new Promise<void>((resolve) => setImmediate(resolve));
+        const row = rows[i] as ChainRow;
+        if (row.seq !== expected) {
+          const problem = await bridge(expected, row.seq - 1);
+          if (problem !== undefined) return result({ reason: problem, first_bad_seq: problem === 'missing_event' ? expected : (checkpoints?.badSeq ?? expected) });
+        }
+        const chain = row.chain;
+        if (!chain.startsWith(prev, CHAIN_PREV_HASH_AT)) return result({ reason: 'prev_hash_mismatch', first_bad_seq: row.seq });
+        const hash = chainHashOfJsonText(prev, chain, CHAIN_DATA_AT);
+        if (!chain.startsWith(hash)) return result({ reason: 'hash_mismatch', first_bad_seq: row.seq });
+        prev = hash;
+        expected = row.seq + 1;
+        checked += 1;
+        if (checkpoints !== undefined && checkpoints.nextSeq <= row.seq) {
+          const problem = await checkpoints.passEvent(row.seq, hash);
+          if (problem !== undefined) return result({ reason: problem, first_bad_seq: checkpoints.badSeq ?? row.seq });
+        }
+      }
+    }
+  } finally {
+    // An early return leaves the prefetch running; its outcome no longer matters.
+    pending?.catch(() => undefined);
+  }
+
+  if (expected <= head.seq) {
+    const problem = await bridge(expected, head.seq);
+    if (problem !== undefined) return result({ reason: problem, first_bad_seq: problem === 'missing_event' ? expected : (checkpoints?.badSeq ?? expected) });
+  }
+  if (head.seq > 0 && prev !== head.hash) return result({ reason: 'head_mismatch', first_bad_seq: head.seq });
+  if (checkpoints !== undefined) {
+    const problem = await checkpoints.finish();
+    if (problem !== undefined) return result({ reason: problem, first_bad_seq: checkpoints.badSeq ?? head.seq });
+  }
+  return result();
+}
+
+/**
+ * Stored checkpoints merged into the walk in seq order, a page at a time: each is checked when the walk
+ * reaches its seq, against the event there or the purged run ending there.
+ */
+class CheckpointCursor {
+  checked = 0;
+  unverifiable = 0;
+  badSeq: number | undefined;
+  private page: CheckpointRow[] = [];
+  private index = 0;
+  private after = 0;
+  private exhausted = false;
+
+  constructor(
+    private readonly db: Queryable,
+    private readonly organizationId: string,
+    private readonly headSeq: number,
+    private readonly keys: ReadonlyMap<string, KeyObject>,
+  ) {}
+
+  /** The seq of the next unchecked checkpoint (Infinity when none is left or not loaded yet: see passEvent). */
+  get nextSeq(): number {
+    if (this.index < this.page.length) return (this.page[this.index] as CheckpointRow).seq;
+    return this.exhausted ? Infinity : this.after + 1;
+  }
+
+  async passEvent(seq: number, hash: string): Promise<ChainProblem | undefined> {
+    return this.pass(seq, (checkpoint) => (checkpoint.seq === seq ? hash : undefined));
+  }
+
+  /** A checkpoint inside a purged run can only be compared at the run's last seq. */
+  async passRange(range: PurgedRangeRow): Promise<ChainProblem | undefined> {
+    return this.pass(range.last_seq, (checkpoint) => (checkpoint.seq === range.last_seq ? range.last_hash : undefined));
+  }
+
+  /** Checkpoints beyond the verified head: only legitimate if the log has since grown past them. */
+  async finish(): Promise<ChainProblem | undefined> {
+    const latest = await selectLatestCheckpointSeq(this.db, this.organizationId);
+    if (latest <= this.headSeq) return undefined;
+    // Read after the checkpoint: the head never moves back, so it covers any checkpoint signed before
+    // (checkpoints signed since the walk began are legitimate as long as the head reaches them).
+    const current = await selectHead(this.db, this.organizationId);
+    if (current !== undefined && latest > current.seq) {
+      this.badSeq = latest;
+      return 'checkpoint_beyond_head';
+    }
+    return undefined;
+  }
+
+  private async pass(upTo: number, hashAt: (checkpoint: CheckpointRow) => string | undefined): Promise<ChainProblem | undefined> {
+    for (;;) {
+      if (this.index >= this.page.length) {
+        if (this.exhausted || this.after >= upTo) return undefined;
+        await this.load();
+        continue;
+      }
+      const checkpoint = this.page[this.index] as CheckpointRow;
+      if (checkpoint.seq > upTo) return undefined;
+      this.index += 1;
+      const key = this.keys.get(checkpoint.key_id);
+      if (key === undefined) {
+        this.unverifiable += 1;
+        continue;
+      }
+      const statement = { ...checkpoint, created_at: checkpoint.created_at.toISOString() };
+      if (!checkpointSignatureValid(key, statement)) {
+        this.badSeq = checkpoint.seq;
+        return 'checkpoint_signature_invalid';
+      }
+      const expected = hashAt(checkpoint);
+      if (expected !== undefined && expected !== checkpoint.hash) {
+        this.badSeq = checkpoint.seq;
+        return 'checkpoint_mismatch';
+      }
+      // Inside a purged run (not at its end) only the signature can be checked.
+      this.checked += 1;
+    }
+  }
+
+  private async load(): Promise<void> {
+    this.page = await selectCheckpointsBetween(this.db, this.organizationId, this.after + 1, this.headSeq, CHECKPOINT_PAGE);
+    this.index = 0;
+    const last = this.page[this.page.length - 1];
+    if (last !== undefined) this.after = last.seq;
+    if (this.page.length < CHECKPOINT_PAGE) this.exhausted = true;
+  }
+}

@@ -1,0 +1,97 @@
+import type { Queryable } from '../db/db.js';
+import type { CheckpointView } from './checkpoint.js';
+import {
+  selectCheckpointAfter,
+  selectCheckpointsBetween,
+  selectRangesOverlapping,
+  type CheckpointRow,
+} from './integrity.sql.js';
+
+/**
+ * The integrity lines of an NDJSON export, written after its event lines (one JSON object per line).
+ * `verity verify` reads them; nothing else is needed besides the server's public key.
+ */
+export type TrailerLine = CheckpointView | PurgedRangeLine | ExportRangeLine;
+
+/** Seqs first_seq..last_seq were deleted by retention; last_hash is the hash of the last of them. */
+export interface PurgedRangeLine {
+  object: 'audit_log_purged_range';
+  organization_id: string;
+  first_seq: number;
+  last_seq: number;
+  last_hash: string;
+}
+
+/**
+ * What the export spans. `complete: true` states the file holds every stored event with a seq in
+ * first_seq..last_seq (no filter left one out), so a missing seq there is a deletion, not a filter.
+ */
+export interface ExportRangeLine {
+  object: 'audit_log_export_range';
+  organization_id: string;
+  first_seq: number;
+  last_seq: number;
+  complete: boolean;
+}
+
+export function checkpointView(row: CheckpointRow): CheckpointView {
+  return {
+    object: 'audit_log_checkpoint',
+    organization_id: row.organization_id,
+    seq: row.seq,
+    hash: row.hash,
+    created_at: row.created_at.toISOString(),
+    key_id: row.key_id,
+    signature: row.signature,
+  };
+}
+
+const PAGE = 1_000;
+
+/**
+ * Yields the trailer for an export of `organizationId`'s events with seqs in fromSeq..toSeq:
+ * - every purged range inside the span, and the one ending right before fromSeq (it anchors the first
+ *   exported event's prev_hash; when it starts at seq 1 the export is complete from the log's beginning);
+ * - every stored checkpoint with a seq in the span, and the first one after it when none sits at toSeq;
+ * - when `options.complete` is given, an `audit_log_export_range` line stating whether the export holds
+ *   every stored event of the span (see ExportRangeLine).
+ * Reads page by page: memory stays flat however many checkpoints the span holds.
+ */
+export async function* integrityTrailer(
+  db: Queryable,
+  organizationId: string,
+  fromSeq: number,
+  toSeq: number,
+  options: { complete?: boolean } = {},
+): AsyncGenerator<Record<string, unknown>> {
+  for (const range of await selectRangesOverlapping(db, organizationId, Math.max(1, fromSeq - 1), toSeq)) {
+    const line: PurgedRangeLine = {
+      object: 'audit_log_purged_range',
+      organization_id: organizationId,
+      first_seq: range.first_seq,
+      last_seq: range.last_seq,
+      last_hash: range.last_hash,
+    };
+    yield { ...line };
+  }
+  let after = fromSeq - 1;
+  let atEnd = false;
+  for (;;) {
+    const page = await selectCheckpointsBetween(db, organizationId, after + 1, toSeq, PAGE);
+    for (const row of page) {
+      if (row.seq === toSeq) atEnd = true;
+      yield { ...checkpointView(row) };
+    }
+    const last = page[page.length - 1];
+    if (last === undefined || page.length < PAGE) break;
+    after = last.seq;
+  }
+  if (!atEnd) {
+    const next = await selectCheckpointAfter(db, organizationId, toSeq);
+    if (next !== undefined) yield { ...checkpointView(next) };
+  }
+  if (options.complete !== undefined) {
+    const line: ExportRangeLine = { object: 'audit_log_export_range', organization_id: organizationId, first_seq: fromSeq, last_seq: toSeq, complete: options.complete };
+    yield { ...line };
+  }
+}

@@ -1,0 +1,181 @@
+import type { Logger } from 'pino';
+import type { Db } from '../db/db.js';
+import { AppError } from '../errors/app-error.js';
+import type { JobRunner } from '../jobs/job-runner.js';
+import { assertOrganizationAccess, requireScope } from '../keys/access.js';
+import type { Principal } from '../keys/keys.service.js';
+import { verifyStoredChain, type ChainVerification } from './chain.js';
+import { signCheckpoint, type CheckpointView } from './checkpoint.js';
+import { checkpointView, integrityTrailer } from './export-trailer.js';
+import type { IntegrityView, PublicKeyView, VerificationView } from './integrity.schema.js';
+import {
+  countEventsBetween,
+  insertCheckpoint,
+  selectAnchor,
+  selectCheckpointAt,
+  selectCheckpointCandidates,
+  selectEventHash,
+  selectHead,
+  selectRecentCheckpoints,
+} from './integrity.sql.js';
+import type { SigningKey } from './signing-key.js';
+
+/** Signs every organization whose head moved since its last checkpoint (recurring, every interval). */
+export const CHECKPOINT_JOB_KIND = 'integrity.checkpoint';
+/** Signs organizations with at least `everyEvents` new events (recurring, every CHECKPOINT_DUE_POLL_MS). */
+export const CHECKPOINT_DUE_JOB_KIND = 'integrity.checkpoint_due';
+/**
+ * How often the event-count rule is checked. It is one indexed query over the heads, so the ingest path
+ * stays untouched and "every N events" is honoured within this delay.
+ */
+export const CHECKPOINT_DUE_POLL_MS = 30_000;
+
+const RECENT_CHECKPOINTS = 10;
+
+export interface IntegrityOptions {
+  checkpointEveryEvents: number;
+  checkpointIntervalMinutes: number;
+  logger?: Logger | undefined;
+}
+
+/** The shape of an export the NDJSON trailer needs (src/export passes its own richer objects). */
+export interface TrailerSubject {
+  organization_id: string;
+}
+
+export class IntegrityService {
+  // A verification already walking an organization's chain is shared by whoever else asks meanwhile:
+  // the walk is the expensive part and its answer is the same.
+  private readonly walks = new Map<string, Promise<VerificationView>>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly key: SigningKey,
+    private readonly options: IntegrityOptions,
+  ) {}
+
+  publicKey(): PublicKeyView {
+    return {
+      object: 'integrity_public_key',
+      key_id: this.key.keyId,
+      algorithm: 'Ed25519',
+      public_key_pem: this.key.publicKeyPem,
+      public_key_base64: this.key.publicKeyBase64,
+    };
+  }
+
+  async get(principal: Principal, organizationId: string, verify: boolean): Promise<IntegrityView> {
+    requireScope(principal, 'events:read');
+    assertOrganizationAccess(principal, organizationId);
+    const head = await selectHead(this.db, organizationId);
+    if (head === undefined) throw new AppError('not_found', `Organization not found: '${organizationId}'.`);
+    const [anchor, recent] = await Promise.all([selectAnchor(this.db, organizationId), selectRecentCheckpoints(this.db, organizationId, RECENT_CHECKPOINTS)]);
+    const view: IntegrityView = {
+      object: 'audit_log_integrity',
+      organization_id: organizationId,
+      head: { seq: head.seq, hash: head.hash },
+      anchor: anchor === undefined ? null : { seq: anchor.last_seq, hash: anchor.last_hash },
+      recent_checkpoints: recent.map(checkpointView),
+      public_key: { key_id: this.key.keyId, public_key_pem: this.key.publicKeyPem },
+    };
+    if (verify) view.verification = await this.verify(organizationId);
+    return view;
+  }
+
+  /** Re-walks the stored chain and checks every stored checkpoint against it and the current key. */
+  verify(organizationId: string): Promise<VerificationView> {
+    const running = this.walks.get(organizationId);
+    if (running !== undefined) return running;
+    const started = performance.now();
+    const walk = verifyStoredChain(this.db, organizationId, { checkpointKeys: new Map([[this.key.keyId, this.key.publicKey]]) })
+      .then((result) => toVerificationView(result, performance.now() - started))
+      .finally(() => this.walks.delete(organizationId));
+    this.walks.set(organizationId, walk);
+    return walk;
+  }
+
+  /**
+   * Signs and stores a checkpoint of the head of every organization that has at least `minEvents` events
+   * since its last checkpoint (1: any new event). Returns what was signed.
+   */
+  async checkpointHeads(minEvents = 1): Promise<CheckpointView[]> {
+    const signed: CheckpointView[] = [];
+    for (const candidate of await selectCheckpointCandidates(this.db, minEvents)) {
+      const checkpoint = await this.store(candidate.organization_id, candidate.seq, candidate.hash);
+      if (checkpoint !== undefined) signed.push(checkpoint);
+    }
+    if (signed.length > 0) this.options.logger?.info({ organizations: signed.length, minEvents }, 'signed integrity checkpoints');
+    return signed;
+  }
+
+  /**
+   * A checkpoint at exactly `seq` (an existing event), signed now if none exists: what an export needs to
+   * prove completeness up to its last event. Undefined when the event is gone (purged meanwhile).
+   */
+  async checkpointAt(organizationId: string, seq: number): Promise<CheckpointView | undefined> {
+    const existing = await selectCheckpointAt(this.db, organizationId, seq);
+    if (existing !== undefined) return checkpointView(existing);
+    const hash = await selectEventHash(this.db, organizationId, seq);
+    if (hash === undefined) return undefined;
+    return (await this.store(organizationId, seq, hash)) ?? checkpointView((await selectCheckpointAt(this.db, organizationId, seq)) ?? failMissing(organizationId, seq));
+  }
+
+  /**
+   * The NDJSON export trailer (plugs into the export writer's `trailer` hook): signs a checkpoint at the
+   * export's last event, then yields integrityTrailer's lines, stating the export complete for its seq span
+   * when it holds every stored event of that span (a count over the primary key).
+   */
+  async *exportTrailer(subject: TrailerSubject, written: { rows: number; firstSeq: number | null; lastSeq: number | null }): AsyncGenerator<Record<string, unknown>> {
+    const { firstSeq, lastSeq } = written;
+    if (firstSeq === null || lastSeq === null) return;
+    await this.checkpointAt(subject.organization_id, lastSeq);
+    const stored = await countEventsBetween(this.db, subject.organization_id, firstSeq, lastSeq);
+    yield* integrityTrailer(this.db, subject.organization_id, firstSeq, lastSeq, { complete: stored === written.rows });
+  }
+
+  /** Registers the two recurring checkpoint jobs; they run wherever the job runner runs (worker role). */
+  registerJobs(jobs: JobRunner): void {
+    jobs.register(CHECKPOINT_JOB_KIND, async () => {
+      await this.checkpointHeads(1);
+    });
+    jobs.register(CHECKPOINT_DUE_JOB_KIND, async () => {
+      await this.checkpointHeads(this.options.checkpointEveryEvents);
+    });
+    const intervalMs = this.options.checkpointIntervalMinutes * 60_000;
+    jobs.schedule(CHECKPOINT_JOB_KIND, intervalMs);
+    jobs.schedule(CHECKPOINT_DUE_JOB_KIND, Math.min(CHECKPOINT_DUE_POLL_MS, intervalMs));
+  }
+
+  private async store(organizationId: string, seq: number, hash: string): Promise<CheckpointView | undefined> {
+    // Milliseconds only: the statement is signed over this exact ISO string, and timestamptz keeps it exactly.
+    const createdAt = new Date();
+    const checkpoint = signCheckpoint(this.key, { organization_id: organizationId, seq, hash, created_at: createdAt.toISOString() });
+    const inserted = await insertCheckpoint(this.db, {
+      organization_id: organizationId,
+      seq,
+      hash,
+      created_at: createdAt,
+      key_id: checkpoint.key_id,
+      signature: checkpoint.signature,
+    });
+    return inserted ? checkpoint : undefined;
+  }
+}
+
+function failMissing(organizationId: string, seq: number): never {
+  throw new Error(`checkpoint for ${organizationId} at seq ${seq} was neither inserted nor found`);
+}
+
+function toVerificationView(result: ChainVerification, durationMs: number): VerificationView {
+  const view: VerificationView = {
+    valid: result.valid,
+    checked: result.checked,
+    verified_head: result.head,
+    checkpoints_checked: result.checkpoints_checked ?? 0,
+    checkpoints_unverifiable: result.checkpoints_unverifiable ?? 0,
+    duration_ms: Math.round(durationMs),
+  };
+  if (result.first_bad_seq !== undefined) view.first_bad_seq = result.first_bad_seq;
+  if (result.reason !== undefined) view.reason = result.reason;
+  return view;
+}

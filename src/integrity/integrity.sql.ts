@@ -1,0 +1,158 @@
+import type { Queryable } from '../db/db.js';
+
+export interface HeadRow {
+  seq: number;
+  hash: string;
+}
+
+/**
+ * One event as the chain walk needs it, in as few columns as possible (the walk is bound by per-row cost):
+ * `chain` is hash (64 hex) ‖ prev_hash (64 hex) ‖ the event's jsonb text, which is canonicalised without
+ * being parsed.
+ */
+export interface ChainRow {
+  seq: number;
+  chain: string;
+}
+
+/** Where the parts of ChainRow.chain start. */
+export const CHAIN_PREV_HASH_AT = 64;
+export const CHAIN_DATA_AT = 128;
+
+export interface PurgedRangeRow {
+  first_seq: number;
+  last_seq: number;
+  last_hash: string;
+}
+
+export interface CheckpointRow {
+  organization_id: string;
+  seq: number;
+  hash: string;
+  created_at: Date;
+  key_id: string;
+  signature: string;
+}
+
+export interface CheckpointCandidate {
+  organization_id: string;
+  seq: number;
+  hash: string;
+  checkpoint_seq: number | null;
+}
+
+export async function selectHead(db: Queryable, organizationId: string): Promise<HeadRow | undefined> {
+  const rows = await db.query<HeadRow>('select seq, hash from org_log_heads where organization_id = $1', [organizationId]);
+  return rows[0];
+}
+
+/** The next chunk of the chain after `afterSeq` (keyset pagination on the primary key), up to `maxSeq`. */
+export async function selectChainChunk(db: Queryable, organizationId: string, afterSeq: number, maxSeq: number, limit: number): Promise<ChainRow[]> {
+  return db.query<ChainRow>(
+    `select seq, hash || prev_hash || data::text as chain from events
+     where organization_id = $1 and seq > $2 and seq <= $3
+     order by seq limit $4`,
+    [organizationId, afterSeq, maxSeq, limit],
+  );
+}
+
+/** Purged ranges that overlap fromSeq..toSeq, in seq order. */
+export async function selectRangesOverlapping(db: Queryable, organizationId: string, fromSeq: number, toSeq: number): Promise<PurgedRangeRow[]> {
+  return db.query<PurgedRangeRow>(
+    `select first_seq, last_seq, last_hash from purged_ranges
+     where organization_id = $1 and last_seq >= $2 and first_seq <= $3
+     order by first_seq`,
+    [organizationId, fromSeq, toSeq],
+  );
+}
+
+/** The purged run that starts the log, if retention removed its beginning: the chain's anchor. */
+export async function selectAnchor(db: Queryable, organizationId: string): Promise<PurgedRangeRow | undefined> {
+  const rows = await db.query<PurgedRangeRow>(
+    'select first_seq, last_seq, last_hash from purged_ranges where organization_id = $1 and first_seq = 1',
+    [organizationId],
+  );
+  return rows[0];
+}
+
+const CHECKPOINT_COLUMNS = 'organization_id, seq, hash, created_at, key_id, signature';
+
+export async function selectCheckpointsBetween(db: Queryable, organizationId: string, fromSeq: number, toSeq: number, limit: number): Promise<CheckpointRow[]> {
+  return db.query<CheckpointRow>(
+    `select ${CHECKPOINT_COLUMNS} from checkpoints
+     where organization_id = $1 and seq >= $2 and seq <= $3
+     order by seq limit $4`,
+    [organizationId, fromSeq, toSeq, limit],
+  );
+}
+
+/** The highest checkpointed seq of an organization (0 when it has none). */
+export async function selectLatestCheckpointSeq(db: Queryable, organizationId: string): Promise<number> {
+  const rows = await db.query<{ seq: number | null }>('select max(seq) as seq from checkpoints where organization_id = $1', [organizationId]);
+  return rows[0]?.seq ?? 0;
+}
+
+/** The first checkpoint after `seq`, if any. */
+export async function selectCheckpointAfter(db: Queryable, organizationId: string, seq: number): Promise<CheckpointRow | undefined> {
+  const rows = await db.query<CheckpointRow>(
+    `select ${CHECKPOINT_COLUMNS} from checkpoints where organization_id = $1 and seq > $2 order by seq limit 1`,
+    [organizationId, seq],
+  );
+  return rows[0];
+}
+
+export async function selectRecentCheckpoints(db: Queryable, organizationId: string, limit: number): Promise<CheckpointRow[]> {
+  return db.query<CheckpointRow>(
+    `select ${CHECKPOINT_COLUMNS} from checkpoints where organization_id = $1 order by seq desc limit $2`,
+    [organizationId, limit],
+  );
+}
+
+/**
+ * Organizations whose head moved past their last checkpoint by at least `minEvents` events (1: any
+ * movement), with the head to sign. The lateral lookup uses the checkpoints primary key.
+ */
+export async function selectCheckpointCandidates(db: Queryable, minEvents: number): Promise<CheckpointCandidate[]> {
+  return db.query<CheckpointCandidate>(
+    `select h.organization_id, h.seq, h.hash, c.seq as checkpoint_seq
+     from org_log_heads h
+     left join lateral (
+       select seq from checkpoints c where c.organization_id = h.organization_id order by seq desc limit 1
+     ) c on true
+     where h.seq - coalesce(c.seq, 0) >= $1
+     order by h.organization_id`,
+    [Math.max(1, minEvents)],
+  );
+}
+
+/** Stores a signed checkpoint; a second one for the same (organization, seq) is ignored. Returns whether it was new. */
+export async function insertCheckpoint(db: Queryable, row: CheckpointRow): Promise<boolean> {
+  const inserted = await db.query(
+    `insert into checkpoints (organization_id, seq, hash, created_at, key_id, signature)
+     values ($1, $2, $3, $4::timestamptz, $5, $6)
+     on conflict (organization_id, seq) do nothing
+     returning seq`,
+    [row.organization_id, row.seq, row.hash, row.created_at.toISOString(), row.key_id, row.signature],
+  );
+  return inserted.length > 0;
+}
+
+export async function selectCheckpointAt(db: Queryable, organizationId: string, seq: number): Promise<CheckpointRow | undefined> {
+  const rows = await db.query<CheckpointRow>(`select ${CHECKPOINT_COLUMNS} from checkpoints where organization_id = $1 and seq = $2`, [organizationId, seq]);
+  return rows[0];
+}
+
+/** The stored hash of one event (undefined when it does not exist, e.g. purged). */
+export async function selectEventHash(db: Queryable, organizationId: string, seq: number): Promise<string | undefined> {
+  const rows = await db.query<{ hash: string }>('select hash from events where organization_id = $1 and seq = $2', [organizationId, seq]);
+  return rows[0]?.hash;
+}
+
+/** Stored events with seq in fromSeq..toSeq (a primary-key range count). */
+export async function countEventsBetween(db: Queryable, organizationId: string, fromSeq: number, toSeq: number): Promise<number> {
+  const rows = await db.query<{ n: number }>(
+    'select count(*)::int as n from events where organization_id = $1 and seq >= $2 and seq <= $3',
+    [organizationId, fromSeq, toSeq],
+  );
+  return rows[0]?.n ?? 0;
+}

@@ -1,0 +1,453 @@
+import { createHash, createPublicKey } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, describe, expect, it } from 'vitest';
+import { chainHash } from '../../src/ingest/hash.js';
+import type { AuditEvent } from '../../src/ingest/event.schema.js';
+import { checkpointSignatureValid } from '../../src/integrity/checkpoint.js';
+import { integrityTrailer } from '../../src/integrity/export-trailer.js';
+import { CHECKPOINT_DUE_JOB_KIND, CHECKPOINT_JOB_KIND } from '../../src/integrity/integrity.service.js';
+import type { IntegrityView, PublicKeyView } from '../../src/integrity/integrity.schema.js';
+import { verifyExportLines } from '../../src/integrity/offline-verifier.js';
+import { parsePublicKey } from '../../src/integrity/signing-key.js';
+import { toEventView } from '../../src/query/query.service.js';
+import type { EventRow } from '../../src/query/query.sql.js';
+import { describeEachBackend, makeEvent, type TestApp } from '../helpers/app.js';
+import { runCli } from '../helpers/process.js';
+
+const work = mkdtempSync(path.join(tmpdir(), 'verity-integrity-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+async function seed(ctx: TestApp, orgId: string, count: number): Promise<void> {
+  const response = await ctx.call('POST', '/audit_logs/events/batch', {
+    body: { organization_id: orgId, events: Array.from({ length: count }, (_, i) => makeEvent({ metadata: { n: i, ratio: i / 7 } })) },
+  });
+  expect(response.status, JSON.stringify(response.body)).toBe(200);
+}
+
+async function integrity(ctx: TestApp, orgId: string, verify = false, key?: string | null): Promise<{ status: number; body: IntegrityView }> {
+  return ctx.call<IntegrityView>('GET', `/audit_logs/integrity?organization_id=${orgId}${verify ? '&verify=true' : ''}`, key === undefined ? {} : { key });
+}
+
+async function runJob(ctx: TestApp, kind: string): Promise<void> {
+  await ctx.services.jobs.enqueue(kind, {});
+  await ctx.services.jobs.runDue();
+}
+
+async function checkpointRows(ctx: TestApp, orgId: string) {
+  return ctx.testDb.db.query<{ seq: number; hash: string; created_at: Date; key_id: string; signature: string }>(
+    'select seq, hash, created_at, key_id, signature from checkpoints where organization_id = $1 order by seq',
+    [orgId],
+  );
+}
+
+/** The NDJSON an export writes: event lines in the search API's shape, then the integrity trailer. */
+async function exportLines(ctx: TestApp, orgId: string, options: { complete?: boolean } = {}): Promise<string[]> {
+  const db = ctx.testDb.db;
+  const rows = await db.query<EventRow>('select seq, received_at, data, prev_hash, hash from events where organization_id = $1 order by seq', [orgId]);
+  const first = rows[0]?.seq ?? 1;
+  const last = rows[rows.length - 1]?.seq ?? 0;
+  await ctx.services.integrity.checkpointAt(orgId, last);
+  const lines = rows.map((row) => JSON.stringify(toEventView(row)));
+  for await (const line of integrityTrailer(db, orgId, first, last, options)) lines.push(JSON.stringify(line));
+  return lines;
+}
+
+async function* iterate(lines: readonly string[]): AsyncGenerator<string> {
+  yield* lines;
+}
+
+describeEachBackend(
+  'integrity: checkpoints, verification and offline export checks',
+  (ctx) => {
+    let publicKey: PublicKeyView;
+
+    it('publishes the Ed25519 public key without an API key', async () => {
+      const response = await ctx().call<PublicKeyView>('GET', '/audit_logs/integrity/public_key', { key: null });
+      expect(response.status).toBe(200);
+      publicKey = response.body;
+      expect(publicKey).toMatchObject({ object: 'integrity_public_key', algorithm: 'Ed25519' });
+      const raw = Buffer.from(publicKey.public_key_base64, 'base64');
+      expect(raw).toHaveLength(32);
+      expect(publicKey.key_id).toBe(createHash('sha256').update(raw).digest('hex').slice(0, 16));
+      expect(createPublicKey(publicKey.public_key_pem).asymmetricKeyType).toBe('ed25519');
+    });
+
+    it('the checkpoint job signs each moved head once; the due job signs after N events', async () => {
+      const org = await ctx().createOrg();
+      await seed(ctx(), org, 5);
+      await runJob(ctx(), CHECKPOINT_JOB_KIND);
+      const [head] = await ctx().testDb.db.query<{ seq: number; hash: string }>('select seq, hash from org_log_heads where organization_id = $1', [org]);
+      let rows = await checkpointRows(ctx(), org);
+      expect(rows).toHaveLength(1);
+      const row = rows[0] as (typeof rows)[number];
+      expect(row).toMatchObject({ seq: 5, hash: head?.hash, key_id: publicKey.key_id });
+      const key = parsePublicKey(publicKey.public_key_pem);
+      if (key === undefined) throw new Error('public key does not parse');
+      const statement = { organization_id: org, seq: row.seq, hash: row.hash, created_at: row.created_at.toISOString(), signature: row.signature };
+      expect(checkpointSignatureValid(key, statement)).toBe(true);
+      expect(checkpointSignatureValid(key, { ...statement, seq: 4 })).toBe(false);
+
+      // Nothing new: no new checkpoint.
+      await runJob(ctx(), CHECKPOINT_JOB_KIND);
+      expect(await checkpointRows(ctx(), org)).toHaveLength(1);
+
+      // VERITY_CHECKPOINT_EVERY_EVENTS=3 for this suite: 2 new events are not enough, 3 are.
+      await seed(ctx(), org, 2);
+      await runJob(ctx(), CHECKPOINT_DUE_JOB_KIND);
+      expect(await checkpointRows(ctx(), org)).toHaveLength(1);
+      await seed(ctx(), org, 1);
+      await runJob(ctx(), CHECKPOINT_DUE_JOB_KIND);
+      rows = await checkpointRows(ctx(), org);
+      expect(rows.map((r) => r.seq)).toEqual([5, 8]);
+    });
+
+    it('GET /audit_logs/integrity returns head, anchor, recent checkpoints and the key; verify=true walks the chain', async () => {
+      const org = await ctx().createOrg();
+      await seed(ctx(), org, 25);
+      await ctx().services.integrity.checkpointHeads();
+      await seed(ctx(), org, 5);
+      const plain = await integrity(ctx(), org);
+      expect(plain.status).toBe(200);
+      expect(plain.body).toMatchObject({
+        object: 'audit_log_integrity',
+        organization_id: org,
+        head: { seq: 30 },
+        anchor: null,
+        public_key: { key_id: publicKey.key_id, public_key_pem: publicKey.public_key_pem },
+      });
+      expect(plain.body.verification).toBeUndefined();
+      expect(plain.body.recent_checkpoints).toHaveLength(1);
+      expect(plain.body.recent_checkpoints[0]).toMatchObject({ object: 'audit_log_checkpoint', organization_id: org, seq: 25, key_id: publicKey.key_id });
+
+      const verified = await integrity(ctx(), org, true);
+      expect(verified.status).toBe(200);
+      expect(verified.body.verification).toMatchObject({ valid: true, checked: 30, verified_head: { seq: 30 }, checkpoints_checked: 1, checkpoints_unverifiable: 0 });
+      expect(verified.body.verification?.first_bad_seq).toBeUndefined();
+    });
+
+    it('walks in chunks with keyset pagination and checks checkpoints on the way', async () => {
+      const org = await ctx().createOrg();
+      for (let i = 0; i < 4; i++) {
+        await seed(ctx(), org, 7);
+        await ctx().services.integrity.checkpointHeads();
+      }
+      const { verifyStoredChain } = await import('../../src/integrity/chain.js');
+      const keys = new Map([[publicKey.key_id, createPublicKey(publicKey.public_key_pem)]]);
+      const result = await verifyStoredChain(ctx().testDb.db, org, { chunkSize: 3, checkpointKeys: keys });
+      expect(result).toMatchObject({ valid: true, checked: 28, checkpoints_checked: 4 });
+    });
+
+    it('keeps tenants apart and needs events:read', async () => {
+      const org = await ctx().createOrg();
+      const other = await ctx().createOrg();
+      const ownKey = await ctx().createKey(['events:read'], org);
+      expect((await integrity(ctx(), org, false, ownKey)).status).toBe(200);
+      const foreign = await integrity(ctx(), other, true, ownKey);
+      expect(foreign.status).toBe(404);
+      const writeOnly = await ctx().createKey(['events:write']);
+      expect((await integrity(ctx(), org, false, writeOnly)).status).toBe(403);
+      expect((await integrity(ctx(), org, false, null)).status).toBe(401);
+      expect((await integrity(ctx(), 'org_does_not_exist')).status).toBe(404);
+    });
+
+    describe('detects tampering in the database', () => {
+      async function tampered(prepare: (db: TestApp['testDb']['db'], org: string) => Promise<void>, count = 6): Promise<NonNullable<IntegrityView['verification']>> {
+        const org = await ctx().createOrg();
+        await seed(ctx(), org, count);
+        await ctx().services.integrity.checkpointHeads();
+        expect((await integrity(ctx(), org, true)).body.verification?.valid).toBe(true);
+        await prepare(ctx().testDb.db, org);
+        const response = await integrity(ctx(), org, true);
+        expect(response.status).toBe(200);
+        const verification = response.body.verification;
+        if (verification === undefined) throw new Error('no verification');
+        expect(verification.valid).toBe(false);
+        return verification;
+      }
+
+      it('a changed event', async () => {
+        const v = await tampered((db, org) => db.query(`update events set data = jsonb_set(data, '{action}', '"user.deleted"') where organization_id = $1 and seq = 3`, [org]).then(() => undefined));
+        expect(v).toMatchObject({ reason: 'hash_mismatch', first_bad_seq: 3, checked: 2 });
+      });
+
+      it('a changed number deep inside an event', async () => {
+        const v = await tampered((db, org) => db.query(`update events set data = jsonb_set(data, '{metadata,ratio}', '0.5') where organization_id = $1 and seq = 4`, [org]).then(() => undefined));
+        expect(v).toMatchObject({ reason: 'hash_mismatch', first_bad_seq: 4 });
+      });
+
+      it('a deleted event', async () => {
+        const v = await tampered((db, org) => db.query('delete from events where organization_id = $1 and seq = 3', [org]).then(() => undefined));
+        expect(v).toMatchObject({ reason: 'missing_event', first_bad_seq: 3 });
+      });
+
+      it('a swapped pair', async () => {
+        const v = await tampered(async (db, org) => {
+          await db.query('update events set seq = -1 where organization_id = $1 and seq = 2', [org]);
+          await db.query('update events set seq = 2 where organization_id = $1 and seq = 3', [org]);
+          await db.query('update events set seq = 3 where organization_id = $1 and seq = -1', [org]);
+        });
+        expect(v).toMatchObject({ reason: 'prev_hash_mismatch', first_bad_seq: 2 });
+      });
+
+      it('a truncated tail', async () => {
+        const v = await tampered((db, org) => db.query('delete from events where organization_id = $1 and seq >= 5', [org]).then(() => undefined));
+        expect(v).toMatchObject({ reason: 'missing_event', first_bad_seq: 5 });
+      });
+
+      it('history rewritten consistently (hashes and head recomputed): the signed checkpoint disagrees', async () => {
+        const v = await tampered(async (db, org) => {
+          const rows = await db.query<{ seq: number; data: AuditEvent; prev_hash: string }>('select seq, data, prev_hash from events where organization_id = $1 and seq >= 3 order by seq', [org]);
+          let prev = (rows[0] as (typeof rows)[number]).prev_hash;
+          for (const row of rows) {
+            const data = row.seq === 3 ? { ...row.data, action: 'user.deleted' } : row.data;
+            const hash = chainHash(prev, data);
+            await db.query('update events set data = $3::jsonb, prev_hash = $4, hash = $5 where organization_id = $1 and seq = $2', [org, row.seq, JSON.stringify(data), prev, hash]);
+            prev = hash;
+          }
+          await db.query('update org_log_heads set hash = $2 where organization_id = $1', [org, prev]);
+        });
+        expect(v).toMatchObject({ reason: 'checkpoint_mismatch', first_bad_seq: 6, checked: 6 });
+      });
+
+      it('a truncated tail with the head moved back: the checkpoint is beyond the head', async () => {
+        const v = await tampered(async (db, org) => {
+          const [row] = await db.query<{ hash: string }>('select hash from events where organization_id = $1 and seq = 4', [org]);
+          await db.query('delete from events where organization_id = $1 and seq > 4', [org]);
+          await db.query('update org_log_heads set seq = 4, hash = $2 where organization_id = $1', [org, row?.hash]);
+        });
+        expect(v).toMatchObject({ reason: 'checkpoint_beyond_head', first_bad_seq: 6 });
+      });
+
+      it('a forged checkpoint signature', async () => {
+        const v = await tampered((db, org) =>
+          db.query(`update checkpoints set signature = $2 where organization_id = $1`, [org, Buffer.alloc(64, 7).toString('base64')]).then(() => undefined),
+        );
+        expect(v).toMatchObject({ reason: 'checkpoint_signature_invalid', first_bad_seq: 6 });
+      });
+    });
+
+    describe('after retention purged events', () => {
+      async function purge(db: TestApp['testDb']['db'], org: string, first: number, last: number, lastHash?: string): Promise<void> {
+        const [row] = await db.query<{ hash: string }>('select hash from events where organization_id = $1 and seq = $2', [org, last]);
+        await db.query('insert into purged_ranges (organization_id, first_seq, last_seq, last_hash, event_count) values ($1, $2, $3, $4, $5)', [
+          org,
+          first,
+          last,
+          lastHash ?? row?.hash,
+          last - first + 1,
+        ]);
+        await db.query('delete from events where organization_id = $1 and seq between $2 and $3', [org, first, last]);
+      }
+
+      it('verifies from the anchor and across a purged run in the middle', async () => {
+        const org = await ctx().createOrg();
+        await seed(ctx(), org, 12);
+        await ctx().services.integrity.checkpointHeads();
+        const db = ctx().testDb.db;
+        const [fourth] = await db.query<{ hash: string }>('select hash from events where organization_id = $1 and seq = 4', [org]);
+        await purge(db, org, 1, 4);
+        await purge(db, org, 7, 8);
+        const response = await integrity(ctx(), org, true);
+        expect(response.body.anchor).toEqual({ seq: 4, hash: fourth?.hash });
+        expect(response.body.verification).toMatchObject({ valid: true, checked: 6, checkpoints_checked: 1 });
+
+        // The NDJSON export of what is left proves completeness from the anchor.
+        const report = await verifyExportLines(iterate(await exportLines(ctx(), org, { complete: true })), [createPublicKey(publicKey.public_key_pem)]);
+        expect(report).toMatchObject({ valid: true, complete: true, contiguous: true, from_log_start: true, events: 6, purged_ranges: 2, signed_through: 12 });
+      });
+
+      it('a purged range that does not link is caught', async () => {
+        const org = await ctx().createOrg();
+        await seed(ctx(), org, 6);
+        await purge(ctx().testDb.db, org, 2, 3, 'f'.repeat(64));
+        expect((await integrity(ctx(), org, true)).body.verification).toMatchObject({ valid: false, reason: 'prev_hash_mismatch', first_bad_seq: 4 });
+      });
+
+      it('a deletion next to a purged run is still caught', async () => {
+        const org = await ctx().createOrg();
+        await seed(ctx(), org, 6);
+        const db = ctx().testDb.db;
+        await purge(db, org, 1, 2);
+        await db.query('delete from events where organization_id = $1 and seq = 3', [org]);
+        expect((await integrity(ctx(), org, true)).body.verification).toMatchObject({ valid: false, reason: 'missing_event', first_bad_seq: 3 });
+      });
+    });
+
+    it('an NDJSON export made by the export job carries a trailer that proves it complete; a filtered one verifies without', async () => {
+      const org = await ctx().createOrg();
+      await seed(ctx(), org, 6);
+      await ctx().services.integrity.checkpointHeads();
+      const extra = await ctx().call('POST', '/audit_logs/events/batch', {
+        body: { organization_id: org, events: [makeEvent({ action: 'user.signed_out' }), makeEvent(), makeEvent({ action: 'user.signed_out' })] },
+      });
+      expect(extra.status).toBe(200);
+      const range = { range_start: '2026-01-01T00:00:00Z', range_end: '2027-01-01T00:00:00Z' };
+      const run = async (body: Record<string, unknown>): Promise<string[]> => {
+        const created = await ctx().call<{ id: string }>('POST', '/audit_logs/exports', { body: { organization_id: org, ...range, format: 'ndjson', ...body } });
+        expect(created.status, JSON.stringify(created.body)).toBe(201);
+        await ctx().services.jobs.runDue();
+        const ready = await ctx().call<{ state: string; url?: string }>('GET', `/audit_logs/exports/${created.body.id}`);
+        expect(ready.body.state).toBe('ready');
+        const link = new URL(ready.body.url ?? '');
+        const file = await ctx().app.inject({ method: 'GET', url: `${link.pathname}${link.search}` });
+        expect(file.statusCode).toBe(200);
+        return file.body.split('\n').filter((line) => line !== '');
+      };
+      const key = createPublicKey(publicKey.public_key_pem);
+
+      const full = await run({});
+      expect(full.filter((line) => line.includes('"object":"audit_log_checkpoint"')).map((line) => (JSON.parse(line) as { seq: number }).seq)).toEqual([6, 9]);
+      expect(JSON.parse(full[full.length - 1] as string)).toEqual({ object: 'audit_log_export_range', organization_id: org, first_seq: 1, last_seq: 9, complete: true });
+      expect(await verifyExportLines(iterate(full), [key])).toMatchObject({ valid: true, complete: true, events: 9, signed_through: 9, from_log_start: true });
+
+      const filtered = await run({ actions: ['user.signed_out'] });
+      const report = await verifyExportLines(iterate(filtered), [key]);
+      expect(report).toMatchObject({ valid: true, complete: false, contiguous: false, events: 2 });
+      expect(filtered.some((line) => line.includes('"complete":false'))).toBe(true);
+    });
+
+    describe('offline verification of an NDJSON export', () => {
+      let org: string;
+      let good: string[];
+      let pemFile: string;
+
+      async function files(): Promise<void> {
+        if (good !== undefined) return;
+        org = await ctx().createOrg();
+        await seed(ctx(), org, 8);
+        await ctx().services.integrity.checkpointHeads();
+        await seed(ctx(), org, 4);
+        good = await exportLines(ctx(), org, { complete: true });
+        pemFile = path.join(work, `${ctx().kind}-key.pem`);
+        writeFileSync(pemFile, publicKey.public_key_pem);
+      }
+
+      function write(name: string, lines: readonly string[]): string {
+        const file = path.join(work, `${ctx().kind}-${name}.ndjson`);
+        writeFileSync(file, `${lines.join('\n')}\n`);
+        return file;
+      }
+
+      /** Index of the event line with this seq. */
+      function lineOf(lines: readonly string[], seq: number): number {
+        return lines.findIndex((line) => line.includes('"object":"audit_log_event"') && (JSON.parse(line) as { seq: number }).seq === seq);
+      }
+
+      function flipByte(lines: readonly string[], seq: number): string[] {
+        const copy = [...lines];
+        const index = lineOf(copy, seq);
+        copy[index] = (copy[index] as string).replace('"action":"user.signed_in"', '"action":"user.signed_im"');
+        expect(copy[index]).not.toBe(lines[index]);
+        return copy;
+      }
+
+      function without(lines: readonly string[], seq: number): string[] {
+        const index = lineOf(lines, seq);
+        return lines.filter((_, i) => i !== index);
+      }
+
+      function swapped(lines: readonly string[], seq: number): string[] {
+        const copy = [...lines];
+        const a = lineOf(copy, seq);
+        [copy[a], copy[a + 1]] = [copy[a + 1] as string, copy[a] as string];
+        return copy;
+      }
+
+      function forged(lines: readonly string[]): string[] {
+        return lines.map((line) => {
+          if (!line.includes('"object":"audit_log_checkpoint"')) return line;
+          const checkpoint = JSON.parse(line) as { signature: string };
+          const bytes = Buffer.from(checkpoint.signature, 'base64');
+          bytes[10] = (bytes[10] as number) ^ 0x01;
+          return JSON.stringify({ ...checkpoint, signature: bytes.toString('base64') });
+        });
+      }
+
+      it('the CLI accepts the untouched file and rejects each tampered one', async () => {
+        await files();
+        const cases: [string, string[], number, RegExp][] = [
+          ['good', good, 0, /VALID and COMPLETE: 12 event\(s\), seq 1–12/],
+          ['flipped', flipByte(good, 5), 1, /\[hash_mismatch\] line 5: event seq 5/],
+          ['deleted', without(good, 6), 1, /\[missing_event\] event seq 6 is missing/],
+          ['reordered', swapped(good, 3), 1, /\[out_of_order\]/],
+          ['forged', forged(good), 1, /\[checkpoint_signature_invalid\]/],
+        ];
+        const results = await Promise.all(cases.map(([name, lines]) => runCli(['verify', '--file', write(name, lines), '--public-key', pemFile], {})));
+        cases.forEach(([name, , code, pattern], i) => {
+          const result = results[i] as Awaited<ReturnType<typeof runCli>>;
+          expect(result.code, `${name}: ${result.stdout}${result.stderr}`).toBe(code);
+          expect(result.stdout, name).toMatch(pattern);
+          if (code === 1) expect(result.stdout, name).toMatch(/INVALID/);
+        });
+      }, 60_000);
+
+      it('accepts a gzip file and a base64 key, and reports JSON', async () => {
+        await files();
+        const file = path.join(work, `${ctx().kind}-good.ndjson.gz`);
+        writeFileSync(file, gzipSync(`${good.join('\n')}\n`));
+        const result = await runCli(['verify', '--file', file, '--public-key', publicKey.public_key_base64, '--json', '--require-complete'], {});
+        expect(result.code, result.stderr).toBe(0);
+        const report = JSON.parse(result.stdout) as { complete: boolean; events: number; checkpoints: { matched: number } };
+        expect(report).toMatchObject({ complete: true, events: 12, checkpoints: { matched: 2 } });
+        expect(readFileSync(file).subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
+      }, 30_000);
+
+      it('filtered exports verify event by event without claiming completeness', async () => {
+        await files();
+        const key = createPublicKey(publicKey.public_key_pem);
+        // No export_range line: a skipped seq is a filter, not a proven deletion.
+        const filtered = without(good.filter((line) => !line.includes('audit_log_export_range')), 6);
+        const report = await verifyExportLines(iterate(filtered), [key]);
+        expect(report).toMatchObject({ valid: true, complete: false, contiguous: false, signed_through: null });
+        expect(report.summary).toMatch(/events verified individually; completeness not provable/);
+        const cli = await runCli(['verify', '--file', write('filtered', filtered), '--public-key', pemFile, '--require-complete'], {});
+        expect(cli.code).toBe(1);
+        expect(cli.stdout).toMatch(/FAILED --require-complete/);
+      }, 30_000);
+
+      it('catches relabelled seqs, rewritten hashes, a wrong key and a missing tail', async () => {
+        await files();
+        const key = createPublicKey(publicKey.public_key_pem);
+        const check = async (lines: string[], keys = [key]) => verifyExportLines(iterate(lines), keys);
+
+        // Lines swapped and their seqs swapped back, so the order looks right: the links break.
+        const relabelled = swapped(good, 3).map((line) => {
+          if (!line.includes('"object":"audit_log_event"')) return line;
+          const event = JSON.parse(line) as { seq: number };
+          if (event.seq === 3 || event.seq === 4) return JSON.stringify({ ...event, seq: 7 - event.seq });
+          return line;
+        });
+        expect((await check(relabelled)).problems[0]?.reason).toBe('prev_hash_mismatch');
+
+        // The changed event rehashed, and every later link rehashed: only the signed checkpoints disagree.
+        const rewritten = [...good];
+        let prev = '';
+        for (let i = 0; i < rewritten.length; i++) {
+          const line = rewritten[i] as string;
+          if (!line.includes('"object":"audit_log_event"')) continue;
+          const { object, seq, hash, prev_hash: _prevHash, received_at: receivedAt, ...document } = JSON.parse(line) as Record<string, unknown> & { seq: number; hash: string; prev_hash: string };
+          if (seq < 5) {
+            prev = hash;
+            continue;
+          }
+          const changed = seq === 5 ? { ...document, action: 'user.deleted' } : document;
+          const newHash = chainHash(prev, changed as unknown as AuditEvent);
+          rewritten[i] = JSON.stringify({ object, ...changed, seq, hash: newHash, prev_hash: prev, received_at: receivedAt });
+          prev = newHash;
+        }
+        expect((await check(rewritten)).problems.map((p) => p.reason)).toEqual(['checkpoint_mismatch', 'checkpoint_mismatch']);
+
+        const stranger = parsePublicKey(Buffer.alloc(32, 9).toString('base64'));
+        if (stranger === undefined) throw new Error('key');
+        expect((await check(good, [stranger])).problems[0]?.reason).toBe('checkpoint_unknown_key');
+
+        const tailless = good.filter((line) => !line.includes('"seq":12,') || !line.includes('audit_log_event'));
+        expect((await check(tailless)).problems.map((p) => p.reason)).toContain('missing_event');
+      });
+    });
+  },
+  { VERITY_CHECKPOINT_EVERY_EVENTS: '3' },
+);
