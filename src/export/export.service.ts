@@ -244,6 +244,11 @@ export class ExportService {
    * valid link nobody learns even whether an export exists.
    */
   async download(id: string, expires: string | undefined, signature: string | undefined, client: { ip: string; userAgent: string | undefined }): Promise<ExportFile> {
+    // No link at all is a missing credential (401, like a request without a key); a link that does not
+    // verify is a refused one (403).
+    if (!expires && !signature) {
+      throw new AppError('unauthorized', 'Unauthorized: downloads need the signed url from GET /audit_logs/exports/:id.');
+    }
     if (expires === undefined || signature === undefined || !this.options.signer.verify(id, expires, signature)) {
       throw new AppError('forbidden', 'This download link is invalid or has expired; get the export again for a fresh link.');
     }

@@ -328,7 +328,6 @@ describeEachBackend(
         `?expires=${Number(expires) + 60}&signature=${signature}`,
         `?expires=${expires}`,
         `?signature=${signature}`,
-        '',
         `?expires=${expires}&signature=`,
         // A genuine signature of another export.
         `?expires=${otherUrl.searchParams.get('expires') ?? ''}&signature=${otherUrl.searchParams.get('signature') ?? ''}`,
@@ -336,6 +335,12 @@ describeEachBackend(
         const response = await ctx().app.inject({ method: 'GET', url: `${base}${query}` });
         expect(response.statusCode, query).toBe(403);
         expect(response.json()).toMatchObject({ code: 'forbidden', message: expect.stringContaining('invalid or has expired') as unknown });
+      }
+      // No link at all is a missing credential, like a request without a key.
+      for (const query of ['', '?expires=&signature=']) {
+        const response = await ctx().app.inject({ method: 'GET', url: `${base}${query}` });
+        expect(response.statusCode, query).toBe(401);
+        expect(response.json()).toMatchObject({ code: 'unauthorized' });
       }
       // An unknown export with a forged link is the same 403, never a 404 that would confirm ids.
       const ghost = await ctx().app.inject({ method: 'GET', url: `/audit_logs/exports/audit_log_export_ghost/download?expires=${expires}&signature=${signature}` });

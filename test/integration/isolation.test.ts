@@ -250,6 +250,14 @@ const ROUTES: readonly RouteRow[] = [
     own: ADMIN_ONLY_200,
   },
   { route: 'GET /log_streams/{id}/deliveries', method: 'GET', path: (t) => `/log_streams/${t.streamId}/deliveries`, denied: [404], own: BOTH_OK_200 },
+  {
+    route: 'POST /audit_logs/exports',
+    method: 'POST',
+    path: () => '/audit_logs/exports',
+    body: (t) => ({ organization_id: t.orgId, range_start: '2020-01-01T00:00:00Z', range_end: '2100-01-01T00:00:00Z' }),
+    denied: [404],
+    own: { adminA: 201, rwA: 201 },
+  },
 ];
 
 /**
@@ -268,6 +276,8 @@ const GLOBAL_ROUTES: Record<string, string> = {
   'GET /audit_logs/actions/{action}/schemas': 'vendor-defined action schemas, readable with events:read',
   'GET /audit_logs/actions': 'vendor-defined actions, readable with events:read',
   'POST /admin/retention/run': 'installation-wide: refused to restricted keys (test/integration/retention.test.ts)',
+  'GET /audit_logs/exports/{id}': 'scoped by the export’s organization: others’ exports answer 404 (test/integration/exports.test.ts)',
+  'GET /audit_logs/exports/{id}/download': 'no key: a signed link instead; 401 without one, 403 for a bad one (test/integration/exports.test.ts)',
 };
 
 const PUBLIC_ROUTES = new Set(['GET /healthz', 'GET /readyz']);
