@@ -38,6 +38,8 @@ export function registerExportRoutes(app: FastifyInstance, exports: ExportServic
     {
       // The signed link is the credential: it is handed to browsers and scripts that hold no API key.
       config: { auth: false },
+      // A HEAD would count as a download in the audit trail without transferring anything.
+      exposeHeadRoute: false,
       schema: {
         tags,
         summary: 'Download an export file through the signed link from GET /audit_logs/exports/:id (no API key)',

@@ -147,18 +147,23 @@ export function openExportStream(
   async function* chunks(): AsyncGenerator<ExportChunkRow[]> {
     const { total, minSeq, maxSeq } = await countExportEvents(db, subject.organization_id, subject.filters);
     await onProgress({ rowsWritten: 0, rowsTotal: total });
-    let after = minSeq - 1;
-    for (;;) {
-      const rows = await selectExportChunk(db, subject.format, subject.organization_id, subject.filters, after, maxSeq, chunkSize);
+    const read = (after: number): Promise<ExportChunkRow[]> =>
+      selectExportChunk(db, subject.format, subject.organization_id, subject.filters, after, maxSeq, chunkSize);
+    let next: Promise<ExportChunkRow[]> | undefined = read(minSeq - 1);
+    while (next !== undefined) {
+      const rows: ExportChunkRow[] = await next;
       const last = rows[rows.length - 1];
       if (last === undefined) return;
+      // The next chunk is read while this one is encoded and stored, so database time and encoding overlap
+      // (PostgreSQL runs elsewhere); at most two chunks are in memory. If the consumer stops meanwhile, the
+      // read in flight must not become an unhandled rejection.
+      next = rows.length < chunkSize ? undefined : read(last.seq);
+      next?.catch(() => undefined);
       yield rows;
       firstSeq ??= rows[0]?.seq ?? null;
       lastSeq = last.seq;
-      after = last.seq;
       written += rows.length;
       await onProgress({ rowsWritten: written, rowsTotal: total });
-      if (rows.length < chunkSize) return;
     }
   }
   const trailer = options.trailer;

@@ -1,5 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -30,7 +31,8 @@ export class LocalExportStorage implements ExportStorage {
   async write(name: string, body: Readable): Promise<string> {
     await mkdir(this.dir, { recursive: true });
     const final = this.pathOf(name);
-    const partial = `${final}.partial`;
+    // Unique per write: a run whose lease expired while it was still alive never shares a file with its successor.
+    const partial = `${final}.${process.pid}-${randomBytes(4).toString('hex')}.partial`;
     try {
       await pipeline(body, createWriteStream(partial));
       // The rename must not reach disk before the data does, or a crash could leave a truncated "ready" file.
@@ -60,7 +62,9 @@ export class LocalExportStorage implements ExportStorage {
 
   async remove(name: string): Promise<void> {
     await rm(this.pathOf(name), { force: true });
-    await rm(`${this.pathOf(name)}.partial`, { force: true });
+    // Leftovers of interrupted writes (a killed process cannot clean up after itself).
+    const leftovers = (await readdir(this.dir).catch(() => [])).filter((file) => file.startsWith(`${name}.`) && file.endsWith('.partial'));
+    for (const file of leftovers) await rm(path.join(this.dir, file), { force: true });
   }
 
   close(): void {}

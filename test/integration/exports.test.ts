@@ -373,8 +373,9 @@ describeEachBackend(
         context: { user_agent: 'export-test/1.0' },
         metadata: expect.objectContaining({ organization_id: org, format: 'csv' }) as unknown,
       });
-      // A refused link is not a download.
+      // A refused link is not a download, and HEAD (which would transfer nothing) is not served.
       await ctx().app.inject({ method: 'GET', url: `${link.pathname}?expires=1&signature=x` });
+      expect((await ctx().app.inject({ method: 'HEAD', url: `${link.pathname}${link.search}` })).statusCode).toBeGreaterThanOrEqual(400);
       const after = await ctx().call<Page>('GET', `/audit_logs/events?organization_id=${systemOrg}&actions=audit_log_export.downloaded&target_ids=${exported.id}`);
       expect(after.body.data).toHaveLength(1);
     });
@@ -409,9 +410,13 @@ describeEachBackend(
 
     it('marks an export that cannot be written as error (no url), and the job does not retry it forever', async () => {
       const created = await createExport(ctx(), { organization_id: org, ...RANGE });
-      // A directory where the file is about to be written makes the write fail.
-      mkdirSync(path.join(ctx().config.dataDir, 'exports', `${created.id}.csv.partial`), { recursive: true });
+      // A directory where the finished file is to be renamed to makes the write fail.
+      const blocker = path.join(ctx().config.dataDir, 'exports', `${created.id}.csv`);
+      mkdirSync(blocker, { recursive: true });
       await ctx().services.jobs.runDue();
+      rmSync(blocker, { recursive: true });
+      // The partial file of the failed run was removed.
+      expect(readdirSync(path.join(ctx().config.dataDir, 'exports')).filter((name) => name.startsWith(created.id))).toEqual([]);
       const failed = await ctx().call<ExportView>('GET', `/audit_logs/exports/${created.id}`);
       expect(failed.body).toMatchObject({ state: 'error', error: expect.stringContaining('could not be written') as unknown });
       expect(failed.body.url).toBeUndefined();
