@@ -33,7 +33,7 @@ export const EXPORT_JOB_KIND = 'export';
 export const EXPORT_CLEANUP_JOB_KIND = 'export.cleanup';
 
 /** Rows per database read: large enough to amortise the round trip, small enough to keep memory flat. */
-export const DEFAULT_CHUNK_SIZE = 5_000;
+export const DEFAULT_CHUNK_SIZE = 2_000;
 
 /** What an export is of, as the NDJSON trailer sees it (id is null for a CLI export written directly). */
 export interface ExportSubject {

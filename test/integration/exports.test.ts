@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { DbKind } from '../../src/db/db.js';
 import { CSV_COLUMNS } from '../../src/export/export.format.js';
 import type { ExportView } from '../../src/export/export.schema.js';
+import { DEFAULT_CHUNK_SIZE } from '../../src/export/export.service.js';
 import { ADMIN_KEY, describeEachBackend, describeEachBackendWith, makeEvent, startTestApp, type Response, type TestApp } from '../helpers/app.js';
 import { startFakeS3, type FakeS3 } from '../fakes/s3-server.js';
 import { describeEachBackendListening } from '../helpers/server.js';
@@ -463,7 +464,8 @@ describeEachBackend(
       let lines = 0;
       for await (const chunk of stream.body) for (const byte of chunk as Buffer) if (byte === 0x0a) lines += 1;
       expect(lines).toBe(20_001);
-      expect(progress).toEqual([0, 5000, 10_000, 15_000, 20_000].map((rowsWritten) => ({ rowsWritten, rowsTotal: 20_000 })));
+      const steps = Array.from({ length: 20_000 / DEFAULT_CHUNK_SIZE + 1 }, (_, i) => i * DEFAULT_CHUNK_SIZE);
+      expect(progress).toEqual(steps.map((rowsWritten) => ({ rowsWritten, rowsTotal: 20_000 })));
 
       const created = await createExport(ctx(), { organization_id: bigOrg, ...RANGE, format: 'csv' });
       const seen: number[] = [];
