@@ -3,7 +3,7 @@ import os from 'node:os';
 import pg from 'pg';
 import { openPostgres } from '../src/db/postgres.js';
 import { GENESIS_HASH } from '../src/ingest/hash.js';
-import { verifyStoredChain } from '../src/integrity/chain.js';
+import * as sourceChain from '../src/integrity/chain.js';
 import { signCheckpoint } from '../src/integrity/checkpoint.js';
 import { insertCheckpoint } from '../src/integrity/integrity.sql.js';
 import { ephemeralSigningKey } from '../src/integrity/signing-key.js';
@@ -33,6 +33,16 @@ export interface VerifyBenchResult {
 const ORG = 'org_bench_integrity';
 
 /**
+ * The walk under test: the TypeScript sources (through tsx, as in development) or, with BENCH_SERVER=dist,
+ * the compiled build a production server runs (`npm run build` first) — V8 optimises the two differently.
+ */
+async function walker(): Promise<typeof sourceChain.verifyStoredChain> {
+  if (process.env.BENCH_SERVER !== 'dist') return sourceChain.verifyStoredChain;
+  const compiled = (await import(new URL('../dist/src/integrity/chain.js', import.meta.url).href)) as typeof sourceChain;
+  return compiled.verifyStoredChain;
+}
+
+/**
  * Loads `count` realistic events (the search bench's generator, chained with the server's own prepareEvent
  * and chainHash) into a scratch database with COPY, a signed checkpoint every `checkpointEvery` events as
  * the checkpoint job would leave them, then times verifyStoredChain — exactly what
@@ -54,6 +64,7 @@ export async function benchVerify(count = 1_000_000, runs = 3, checkpointEvery =
     log(`  loaded ${count.toLocaleString('en-US')} events and ${checkpoints.length} checkpoints in ${loadSeconds.toFixed(1)} s`);
 
     const keys = new Map([[key.keyId, key.publicKey]]);
+    const verifyStoredChain = await walker();
     // Open the pool's connections now, so every backend the walk uses is in pg_stat_activity when measured.
     await Promise.all(Array.from({ length: 4 }, () => db.query('select pg_sleep(0.05)')));
     const rssBefore = process.memoryUsage().rss;
@@ -142,7 +153,10 @@ async function main(): Promise<number> {
     process.stderr.write('PostgreSQL does not answer (see bench/README.md); set BENCH_PG_URL.\n');
     return 2;
   }
-  log(`integrity verify bench: ${count.toLocaleString('en-US')} events; ${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? '?'}; node ${process.version}; PostgreSQL ${version}`);
+  log(
+    `integrity verify bench: ${count.toLocaleString('en-US')} events; ${process.env.BENCH_SERVER === 'dist' ? 'compiled build (dist)' : 'TypeScript sources (tsx)'}; ` +
+      `${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? '?'}; node ${process.version}; PostgreSQL ${version}; load average ${os.loadavg()[0]?.toFixed(2) ?? '?'}`,
+  );
   try {
     const result = await benchVerify(count);
     const best = Math.max(...result.runs.map((run) => run.perSecond));

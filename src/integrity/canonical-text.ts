@@ -38,14 +38,19 @@ const RECORD = 5;
 const KEY_ESCAPED = 1;
 // The value is a string without escapes: it is copied as is, without being scanned again.
 const PLAIN_STRING = 2;
-// Raw strings at least this long are copied by the native UTF-8 encoder; shorter ones by a JS loop,
-// which beats the cost of a native call for them.
-const NATIVE_COPY = 48;
+// String tokens shorter than this are copied by a loop; longer ones by copyWithin (a native memmove).
+const SHORT_COPY = 16;
 
 class CanonicalWriter {
-  private out = Buffer.allocUnsafe(1 << 16);
-  private length = 0;
+  // One buffer for both: the source as UTF-8 at [0, base), the output from `base` on (written at `at`).
+  // Sharing it lets a string token be copied with copyWithin, a memmove that allocates nothing.
+  private mem = Buffer.allocUnsafe(1 << 17);
+  private base = 0;
+  private at = 0;
   private src = '';
+  // Whether the source is all ASCII: then character and byte positions coincide, string tokens are
+  // found and copied on the bytes, and the text cannot hold a lone surrogate.
+  private ascii = false;
   // Position of the first backslash at or after `backslashFrom` (-1: none). Escapes are rare, so most
   // strings are copied after one native indexOf, without inspecting their characters for escapes.
   private nextBackslash = -1;
@@ -58,26 +63,29 @@ class CanonicalWriter {
   canonicalize(text: string): string {
     this.begin(text, 0);
     this.document(0);
-    return this.out.toString('utf8', 0, this.length);
+    return this.mem.toString('utf8', this.base, this.at);
   }
 
   chainHash(prefix: string, text: string, start: number): string {
     this.begin(text, prefix.length);
     this.chars(prefix, 0, prefix.length);
     this.document(start);
-    return hash('sha256', this.out.subarray(0, this.length), 'hex');
+    return hash('sha256', this.mem.subarray(this.base, this.at), 'hex');
   }
 
   private begin(text: string, prefixLength: number): void {
-    // Lone surrogates cannot be encoded: the generic canonicaliser rejects them too.
-    if (!isWellFormed(text)) throw new Error('Lone surrogate is not allowed');
     this.src = text;
-    this.length = 0;
+    // UTF-8 takes at most 3 bytes per UTF-16 unit; so do copied characters in the output. The rarer
+    // rewritten tokens reserve their own room.
+    this.base = 3 * text.length;
+    this.at = this.base;
+    this.ensure(3 * (text.length + prefixLength) + 64);
+    this.ascii = this.mem.write(text, 0, this.base, 'utf8') === text.length;
+    // Lone surrogates cannot be encoded: the generic canonicaliser rejects them too.
+    if (!this.ascii && !isWellFormed(text)) throw new Error('Lone surrogate is not allowed');
     this.top = 0;
     this.backslashFrom = 0;
     this.nextBackslash = text.indexOf('\\');
-    // Copied characters take at most 3 bytes per UTF-16 unit; the rarer rewritten tokens reserve their own room.
-    this.ensure(3 * (text.length + prefixLength) + 64);
   }
 
   private document(start: number): void {
@@ -86,10 +94,10 @@ class CanonicalWriter {
   }
 
   private ensure(free: number): void {
-    if (this.length + free <= this.out.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(this.out.length * 2, this.length + free));
-    this.out.copy(grown, 0, 0, this.length);
-    this.out = grown;
+    if (this.at + free <= this.mem.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.mem.length * 2, this.at + free));
+    this.mem.copy(grown, 0, 0, this.at);
+    this.mem = grown;
   }
 
   /**
@@ -326,18 +334,27 @@ class CanonicalWriter {
    * escapes only '"', '\\' and control characters, which valid JSON cannot hold unescaped.
    */
   private raw(from: number, to: number): void {
-    if (to - from < NATIVE_COPY) this.chars(this.src, from, to);
-    else this.length += this.out.write(this.src.slice(from, to), this.length, 'utf8');
+    if (!this.ascii) {
+      this.chars(this.src, from, to);
+    } else if (to - from < SHORT_COPY) {
+      const mem = this.mem;
+      let n = this.at;
+      for (let i = from; i < to; i++) mem[n++] = mem[i] as number;
+      this.at = n;
+    } else {
+      this.mem.copyWithin(this.at, from, to);
+      this.at += to - from;
+    }
   }
 
   private byte(value: number): void {
-    this.out[this.length++] = value;
+    this.mem[this.at++] = value;
   }
 
   /** UTF-8 of s[from..to) (well-formed UTF-16). */
   private chars(s: string, from: number, to: number): void {
-    const out = this.out;
-    let n = this.length;
+    const out = this.mem;
+    let n = this.at;
     for (let i = from; i < to; i++) {
       const c = s.charCodeAt(i);
       if (c < 0x80) {
@@ -357,7 +374,7 @@ class CanonicalWriter {
         out[n++] = 0x80 | (c & 0x3f);
       }
     }
-    this.length = n;
+    this.at = n;
   }
 }
 

@@ -136,8 +136,24 @@ describeEachBackend(
       }
       const { verifyStoredChain } = await import('../../src/integrity/chain.js');
       const keys = new Map([[publicKey.key_id, createPublicKey(publicKey.public_key_pem)]]);
-      const result = await verifyStoredChain(ctx().testDb.db, org, { chunkSize: 3, checkpointKeys: keys });
-      expect(result).toMatchObject({ valid: true, checked: 28, checkpoints_checked: 4 });
+      for (const parallel of [false, true]) {
+        const result = await verifyStoredChain(ctx().testDb.db, org, { chunkSize: 3, checkpointKeys: keys, parallel });
+        expect(result).toMatchObject({ valid: true, checked: 28, checkpoints_checked: 4 });
+      }
+
+      // Hashes are recomputed beside the link checks (on worker threads with parallel): problems still come
+      // out in seq order — a changed event in chunk 3 before a broken link in chunk 5.
+      const db = ctx().testDb.db;
+      await db.query(`update events set data = jsonb_set(data, '{action}', '"user.deleted"') where organization_id = $1 and seq = 8`, [org]);
+      await db.query(`update events set prev_hash = $2 where organization_id = $1 and seq = 14`, [org, 'e'.repeat(64)]);
+      for (const parallel of [false, true]) {
+        const result = await verifyStoredChain(db, org, { chunkSize: 3, checkpointKeys: keys, parallel });
+        expect(result).toMatchObject({ valid: false, reason: 'hash_mismatch', first_bad_seq: 8, checked: 7 });
+      }
+      await db.query(`update events set data = jsonb_set(data, '{action}', '"user.signed_in"') where organization_id = $1 and seq = 8`, [org]);
+      for (const parallel of [false, true]) {
+        expect(await verifyStoredChain(db, org, { chunkSize: 3, checkpointKeys: keys, parallel })).toMatchObject({ valid: false, reason: 'prev_hash_mismatch', first_bad_seq: 14 });
+      }
     });
 
     it('keeps tenants apart and needs events:read', async () => {
