@@ -217,6 +217,13 @@ const ROUTES: readonly RouteRow[] = [
     denied: [403, 404],
     own: { adminA: 201, rwA: 403 },
   },
+  {
+    route: 'GET /audit_logs/integrity',
+    method: 'GET',
+    path: (t) => `/audit_logs/integrity?organization_id=${t.orgId}&verify=true`,
+    denied: [404],
+    own: BOTH_OK_200,
+  },
   { route: 'GET /audit_logs/stats', method: 'GET', path: (t) => `/audit_logs/stats?organization_id=${t.orgId}`, denied: [404], own: BOTH_OK_200 },
   {
     route: 'POST /log_streams',
@@ -267,6 +274,7 @@ const ROUTES: readonly RouteRow[] = [
 const GLOBAL_ROUTES: Record<string, string> = {
   'GET /healthz': 'public',
   'GET /readyz': 'public',
+  'GET /audit_logs/integrity/public_key': 'public: the checkpoint-verifying key is published on purpose',
   'POST /organizations': 'refused to restricted keys',
   'GET /organizations': 'lists only the key’s organization',
   'POST /api_keys': 'refused to restricted keys',
@@ -280,7 +288,7 @@ const GLOBAL_ROUTES: Record<string, string> = {
   'GET /audit_logs/exports/{id}/download': 'no key: a signed link instead; 401 without one, 403 for a bad one (test/integration/exports.test.ts)',
 };
 
-const PUBLIC_ROUTES = new Set(['GET /healthz', 'GET /readyz']);
+const PUBLIC_ROUTES = new Set(['GET /healthz', 'GET /readyz', 'GET /audit_logs/integrity/public_key']);
 
 function openApiRoutes(ctx: TestApp): string[] {
   const doc = ctx.app.swagger() as { paths?: Record<string, Record<string, unknown>> };

@@ -68,7 +68,7 @@ describeEachBackend('organizations and retention', (ctx) => {
     expect((await ctx().call('PUT', `/organizations/${org}/audit_logs_retention`, { body: { retention_period: '12_MONTHS' } })).status).toBe(422);
     expect((await ctx().call('PUT', `/organizations/${org}/audit_logs_retention`, { body: { retention_period_in_days: 0 } })).status).toBe(422);
     const configuration = await ctx().call('GET', `/organizations/${org}/audit_log_configuration`);
-    expect(configuration.body).toEqual({ organization_id: org, retention_period_in_days: 730, state: 'active' });
+    expect(configuration.body).toEqual({ organization_id: org, retention_period_in_days: 730, state: 'active', log_streams: [] });
   });
 
   it('answers every unknown route and method with JSON', async () => {
