@@ -250,7 +250,10 @@ export async function startRsyslog(): Promise<RsyslogReceiver> {
 
   function messages(): ReceivedSyslogMessage[] {
     if (!existsSync(outputFile)) return [];
-    return readFileSync(outputFile, 'utf8')
+    const text = readFileSync(outputFile, 'utf8');
+    // rsyslog may be midway through writing a line: only lines it has finished (ended by \n) are read.
+    return text
+      .slice(0, text.lastIndexOf('\n') + 1)
       .split('\n')
       .filter((line) => line.trim() !== '')
       .map((line) => JSON.parse(line) as ReceivedSyslogMessage);
