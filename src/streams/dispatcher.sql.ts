@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/db.js';
+import { StreamedEvent } from './destinations/event-json.js';
 import type { AuditEvent } from '../ingest/event.schema.js';
 
 export interface ClaimedStream {
@@ -39,11 +40,14 @@ export interface PendingEvent {
   data: AuditEvent;
 }
 
+/** The events after the cursor, as text: most destinations embed them without parsing (event-json.ts). */
 export async function selectPending(db: Queryable, organizationId: string, afterSeq: number, limit: number): Promise<PendingEvent[]> {
-  return db.query<PendingEvent>(
-    'select seq, data from events where organization_id = $1 and seq > $2 order by seq limit $3',
+  const rows = await db.query<{ seq: number; id: string; occurred_at: string; json: string }>(
+    `select seq, id, data->>'occurred_at' as occurred_at, data::text as json
+       from events where organization_id = $1 and seq > $2 order by seq limit $3`,
     [organizationId, afterSeq, limit],
   );
+  return rows.map((row) => ({ seq: row.seq, data: new StreamedEvent(row.id, row.occurred_at, row.json) }));
 }
 
 export interface Progress {

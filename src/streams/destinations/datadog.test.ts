@@ -115,9 +115,11 @@ describe('Datadog destination', () => {
     it('a batch filling the budget is accepted by a 5 MB intake', async () => {
       const target = destination({ tags: 'env:prod,team:security' });
       const sample = Buffer.byteLength(JSON.stringify(auditEvent(0, undefined, '')));
-      const padding = Math.floor(target.limits.maxBytes / 1000) - sample - 12;
+      // The budget covers the events and the item around each one.
+      const overhead = target.limits.eventOverheadBytes ?? 0;
+      const padding = Math.floor(target.limits.maxBytes / 1000) - sample - overhead - 12;
       const events = Array.from({ length: 1000 }, (_, n) => auditEvent(n, undefined, 'x'.repeat(padding)));
-      const eventBytes = events.reduce((sum, event) => sum + Buffer.byteLength(JSON.stringify(event)), 0);
+      const eventBytes = events.reduce((sum, event) => sum + Buffer.byteLength(JSON.stringify(event)) + overhead, 0);
       expect(eventBytes).toBeLessThanOrEqual(target.limits.maxBytes);
 
       const result = await target.deliver(events, { test: false });

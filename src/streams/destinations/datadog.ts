@@ -1,6 +1,7 @@
 import { Type, type Static } from 'typebox';
 import type { AuditEvent } from '../../ingest/event.schema.js';
 import { classifyHttpStatus, classifyNetworkError, type DeliveryResult, type DestinationType } from './destination.js';
+import { jsonWithEvent } from './event-json.js';
 
 /** Datadog sites and their intake domains (PROTOCOLS §2; the sites DESIGN §6 offers). */
 export const DATADOG_SITES = {
@@ -49,7 +50,6 @@ const MAX_EVENTS = 1000;
 const REQUEST_GOAL_BYTES = 4_250_000;
 /** Datadog refuses larger payloads with 413; above this a multi-event request is not sent at all. */
 export const DATADOG_MAX_REQUEST_BYTES = 5_000_000;
-const MIN_EVENT_BYTES = 1_000_000;
 
 /**
  * Datadog accepts log timestamps up to 18 hours old (PROTOCOLS §2) and drops older ones while still
@@ -69,14 +69,14 @@ export function datadogEndpoint(config: Pick<DatadogConfig, 'site' | 'endpoint_u
 }
 
 /**
- * One HTTPLogItem in WorkOS's documented shape, `{message: <event>, ddsource, service}`, so that
- * customers' Datadog pipelines written for WorkOS keep working; tags and timestamp are additions.
+ * One HTTPLogItem in WorkOS's documented shape, `{message: <event>, ddsource, service}` (these are its
+ * fields but `message`, which the caller puts first), so that customers' Datadog pipelines written for
+ * WorkOS keep working; tags and timestamp are additions.
  */
-function item(event: AuditEvent | null, config: DatadogConfig, now: number, timestampOverride?: number): Record<string, unknown> {
+function itemFields(event: AuditEvent | null, config: DatadogConfig, now: number, timestampOverride?: number): Record<string, unknown> {
   const ms = timestampOverride ?? (event === null ? Number.NaN : Date.parse(event.occurred_at));
   const timely = Number.isFinite(ms) && now - ms < TIMESTAMP_MAX_AGE_MS && ms - now < TIMESTAMP_MAX_AHEAD_MS;
   return {
-    message: event,
     ddsource: config.source ?? 'verity',
     service: config.service ?? 'audit-logs',
     ...(config.tags !== undefined ? { ddtags: config.tags } : {}),
@@ -84,15 +84,10 @@ function item(event: AuditEvent | null, config: DatadogConfig, now: number, time
   };
 }
 
-/**
- * The engine budgets the events' own JSON; the item around each one is counted here, so that a full
- * batch (1000 events) still makes a body of about REQUEST_GOAL_BYTES.
- */
-function eventBudget(config: DatadogConfig): number {
+/** Bytes the item adds around each event: its other fields with a 13-digit millisecond timestamp, and the comma. */
+function itemOverhead(config: DatadogConfig): number {
   const now = Date.now();
-  // `null` stands for the event; the timestamp is a 13-digit millisecond value.
-  const overhead = Buffer.byteLength(JSON.stringify(item(null, config, now, now))) - 'null'.length + ','.length;
-  return Math.max(MIN_EVENT_BYTES, REQUEST_GOAL_BYTES - MAX_EVENTS * overhead);
+  return Buffer.byteLength(JSON.stringify({ ...itemFields(null, config, now, now), message: null })) - 'null'.length + ','.length;
 }
 
 /** Datadog's statuses (PROTOCOLS §2) with what the customer should check; the generic mapping already fits. */
@@ -117,11 +112,11 @@ export const datadog: DestinationType<DatadogConfig> = {
       'user-agent': 'Verity-Log-Stream/1',
     };
     return {
-      limits: { maxEvents: MAX_EVENTS, maxBytes: eventBudget(config) },
+      limits: { maxEvents: MAX_EVENTS, maxBytes: REQUEST_GOAL_BYTES, eventOverheadBytes: itemOverhead(config) },
       async deliver(events) {
         if (events.length === 0) return { outcome: 'delivered', detail: 'no events' };
         const now = Date.now();
-        const body = JSON.stringify(events.map((event) => item(event, config, now)));
+        const body = `[${events.map((event) => jsonWithEvent(itemFields(event, config, now), 'message', event, 'first')).join(',')}]`;
         const bytes = Buffer.byteLength(body);
         // A lone event is always sent: only Datadog can say whether it is too large.
         if (events.length > 1 && (events.length > MAX_EVENTS || bytes > DATADOG_MAX_REQUEST_BYTES)) {

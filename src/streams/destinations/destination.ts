@@ -23,6 +23,8 @@ export interface DestinationLimits {
   maxEvents: number;
   /** Most bytes of serialised events in one request (before compression). */
   maxBytes: number;
+  /** Bytes the payload adds around each event (an envelope, a separator), counted against maxBytes. */
+  eventOverheadBytes?: number;
 }
 
 export interface DeliveryContext {
@@ -84,3 +86,4 @@ export function classifyNetworkError(error: unknown): DeliveryResult {
   if ((root as { code?: string }).code === 'EFORBIDDENADDRESS') return { outcome: 'invalid', error: root.message };
   return { outcome: 'retry', error: `${root.name === 'Error' ? '' : `${root.name}: `}${root.message}` };
 }
+

@@ -2,6 +2,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { Type, type Static } from 'typebox';
 import type { AuditEvent } from '../../ingest/event.schema.js';
 import { classifyHttpStatus, classifyNetworkError, type DestinationType } from './destination.js';
+import { jsonWithEvent } from './event-json.js';
 
 export const GenericHttpsConfigSchema = Type.Object(
   {
@@ -15,8 +16,8 @@ export const GenericHttpsConfigSchema = Type.Object(
 export type GenericHttpsConfig = Static<typeof GenericHttpsConfigSchema>;
 
 /** WorkOS's generic HTTPS item shape, kept so receivers written for WorkOS parse Verity unchanged. */
-function item(event: AuditEvent): Record<string, unknown> {
-  return { event, keySuffix: event.id, timestamp: event.occurred_at, source: 'verity' };
+function item(event: AuditEvent): string {
+  return jsonWithEvent({ keySuffix: event.id, timestamp: event.occurred_at, source: 'verity' }, 'event', event, 'first');
 }
 
 /**
@@ -39,7 +40,7 @@ export const genericHttps: DestinationType<GenericHttpsConfig> = {
       limits: { maxEvents: 1000, maxBytes: 4 * 1024 * 1024 },
       async deliver(events) {
         const items = events.map(item);
-        const body = ndjson ? `${items.map((i) => JSON.stringify(i)).join('\n')}\n` : JSON.stringify(items);
+        const body = ndjson ? `${items.join('\n')}\n` : `[${items.join(',')}]`;
         // Header names are case-insensitive: lower-case the customer's so ours (content type, signature)
         // replace theirs instead of being sent alongside them.
         const custom = Object.fromEntries(Object.entries(config.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]));

@@ -11,6 +11,7 @@ import { Type, type Static } from 'typebox';
 import type { AuditEvent } from '../../ingest/event.schema.js';
 import { ForbiddenAddressError, guardedLookup, isForbiddenAddress } from '../net/address-guard.js';
 import { classifyNetworkError, parseRetryAfter, type DeliveryResult, type Destination, type DestinationDeps, type DestinationType } from './destination.js';
+import { eventJson } from './event-json.js';
 
 const gzipAsync = promisify(gzip);
 
@@ -340,7 +341,7 @@ export function createObjectStoreDestination(options: ObjectStoreOptions, deps: 
   };
 
   const deliverBatch = async (events: readonly AuditEvent[], organizationId: string): Promise<DeliveryResult> => {
-    const ndjson = `${events.map((event) => JSON.stringify(event)).join('\n')}\n`;
+    const ndjson = `${events.map(eventJson).join('\n')}\n`;
     if (events.length > 1 && Buffer.byteLength(ndjson) > BATCH_LIMITS.maxBytes) {
       return { outcome: 'too_large', error: `batch of ${events.length} events exceeds ${BATCH_LIMITS.maxBytes} bytes per object` };
     }

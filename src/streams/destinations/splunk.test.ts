@@ -124,22 +124,23 @@ describe('Splunk HEC destination', () => {
   });
 
   describe('limits', () => {
-    it('exposes 1000 events and a byte budget that keeps a full request under ~900 kB', async () => {
+    it('budgets ~900 kB per request, envelopes included; the count cap only bounds tiny events', async () => {
       const target = destination({ index: 'audit' });
-      expect(target.limits.maxEvents).toBe(1000);
-      expect(target.limits.maxBytes).toBeGreaterThan(700_000);
-      expect(target.limits.maxBytes).toBeLessThan(900_000);
+      expect(target.limits.maxEvents).toBe(10_000);
+      expect(target.limits.maxBytes).toBe(900_000);
+      const overhead = target.limits.eventOverheadBytes ?? 0;
+      expect(overhead).toBeGreaterThan(60);
 
       const sample = Buffer.byteLength(JSON.stringify(auditEvent(0, undefined, '')));
-      const padding = Math.floor(target.limits.maxBytes / 1000) - sample - 12;
+      const padding = Math.floor(target.limits.maxBytes / 1000) - sample - overhead - 12;
       const events = Array.from({ length: 1000 }, (_, n) => auditEvent(n, undefined, 'x'.repeat(padding)));
-      expect(events.reduce((sum, event) => sum + Buffer.byteLength(JSON.stringify(event)), 0)).toBeLessThanOrEqual(target.limits.maxBytes);
+      expect(events.reduce((sum, event) => sum + Buffer.byteLength(JSON.stringify(event)) + overhead, 0)).toBeLessThanOrEqual(target.limits.maxBytes);
       expect((await target.deliver(events, { test: false })).outcome).toBe('delivered');
       expect(Buffer.byteLength(hec.requests[0]?.body ?? '')).toBeLessThanOrEqual(900_000);
     });
 
-    it('refuses more than 1000 events, or several events above 1 MB, without sending them', async () => {
-      expect((await destination().deliver(batch(1001), { test: false })).outcome).toBe('too_large');
+    it('refuses more than 10,000 events, or several events above 1 MB, without sending them', async () => {
+      expect((await destination().deliver(batch(10_001), { test: false })).outcome).toBe('too_large');
       const big = [auditEvent(1, undefined, 'x'.repeat(SPLUNK_MAX_REQUEST_BYTES / 2)), auditEvent(2, undefined, 'x'.repeat(SPLUNK_MAX_REQUEST_BYTES / 2))];
       expect((await destination().deliver(big, { test: false })).outcome).toBe('too_large');
       expect(hec.requests).toHaveLength(0);
