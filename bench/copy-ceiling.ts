@@ -1,32 +1,14 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import type pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import { GENESIS_HASH } from '../src/ingest/hash.js';
 import { EventGenerator } from './lib/events.js';
 import { createScratchDatabase, dropScratchDatabase, migrateDatabase, withClient } from './lib/pg.js';
 import { cpuProbe, type CpuUsage } from './lib/proc.js';
 import { log } from './lib/report.js';
-import { ChainWriter, copyStatement } from './lib/rows.js';
+import { chunked, copyLines } from './lib/bulk-load.js';
+import { ChainWriter } from './lib/rows.js';
 import { settings } from './lib/settings.js';
 
-/** Streams COPY text lines into `events` over one connection (one COPY statement, one commit). */
-export async function copyLines(client: pg.Client, lines: AsyncIterable<string> | Iterable<string>): Promise<void> {
-  await pipeline(Readable.from(lines), client.query(copyFrom(copyStatement())));
-}
-
-/** Groups lines into ~1 MB strings so the stream moves big chunks, as a bulk loader would. */
-export function* chunked(lines: Iterable<string>, bytes = 1 << 20): Generator<string> {
-  let buffer = '';
-  for (const line of lines) {
-    buffer += line;
-    if (buffer.length >= bytes) {
-      yield buffer;
-      buffer = '';
-    }
-  }
-  if (buffer !== '') yield buffer;
-}
+// Moved to lib/bulk-load.ts (the loaders share them); re-exported for the suites that import them from here.
+export { chunked, copyLines } from './lib/bulk-load.js';
 
 export interface CopyResult {
   rows: number;

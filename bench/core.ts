@@ -10,25 +10,12 @@ import { log, type Report } from './lib/report.js';
 import { settings } from './lib/settings.js';
 import { fmtMs, fmtRate, table } from './lib/stats.js';
 import { checkChain, explainSearches, loadSearchData, measureSearches, measureSearchThroughput } from './search.js';
-import { createOrganization, startVerity, type VerityServer } from './server.js';
+import { createOrganization, startVerity, withServer } from './server.js';
 
 export const CORE_STEPS = ['http', 'copy', 'single-pg', 'batch', 'single-pglite', 'search'] as const;
 type Step = (typeof CORE_STEPS)[number];
 
-/** Servers started by the suite, stopped on the way out even after an error or Ctrl-C. */
-export const runningServers = new Set<VerityServer>();
-
-async function withServer<T>(server: VerityServer, fn: (server: VerityServer) => Promise<T>): Promise<T> {
-  runningServers.add(server);
-  try {
-    return await fn(server);
-  } finally {
-    await server.stop();
-    runningServers.delete(server);
-  }
-}
-
-function errorsOf(load: LoadResult): string {
+export function errorsOf(load: LoadResult): string {
   const bad = load.non2xx + load.errors;
   if (bad === 0) return '0';
   const codes = Object.entries(load.statusCodes)

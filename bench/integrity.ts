@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import pg from 'pg';
@@ -6,12 +7,11 @@ import { GENESIS_HASH } from '../src/ingest/hash.js';
 import * as sourceChain from '../src/integrity/chain.js';
 import { signCheckpoint } from '../src/integrity/checkpoint.js';
 import { insertCheckpoint } from '../src/integrity/integrity.sql.js';
-import { ephemeralSigningKey } from '../src/integrity/signing-key.js';
-import { chunked, copyLines } from './copy-ceiling.js';
+import { ephemeralSigningKey, type SigningKey } from '../src/integrity/signing-key.js';
+import { bulkLoadEvents } from './lib/bulk-load.js';
 import { EventGenerator } from './lib/events.js';
 import { createScratchDatabase, dropScratchDatabases, migrateDatabase, postgresAvailable, withClient } from './lib/pg.js';
 import { log } from './lib/report.js';
-import { ChainWriter } from './lib/rows.js';
 
 /** `verify=true` must re-walk a 1,000,000-event chain at ≥ 200,000 events/s (issue 5). */
 export const VERIFY_TARGET_PER_SECOND = 200_000;
@@ -53,17 +53,41 @@ export async function benchVerify(count = 1_000_000, runs = 3, checkpointEvery =
   const key = ephemeralSigningKey();
   const started = performance.now();
   const checkpoints = await loadChain(url, count, checkpointEvery);
-  const db = await openPostgres({ connectionString: url, poolSize: 4 });
+  await storeCheckpoints(url, ORG, key, checkpoints);
+  const loadSeconds = (performance.now() - started) / 1000;
+  log(`  loaded ${count.toLocaleString('en-US')} events and ${checkpoints.length} checkpoints in ${loadSeconds.toFixed(1)} s`);
+  const timed = await timeVerifyWalks({ url, name }, ORG, new Map([[key.keyId, key.publicKey]]), { events: count, checkpoints: checkpoints.length }, runs);
+  return { events: count, checkpoints: checkpoints.length, loadSeconds, ...timed };
+}
+
+/** Signs and stores checkpoints at these chain positions, as the checkpoint job would have. */
+export async function storeCheckpoints(url: string, organizationId: string, key: SigningKey, checkpoints: readonly { seq: number; hash: string }[]): Promise<void> {
+  const db = await openPostgres({ connectionString: url, poolSize: 2 });
   try {
     for (const { seq, hash } of checkpoints) {
       const createdAt = new Date();
-      const signed = signCheckpoint(key, { organization_id: ORG, seq, hash, created_at: createdAt.toISOString() });
-      await insertCheckpoint(db, { organization_id: ORG, seq, hash, created_at: createdAt, key_id: key.keyId, signature: signed.signature });
+      const signed = signCheckpoint(key, { organization_id: organizationId, seq, hash, created_at: createdAt.toISOString() });
+      await insertCheckpoint(db, { organization_id: organizationId, seq, hash, created_at: createdAt, key_id: key.keyId, signature: signed.signature });
     }
-    const loadSeconds = (performance.now() - started) / 1000;
-    log(`  loaded ${count.toLocaleString('en-US')} events and ${checkpoints.length} checkpoints in ${loadSeconds.toFixed(1)} s`);
+  } finally {
+    await db.close();
+  }
+}
 
-    const keys = new Map([[key.keyId, key.publicKey]]);
+/**
+ * Times verifyStoredChain over one organization's stored chain, in this process (no HTTP), `runs` times;
+ * each run must find the chain valid with `expected` events and checkpoints checked.
+ */
+export async function timeVerifyWalks(
+  database: { url: string; name: string },
+  organizationId: string,
+  keys: ReadonlyMap<string, KeyObject>,
+  expected: { events: number; checkpoints: number },
+  runs: number,
+): Promise<Pick<VerifyBenchResult, 'runs' | 'rssGrowthMiB'>> {
+  const count = expected.events;
+  const db = await openPostgres({ connectionString: database.url, poolSize: 4 });
+  try {
     const verifyStoredChain = await walker();
     // Open the pool's connections now, so every backend the walk uses is in pg_stat_activity when measured.
     await Promise.all(Array.from({ length: 4 }, () => db.query('select pg_sleep(0.05)')));
@@ -73,15 +97,15 @@ export async function benchVerify(count = 1_000_000, runs = 3, checkpointEvery =
     const results: VerifyBenchResult['runs'] = [];
     try {
       for (let run = 0; run < runs; run++) {
-        const backends = await db.query<{ pid: number }>('select pid from pg_stat_activity where datname = $1', [name]);
+        const backends = await db.query<{ pid: number }>('select pid from pg_stat_activity where datname = $1', [database.name]);
         const pgBefore = backendSeconds(backends.map((row) => row.pid));
         const cpuBefore = process.cpuUsage();
         const t0 = performance.now();
-        const result = await verifyStoredChain(db, ORG, { checkpointKeys: keys });
+        const result = await verifyStoredChain(db, organizationId, { checkpointKeys: keys });
         const seconds = (performance.now() - t0) / 1000;
         const cpu = process.cpuUsage(cpuBefore);
         const pgSeconds = backendSeconds(backends.map((row) => row.pid)) - pgBefore;
-        if (!result.valid || result.checked !== count || result.checkpoints_checked !== checkpoints.length) {
+        if (!result.valid || result.checked !== count || result.checkpoints_checked !== expected.checkpoints) {
           throw new Error(`verification did not pass: ${JSON.stringify(result)}`);
         }
         const nodeMicros = (cpu.user + cpu.system) / count;
@@ -95,7 +119,7 @@ export async function benchVerify(count = 1_000_000, runs = 3, checkpointEvery =
     } finally {
       clearInterval(sampler);
     }
-    return { events: count, checkpoints: checkpoints.length, loadSeconds, runs: results, rssGrowthMiB: (rssPeak - rssBefore) / 2 ** 20 };
+    return { runs: results, rssGrowthMiB: (rssPeak - rssBefore) / 2 ** 20 };
   } finally {
     await db.close();
   }
@@ -104,28 +128,21 @@ export async function benchVerify(count = 1_000_000, runs = 3, checkpointEvery =
 /** Migrates a fresh database at `url` and loads the chain; returns the (seq, hash) pairs to checkpoint. */
 export async function loadChain(url: string, count: number, checkpointEvery: number): Promise<{ seq: number; hash: string }[]> {
   await migrateDatabase(url);
-  const checkpoints: { seq: number; hash: string }[] = [];
   await withClient(url, async (client: pg.Client) => {
     await client.query('insert into organizations (id, name, retention_period_in_days) values ($1, $2, 3650)', [ORG, 'Integrity bench']);
     await client.query('insert into org_log_heads (organization_id, seq, hash) values ($1, 0, $2)', [ORG, GENESIS_HASH]);
+  });
+  const checkpoints: { seq: number; hash: string }[] = [];
+  const generator = new EventGenerator({ seed: 42, timeOf: (i) => new Date(Date.UTC(2026, 0, 1) + i * 1_000) });
+  await bulkLoadEvents(url, {
+    organizationId: ORG,
+    count,
+    eventAt: () => generator.next(),
+    onAppended: (seq, hash) => {
+      if (seq % checkpointEvery === 0) checkpoints.push({ seq, hash });
+    },
     // Only the primary key matters to the walk; the search indexes would just slow the load down.
-    const indexes = await client.query<{ name: string }>(
-      "select indexname as name from pg_indexes where schemaname = current_schema() and tablename = 'events' and indexname <> 'events_pkey'",
-    );
-    for (const { name } of indexes.rows) await client.query(`drop index ${pg.escapeIdentifier(name)}`);
-    const writer = new ChainWriter(ORG, { seq: 0, hash: GENESIS_HASH });
-    const generator = new EventGenerator({ seed: 42, timeOf: (i) => new Date(Date.UTC(2026, 0, 1) + i * 1_000) });
-    const lines = function* (): Generator<string> {
-      for (let i = 0; i < count; i++) {
-        const line = writer.line(generator.next());
-        if (writer.seq % checkpointEvery === 0) checkpoints.push({ seq: writer.seq, hash: writer.hash });
-        yield line;
-        if ((i + 1) % 250_000 === 0) log(`  generated ${(i + 1).toLocaleString('en-US')} events`);
-      }
-    };
-    await copyLines(client, chunked(lines()));
-    await client.query('update org_log_heads set seq = $2, hash = $3 where organization_id = $1', [ORG, writer.seq, writer.hash]);
-    await client.query('vacuum analyze events');
+    rebuildIndexes: false,
   });
   return checkpoints;
 }

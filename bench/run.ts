@@ -1,19 +1,26 @@
 import os from 'node:os';
-import { CORE_STEPS, runCore, runningServers } from './core.js';
+import { CORE_STEPS, runCore } from './core.js';
+import { LIFECYCLE_STEPS, runLifecycle } from './lifecycle.js';
+import { STREAMS_STEPS, runStreams } from './streams.js';
 import { ADMIN_URL, dropScratchDatabases, postgresAvailable } from './lib/pg.js';
 import { log, Report } from './lib/report.js';
 import { settings } from './lib/settings.js';
-import { serverMode } from './server.js';
+import { runningServers, serverMode } from './server.js';
 
 /**
  * `npm run bench [suite]` — reproducible benchmarks (see bench/README.md). Exit status: 0 when every
  * target is met, 1 when one is missed, 2 when the bench could not run.
  */
-const SUITES: Record<string, ((report: Report) => Promise<string[]>) | undefined> = {
-  core: runCore,
-  // Planned: `lifecycle` (exports, retention purge) and `streams` (SIEM delivery).
-  lifecycle: undefined,
-  streams: undefined,
+interface Suite {
+  run: (report: Report) => Promise<string[]>;
+  /** The step names BENCH_ONLY may pick from. */
+  steps: readonly string[];
+}
+
+const SUITES: Record<string, Suite> = {
+  core: { run: runCore, steps: CORE_STEPS },
+  lifecycle: { run: runLifecycle, steps: LIFECYCLE_STEPS },
+  streams: { run: runStreams, steps: STREAMS_STEPS },
 };
 
 const suite = process.argv[2] ?? 'core';
@@ -29,13 +36,9 @@ async function main(): Promise<number> {
     process.stderr.write(`unknown suite "${suite}"; suites: ${Object.keys(SUITES).join(', ')}\n`);
     return 2;
   }
-  const run = SUITES[suite];
-  if (run === undefined) {
-    process.stderr.write(`suite "${suite}" is not written yet; available now: core\n`);
-    return 2;
-  }
-  if (settings.only.some((step) => !(CORE_STEPS as readonly string[]).includes(step))) {
-    process.stderr.write(`BENCH_ONLY takes a comma-separated subset of: ${CORE_STEPS.join(', ')}\n`);
+  const { run, steps } = SUITES[suite] as Suite;
+  if (settings.only.some((step) => !steps.includes(step))) {
+    process.stderr.write(`BENCH_ONLY takes a comma-separated subset of the ${suite} suite's steps: ${steps.join(', ')}\n`);
     return 2;
   }
   const pgVersion = await postgresAvailable();

@@ -7,12 +7,11 @@ import type { AuditEvent } from '../src/ingest/event.schema.js';
 import { parseEventFilters } from '../src/query/query.filters.js';
 import { selectEventPage } from '../src/query/query.sql.js';
 import { cursorOf, pageParams, scanOrder } from '../src/shared/pagination.js';
-import { chunked, copyLines } from './copy-ceiling.js';
+import { bulkLoadEvents } from './lib/bulk-load.js';
 import { ACTIONS, ACTOR_COUNT, actorAt, EventGenerator, FIRST_NAMES, LAST_NAMES, PLANS, prng, REGIONS, TARGET_COUNT, TARGET_TYPES, targetAt } from './lib/events.js';
 import { runLoad, type LoadResult } from './lib/load.js';
 import { withClient } from './lib/pg.js';
 import { log } from './lib/report.js';
-import { ChainWriter } from './lib/rows.js';
 import { settings } from './lib/settings.js';
 import { fmtMs } from './lib/stats.js';
 import { BENCH_KEY, ROOT, type VerityServer } from './server.js';
@@ -32,12 +31,10 @@ export interface LoadedData {
 }
 
 /**
- * Loads `count` events into one organization straight through COPY, built with the server's own
- * prepareEvent and chainHash so the hash chain is exactly what ingest would have written, then moves the
- * organization's log head. Times drift forward with the sequence (as a live log's do), with jitter.
- *
- * For speed the secondary indexes of `events` are dropped for the COPY and rebuilt from their own
- * definitions (pg_indexes) afterwards, two at a time; the end state is the migrated schema.
+ * Loads `count` events into one organization (bulkLoadEvents: COPY, rows made with the server's own
+ * prepareEvent and chainHash, the migrated indexes rebuilt afterwards). Times drift forward with the
+ * sequence over the last 90 days (as a live log's do), with jitter; each is received a moment after it
+ * occurred.
  */
 export async function loadSearchData(databaseUrl: string, organizationId: string, count: number): Promise<LoadedData> {
   const end = new Date();
@@ -47,62 +44,14 @@ export async function loadSearchData(databaseUrl: string, organizationId: string
     seed: 10,
     timeOf: (i) => new Date(start + ((i + 1) / count) * SEARCH_DAYS * DAY_MS - Math.floor(jitter() * 120_000)),
   });
-  const started = performance.now();
-  const indexes = await withClient(databaseUrl, async (client) => {
-    const defs = (
-      await client.query<{ name: string; def: string }>(
-        `select indexname as name, indexdef as def from pg_indexes
-         where schemaname = current_schema() and tablename = 'events' and indexname <> 'events_pkey'`,
-      )
-    ).rows;
-    await client.query('begin');
-    for (const { name } of defs) await client.query(`drop index ${name}`);
-    const head = (
-      await client.query<{ seq: string; hash: string }>('select seq, hash from org_log_heads where organization_id = $1 for update', [
-        organizationId,
-      ])
-    ).rows[0];
-    if (head === undefined) throw new Error(`organization ${organizationId} has no log head`);
-    const writer = new ChainWriter(organizationId, { seq: Number(head.seq), hash: head.hash });
-    const lines = function* (): Generator<string> {
-      for (let i = 0; i < count; i++) {
-        const input = generator.next();
-        // Received a moment after it occurred, like a live log.
-        yield writer.line(input, new Date(Date.parse(input.occurred_at) + Math.floor(jitter() * 2_000)));
-        if ((i + 1) % 200_000 === 0) log(`  generated and sent ${(i + 1).toLocaleString('en-US')} events`);
-      }
-    };
-    await copyLines(client, chunked(lines()));
-    await client.query('update org_log_heads set seq = $2, hash = $3 where organization_id = $1', [organizationId, writer.seq, writer.hash]);
-    // Keep the head's stored-events counter (migrations/0003) true, as ingest would.
-    const counted = await client.query(
-      `select 1 from information_schema.columns where table_schema = current_schema() and table_name = 'org_log_heads' and column_name = 'events_stored'`,
-    );
-    if (counted.rows.length > 0) {
-      await client.query('update org_log_heads set events_stored = events_stored + $2 where organization_id = $1', [organizationId, count]);
-    }
-    await client.query('commit');
-    log(`  COPY of ${count.toLocaleString('en-US')} events committed after ${((performance.now() - started) / 1000).toFixed(1)} s; rebuilding ${defs.length} indexes`);
-    return defs;
+  const loaded = await bulkLoadEvents(databaseUrl, {
+    organizationId,
+    count,
+    eventAt: () => generator.next(),
+    receivedAt: (event) => new Date(Date.parse(event.occurred_at) + Math.floor(jitter() * 2_000)),
+    logEvery: 200_000,
   });
-  // The slowest build (the largest GIN) on one connection, the rest on another.
-  const sized = [...indexes].sort((a, b) => weight(b.def) - weight(a.def));
-  const lanes = [sized.slice(0, 1), sized.slice(1)];
-  await Promise.all(
-    lanes.map((lane) =>
-      withClient(databaseUrl, async (client) => {
-        await client.query(`set maintenance_work_mem = '512MB'`);
-        for (const index of lane) {
-          const t = performance.now();
-          await client.query(index.def);
-          log(`    ${index.name} built in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-        }
-      }),
-    ),
-  );
   return withClient(databaseUrl, async (client) => {
-    // What autovacuum would soon do on a live system: statistics and the visibility map.
-    await client.query('vacuum analyze events');
     const sample = await client.query<{ request_id: string; id: string }>(
       `select data->'metadata'->>'request_id' as request_id, id from events tablesample system (1) repeatable (7)
        where organization_id = $1 limit 500`,
@@ -111,18 +60,13 @@ export async function loadSearchData(databaseUrl: string, organizationId: string
     const size = await client.query<{ size: string }>(`select pg_size_pretty(pg_total_relation_size('events')) as size`);
     return {
       events: count,
-      seconds: (performance.now() - started) / 1000,
+      seconds: loaded.seconds,
       end,
       requestIds: sample.rows.map((r) => r.request_id),
       eventIds: sample.rows.map((r) => r.id),
       tableSize: size.rows[0]?.size ?? '?',
     };
   });
-}
-
-/** Rough build cost: trigram GIN ≫ other GIN ≫ btree. */
-function weight(def: string): number {
-  return def.includes('gin_trgm_ops') ? 3 : / using gin /i.test(def) ? 2 : 1;
 }
 
 /**

@@ -25,6 +25,12 @@ export interface VerityServer {
  * current source) or `dist` (node dist/src/cli/main.js; run `npm run build` first).
  */
 function serverArgs(): string[] {
+  // e.g. BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles only the server.
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
+  return [...nodeArgs, ...entryArgs()];
+}
+
+function entryArgs(): string[] {
   if (process.env.BENCH_SERVER === 'dist') {
     const main = path.join(ROOT, 'dist/src/cli/main.js');
     if (!existsSync(main)) throw new Error('BENCH_SERVER=dist but dist/src/cli/main.js is missing: run `npm run build`');
@@ -37,8 +43,8 @@ export function serverMode(): string {
   return process.env.BENCH_SERVER === 'dist' ? 'node dist/src/cli/main.js serve' : 'node --import tsx src/cli/main.ts serve';
 }
 
-/** Starts `verity serve` in its own process on a free loopback port and waits until it is ready. */
-export async function startVerity(backend: Backend): Promise<VerityServer> {
+/** Starts `verity serve` in its own process; `extraEnv` adds or overrides settings (e.g. stream knobs). */
+export async function startVerity(backend: Backend, extraEnv: Record<string, string> = {}): Promise<VerityServer> {
   const port = await freePort();
   const env: Record<string, string> = {
     PORT: String(port),
@@ -47,6 +53,7 @@ export async function startVerity(backend: Backend): Promise<VerityServer> {
     VERITY_RATE_LIMIT_PER_MINUTE: '0',
     VERITY_SECRET_KEY: randomBytes(32).toString('hex'),
     LOG_LEVEL: 'warn',
+    ...extraEnv,
   };
   if (backend.kind === 'postgres') env.DATABASE_URL = backend.databaseUrl;
   else env.VERITY_DATA_DIR = backend.dataDir;
@@ -75,6 +82,20 @@ export async function startVerity(backend: Backend): Promise<VerityServer> {
     },
     stop: () => child.stop(),
   };
+}
+
+/** Servers started by a suite, stopped on the way out even after an error or Ctrl-C. */
+export const runningServers = new Set<VerityServer>();
+
+/** Runs `fn` with a started server and stops the server afterwards, whatever happens. */
+export async function withServer<T>(server: VerityServer, fn: (server: VerityServer) => Promise<T>): Promise<T> {
+  runningServers.add(server);
+  try {
+    return await fn(server);
+  } finally {
+    await server.stop();
+    runningServers.delete(server);
+  }
 }
 
 export async function createOrganization(server: VerityServer, name: string): Promise<string> {

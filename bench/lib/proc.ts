@@ -161,3 +161,29 @@ export function cpuProbe(pids: Record<string, number>): () => CpuUsage {
     return { processes, machine: (100 * (now.busy - machine.busy)) / seconds };
   };
 }
+
+export interface RssWatch {
+  /** Stops sampling; RSS (KiB) when the watch started and the highest sample since. */
+  stop(): { beforeKiB: number; peakKiB: number };
+}
+
+/**
+ * Samples a process's VmRSS every `everyMs`. Unlike VmHWM (the peak since the process started) this is the
+ * peak of one window, so growth during a run can be told apart from what the process held before.
+ */
+export function watchRss(pid: number, everyMs = 100): RssWatch {
+  const read = (): number => memoryOf(pid)?.rssKiB ?? Number.NaN;
+  const beforeKiB = read();
+  let peakKiB = beforeKiB;
+  const timer = setInterval(() => {
+    const now = read();
+    if (now > peakKiB) peakKiB = now;
+  }, everyMs);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      peakKiB = Math.max(peakKiB, read());
+      return { beforeKiB, peakKiB };
+    },
+  };
+}

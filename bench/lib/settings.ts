@@ -24,6 +24,14 @@ export const settings = {
   searchSeconds: num('BENCH_SEARCH_SECONDS', 4, 1, 60),
   /** Connections for the search throughput run (first page). */
   searchConnections: num('BENCH_SEARCH_CONNECTIONS', 16, 1, 256),
+  /** Streams suite: events/s of the live load (latency and outage runs) and the latency run's seconds. */
+  streamRate: num('BENCH_STREAM_RATE', 1_000, 10, 20_000),
+  streamSeconds: num('BENCH_STREAM_SECONDS', 30, 5, 600),
+  /** Streams suite: how long the receiver is down in the outage run. */
+  outageSeconds: num('BENCH_OUTAGE_SECONDS', 60, 1, 600),
+  /** Streams suite: backlog delivered by one stream, and by each of the ten parallel streams. */
+  oneStreamEvents: num('BENCH_ONE_STREAM_EVENTS', 200_000, 1_000, 5_000_000),
+  tenStreamEvents: num('BENCH_TEN_STREAM_EVENTS', 50_000, 1_000, 1_000_000),
   /** Comma-separated subset of steps to run (default: all of the suite). */
   only: (process.env.BENCH_ONLY ?? '')
     .split(',')

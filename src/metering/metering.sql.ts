@@ -33,12 +33,16 @@ export interface UsageOrganizationRow {
   events_stored: number;
 }
 
-/** Organizations created before `before`, with their live stored-events counter. */
+/**
+ * Organizations created before `before`, with their live stored-events counter. The system organization
+ * (Verity's own administrative audit log) is not a customer and is never billed, even when named.
+ */
 export async function selectUsageOrganizations(db: Queryable, onlyId: string | null, before: Date): Promise<UsageOrganizationRow[]> {
   return db.query<UsageOrganizationRow>(
     `select o.id, o.name, o.created_at, h.events_stored
      from organizations o join org_log_heads h on h.organization_id = o.id
      where ($1::text is null or o.id = $1) and o.created_at < $2::timestamptz
+       and not exists (select 1 from system_organization s where s.organization_id = o.id)
      order by o.id`,
     [onlyId, before.toISOString()],
   );

@@ -28,16 +28,25 @@ export function registerOrganizationRoutes(app: FastifyInstance, organizations: 
     },
   );
 
-  app.get<{ Querystring: PageQuery & Record<string, unknown> }>(
+  app.get<{ Querystring: PageQuery & { include_system?: boolean } & Record<string, unknown> }>(
     '/organizations',
     {
       schema: {
         tags,
         summary: 'List organizations (a restricted key sees only its own)',
-        querystring: Type.Object({ ...PageQuerySchema.properties, domains: Type.Optional(Type.Array(Type.String())) }, { additionalProperties: true }),
+        querystring: Type.Object(
+          {
+            ...PageQuerySchema.properties,
+            domains: Type.Optional(Type.Array(Type.String())),
+            include_system: Type.Optional(
+              Type.Boolean({ description: 'Verity: also list the system organization (system: true) that holds Verity’s own administrative audit events.' }),
+            ),
+          },
+          { additionalProperties: true },
+        ),
       },
     },
-    async (request) => organizations.list(request.principal(), listParam(request.query, 'domains'), pageParams(request.query)),
+    async (request) => organizations.list(request.principal(), listParam(request.query, 'domains'), pageParams(request.query), request.query.include_system === true),
   );
 
   app.get<{ Params: { external_id: string } }>(

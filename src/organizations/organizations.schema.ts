@@ -64,4 +64,10 @@ export interface OrganizationView {
   updated_at: string;
   /** Verity extension: while enabled, the retention purge leaves this organization's events alone. */
   legal_hold: { enabled: boolean; reason: string | null; updated_at: string | null };
+  /**
+   * Verity extension: true only for Verity's own system organization, which holds administrative audit
+   * events (sign-ins, portal links, export downloads). It is not a customer: lists leave it out unless
+   * asked (`include_system=true`) and usage never bills it.
+   */
+  system: boolean;
 }

@@ -31,6 +31,7 @@ export function toOrganizationView(row: OrganizationRow): OrganizationView {
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
     legal_hold: { enabled: row.legal_hold, reason: row.legal_hold_reason, updated_at: row.legal_hold_updated_at?.toISOString() ?? null },
+    system: row.system,
   };
 }
 
@@ -90,11 +91,16 @@ export class OrganizationsService {
     return toOrganizationView(row);
   }
 
-  async list(principal: Principal, domains: readonly string[], page: PageParams): Promise<List<OrganizationView>> {
+  /**
+   * Organizations, WorkOS-style. The system organization is Verity's, not a customer: a vendor's backend
+   * syncing its customers through the WorkOS SDK must never see it, so only `includeSystem` lists it
+   * (the dashboard does, to open the administrative audit trail).
+   */
+  async list(principal: Principal, domains: readonly string[], page: PageParams, includeSystem = false): Promise<List<OrganizationView>> {
     const { cursor, op } = cursorOf(page);
     const rows = await selectOrganizationPage(
       this.db,
-      { onlyId: principal.organizationId, domains: domains.map((d) => d.toLowerCase()) },
+      { onlyId: principal.organizationId, domains: domains.map((d) => d.toLowerCase()), includeSystem },
       cursor,
       op,
       scanOrder(page),

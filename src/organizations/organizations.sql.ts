@@ -13,10 +13,13 @@ export interface OrganizationRow {
   legal_hold: boolean;
   legal_hold_reason: string | null;
   legal_hold_updated_at: Date | null;
+  /** Verity's own system organization (src/system-audit), which holds administrative audit events. */
+  system: boolean;
 }
 
 const SELECT = `select o.id, o.name, o.external_id, o.metadata, o.retention_period_in_days, o.created_at, o.updated_at,
   o.legal_hold, o.legal_hold_reason, o.legal_hold_updated_at,
+  exists (select 1 from system_organization s where s.organization_id = o.id) as system,
   coalesce((select jsonb_agg(jsonb_build_object('id', d.id, 'domain', d.domain, 'state', d.state) order by d.domain)
             from organization_domains d where d.organization_id = o.id), '[]'::jsonb) as domains
   from organizations o`;
@@ -79,7 +82,7 @@ export async function selectOrganizationByExternalId(db: Queryable, externalId: 
 
 export async function selectOrganizationPage(
   db: Queryable,
-  filter: { onlyId: string | null; domains: readonly string[] },
+  filter: { onlyId: string | null; domains: readonly string[]; includeSystem: boolean },
   cursor: string | undefined,
   op: '<' | '>',
   order: 'asc' | 'desc',
@@ -90,8 +93,9 @@ export async function selectOrganizationPage(
      where ($1::text is null or o.id = $1)
        and (cardinality($2::text[]) = 0 or exists (select 1 from organization_domains d where d.organization_id = o.id and d.domain = any($2::text[])))
        and ($3::text is null or o.id ${op} $3)
+       and ($5::boolean or not exists (select 1 from system_organization s where s.organization_id = o.id))
      order by o.id ${order} limit $4`,
-    [filter.onlyId, filter.domains, cursor ?? null, limit],
+    [filter.onlyId, filter.domains, cursor ?? null, limit, filter.includeSystem],
   );
 }
 

@@ -24,7 +24,12 @@ export interface DispatcherOptions {
 /** Rows read for a stream's first batch, before its events' typical size is known. */
 const INITIAL_READ = 1_000;
 const BACKOFF_BASE_MS = 1_000;
-const BACKOFF_CAP_MS = 10 * 60_000;
+/**
+ * Retries wait at most this long: a stream whose destination comes back after an outage of any length
+ * resumes within half a minute (a backlog is then delivered at full speed), and one request per stream every
+ * 30 s is no load on a destination that is down.
+ */
+const BACKOFF_CAP_MS = 30_000;
 const RETRY_AFTER_CAP_MS = 60 * 60_000;
 
 /** Exponential backoff with "equal jitter": half fixed, half random, so retries of many streams spread out. */
