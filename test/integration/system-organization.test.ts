@@ -1,0 +1,87 @@
+/**
+ * The system organization (src/system-audit) holds Verity's own administrative audit events. It is not a
+ * customer: organization lists leave it out unless asked (and then mark it `system: true`), the usage bill
+ * never includes it, and cross-organization stats count customers' events only. Operators still reach its
+ * events by id.
+ */
+import { expect, it } from 'vitest';
+import type { UsageView } from '../../src/metering/pricing.js';
+import { describeEachBackend, makeEvent } from '../helpers/app.js';
+
+type Org = { id: string; name: string; external_id: string | null; system: boolean };
+type OrgList = { data: Org[]; list_metadata: { after: string | null } };
+type Stats = { total: number; top_actions: { action: string; count: number }[]; top_organizations: { organization_id: string; count: number }[] };
+
+describeEachBackend('the system organization is not a customer', (ctx) => {
+  /** A customer with events, and the system organization with a recorded administrative event. */
+  async function setup(): Promise<{ customer: string; system: string }> {
+    const customer = await ctx().createOrg('Customer Co');
+    const ingest = await ctx().call('POST', '/audit_logs/events', { body: { organization_id: customer, event: makeEvent({ occurred_at: new Date().toISOString() }) } });
+    expect(ingest.status).toBe(200);
+    await ctx().services.systemAudit.record('operator.signed_in', { id: 'operator_test', type: 'operator' }, []);
+    await ctx().services.systemAudit.record('portal.opened', { id: 'portal_session_test', type: 'portal_session' }, []);
+    return { customer, system: await ctx().services.systemAudit.organizationId() };
+  }
+
+  it('GET /organizations leaves it out; include_system=true lists it marked system: true', async () => {
+    const { customer, system } = await setup();
+    const plain = await ctx().call<OrgList>('GET', '/organizations?limit=100');
+    expect(plain.status).toBe(200);
+    expect(plain.body.data.map((org) => org.id)).toContain(customer);
+    expect(plain.body.data.map((org) => org.id)).not.toContain(system);
+    expect(plain.body.data.every((org) => !org.system)).toBe(true);
+
+    const withSystem = await ctx().call<OrgList>('GET', '/organizations?limit=100&include_system=true');
+    const listed = withSystem.body.data.find((org) => org.id === system);
+    expect(listed).toMatchObject({ id: system, external_id: 'verity-system', system: true });
+    expect(withSystem.body.data.filter((org) => org.system)).toHaveLength(1);
+    expect((await ctx().call<OrgList>('GET', '/organizations?limit=100&include_system=false')).body.data.map((org) => org.id)).not.toContain(system);
+
+    // By id it is there for operators to read, marked; a customer is marked false.
+    expect((await ctx().call<Org>('GET', `/organizations/${system}`)).body.system).toBe(true);
+    expect((await ctx().call<Org>('GET', `/organizations/${customer}`)).body.system).toBe(false);
+    expect((await ctx().call<Org>('GET', '/organizations/external_id/verity-system')).body.id).toBe(system);
+  });
+
+  it('a key restricted to a customer never sees it, even when asking for it', async () => {
+    const { customer, system } = await setup();
+    const key = await ctx().createKey(['admin'], customer);
+    const listed = await ctx().call<OrgList>('GET', '/organizations?include_system=true', { key });
+    expect(listed.body.data.map((org) => org.id)).toEqual([customer]);
+    expect((await ctx().call('GET', `/organizations/${system}`, { key })).status).toBe(404);
+  });
+
+  it('GET /usage and the CLI bill never bill it, even by id', async () => {
+    const { customer, system } = await setup();
+    await ctx().services.metering.rollup();
+    const usage = await ctx().call<UsageView>('GET', '/usage');
+    expect(usage.status).toBe(200);
+    const ids = usage.body.organizations.map((org) => org.organization_id);
+    expect(ids).toContain(customer);
+    expect(ids).not.toContain(system);
+
+    const named = await ctx().call<UsageView>('GET', `/usage?organization_id=${system}`);
+    expect(named.status).toBe(200);
+    expect(named.body.organizations).toEqual([]);
+    expect(named.body.totals.total_cost).toBe(0);
+
+    // `verity usage` prints MeteringService.bill().
+    const bill = await ctx().services.metering.bill({});
+    expect(bill.organizations.map((org) => org.organization_id)).not.toContain(system);
+  });
+
+  it('stats across organizations count customers only; the system organization’s own stats are there by id', async () => {
+    const { customer, system } = await setup();
+    const all = await ctx().call<Stats>('GET', '/audit_logs/stats?interval=day');
+    expect(all.status).toBe(200);
+    expect(all.body.top_organizations.map((row) => row.organization_id)).toContain(customer);
+    expect(all.body.top_organizations.map((row) => row.organization_id)).not.toContain(system);
+    expect(all.body.top_actions.map((row) => row.action)).not.toContain('operator.signed_in');
+    const customers = all.body.top_organizations.reduce((sum, row) => sum + row.count, 0);
+    expect(all.body.total).toBe(customers);
+
+    const own = await ctx().call<Stats>('GET', `/audit_logs/stats?interval=day&organization_id=${system}`);
+    expect(own.body.total).toBeGreaterThanOrEqual(2);
+    expect(own.body.top_actions.map((row) => row.action)).toEqual(expect.arrayContaining(['operator.signed_in', 'portal.opened']));
+  });
+});
