@@ -1,4 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { PageQuerySchema, pageParams, type PageQuery } from '../shared/pagination.js';
 import {
   CreateExportBodySchema,
   DownloadQuerySchema,
@@ -25,6 +27,20 @@ export function registerExportRoutes(app: FastifyInstance, exports: ExportServic
       },
     },
     async (request, reply) => reply.code(201).send(await exports.create(request.principal(), request.body)),
+  );
+
+  app.get<{ Querystring: PageQuery & { organization_id?: string } }>(
+    '/audit_logs/exports',
+    {
+      // An Admin Portal (audit_logs) session lists its own organization's exports: the organization is implied.
+      config: { portal: ['audit_logs'] },
+      schema: {
+        tags,
+        summary: 'List unexpired exports, newest first (organization_id: one organization; a restricted key or portal session sees only its own)',
+        querystring: Type.Object({ ...PageQuerySchema.properties, organization_id: Type.Optional(Type.String({ maxLength: 128 })) }),
+      },
+    },
+    async (request) => exports.list(request.principal(), request.query.organization_id, pageParams(request.query)),
   );
 
   app.get<{ Params: IdParams }>(

@@ -77,5 +77,7 @@ export interface ExportView {
   percent: number;
   /** When the file and this object are deleted. */
   expires_at: string;
+  /** Verity: what the export selects (normalised), so a list of exports says which is which. */
+  filters: ExportFilters;
   error?: string;
 }

@@ -8,6 +8,7 @@ import type { JobRunner } from '../jobs/job-runner.js';
 import { assertOrganizationAccess, requireScope } from '../keys/access.js';
 import type { Principal } from '../keys/keys.service.js';
 import { newId } from '../shared/ids.js';
+import { cursorOf, scanOrder, toList, type List, type PageParams } from '../shared/pagination.js';
 import { ByteCounter, encodeExport, type NdjsonTrailer } from './export.format.js';
 import type { CreateExportBody, ExportFilters, ExportFormat, ExportView } from './export.schema.js';
 import type { DownloadSigner } from './export.signing.js';
@@ -21,6 +22,7 @@ import {
   selectExpiredExports,
   selectExport,
   selectExportChunk,
+  selectExportPage,
   startExportRun,
   updateExportProgress,
   type ExportChunkRow,
@@ -244,6 +246,16 @@ export class ExportService {
     return this.view(row);
   }
 
+  /** Unexpired exports, newest first by default: one organization's, or every one for an unrestricted caller. */
+  async list(principal: Principal, organizationId: string | undefined, page: PageParams): Promise<List<ExportView>> {
+    requireScope(principal, 'events:read');
+    if (organizationId !== undefined) assertOrganizationAccess(principal, organizationId);
+    const scope = principal.organizationId ?? organizationId ?? null;
+    const { cursor, op } = cursorOf(page);
+    const rows = await selectExportPage(this.db, scope, cursor, op, scanOrder(page), page.limit + 1);
+    return toList(rows, page, (row) => row.id, (row) => this.view(row));
+  }
+
   /**
    * The file behind a signed link. The signature is checked before anything is looked up, so without a
    * valid link nobody learns even whether an export exists.
@@ -345,6 +357,7 @@ export class ExportService {
       rows_total: row.rows_total,
       percent: percentOf(row),
       expires_at: row.expires_at.toISOString(),
+      filters: row.filters,
     };
     if (row.state === 'ready') {
       const { expires, signature } = this.options.signer.sign(row.id);

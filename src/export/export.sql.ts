@@ -50,6 +50,26 @@ export async function selectExport(db: Queryable, id: string): Promise<ExportRow
   return (await db.query<ExportRow>(`select ${EXPORT_COLUMNS} from exports where id = $1`, [id]))[0];
 }
 
+/**
+ * One page of unexpired exports, for one organization or (null) all, in id order: ids are ULIDs, so that
+ * is creation order, and the id is the cursor as in every other list.
+ */
+export async function selectExportPage(
+  db: Queryable,
+  organizationId: string | null,
+  cursor: string | undefined,
+  op: '<' | '>',
+  order: 'asc' | 'desc',
+  limit: number,
+): Promise<ExportRow[]> {
+  return db.query<ExportRow>(
+    `select ${EXPORT_COLUMNS} from exports
+     where ($1::text is null or organization_id = $1) and expires_at > now() and ($2::text is null or id ${op} $2)
+     order by id ${order} limit $3`,
+    [organizationId, cursor ?? null, limit],
+  );
+}
+
 /** A (re)started run: progress from zero, with the total the filters match now. */
 export async function startExportRun(db: Queryable, id: string, rowsTotal: number): Promise<void> {
   await db.query(

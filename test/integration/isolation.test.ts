@@ -265,6 +265,14 @@ const ROUTES: readonly RouteRow[] = [
     denied: [404],
     own: { adminA: 201, rwA: 201 },
   },
+  { route: 'GET /audit_logs/exports', method: 'GET', path: (t) => `/audit_logs/exports?organization_id=${t.orgId}`, denied: [404], own: BOTH_OK_200 },
+  {
+    route: 'GET /audit_logs/exports',
+    label: 'without organization_id: only the key’s own',
+    method: 'GET',
+    path: () => '/audit_logs/exports?limit=100',
+    denied: [200],
+  },
 ];
 
 /**
@@ -394,6 +402,11 @@ describeEachBackend('tenant isolation', (ctx) => {
       body: { organization_id: orgId, type: 'GenericHttps', name: `SIEM ${marker}`, config: { url: `https://siem.example.com/${marker}`, headers: { authorization: marker } } },
     });
     expect(stream.status).toBe(201);
+    // An export whose filters carry the marker: listing B's exports would leak it.
+    const exported = await ctx().call('POST', '/audit_logs/exports', {
+      body: { organization_id: orgId, range_start: '2020-01-01T00:00:00Z', range_end: '2100-01-01T00:00:00Z', metadata: { secret: marker } },
+    });
+    expect(exported.status).toBe(201);
     return { orgId, externalId, eventId, domain, streamId: stream.body.id };
   }
 

@@ -23,6 +23,7 @@ const WHITELIST: Record<Intent, readonly string[]> = {
     'GET /audit_logs/events/{id}',
     'GET /audit_logs/actions',
     'POST /audit_logs/exports',
+    'GET /audit_logs/exports',
     'GET /audit_logs/exports/{id}',
     'GET /organizations/{id}',
     // Beyond the contract, added by the integrity capability (when present): the organization's own chain head.
@@ -500,6 +501,7 @@ describeEachBackend(
           ['GET', `/audit_logs/events/${b.eventId}`],
           ['GET', `/organizations/${b.orgId}`],
           ['GET', `/audit_logs/exports/${b.exportId}`],
+          ['GET', `/audit_logs/exports?organization_id=${b.orgId}`],
           ['POST', '/audit_logs/exports', { organization_id: b.orgId, range_start: '2020-01-01T00:00:00Z', range_end: '2100-01-01T00:00:00Z' }],
         ];
         if (openApiRoutes(ctx()).includes('GET /audit_logs/integrity')) denied.push(['GET', `/audit_logs/integrity?organization_id=${b.orgId}`]);
@@ -515,6 +517,13 @@ describeEachBackend(
           expectNoLeak(response);
           if (response.statusCode === 200) for (const event of json<{ data: { organization_id: string }[] }>(response).data) expect(event.organization_id).toBe(a.orgId);
         }
+        // The export list is implicitly A's too.
+        const exportList = await inject({ method: 'GET', url: '/audit_logs/exports?limit=100', bearer });
+        expect(exportList.statusCode).toBe(200);
+        expect(exportList.body).not.toContain(b.exportId);
+        const listed = json<{ data: { id: string; organization_id: string }[] }>(exportList).data;
+        expect(listed.map((item) => item.id)).toContain(a.exportId);
+        for (const item of listed) expect(item.organization_id).toBe(a.orgId);
         const mine = await inject({ method: 'GET', url: '/audit_logs/events?limit=100', bearer });
         expect(json<{ data: unknown[] }>(mine).data.length).toBeGreaterThanOrEqual(2);
         expect((await inject({ method: 'GET', url: `/audit_logs/events/${a.eventId}`, bearer })).statusCode).toBe(200);
