@@ -65,3 +65,37 @@ describe('loadConfig: dashboard and Admin Portal', () => {
     expect(problemsOf({ VERITY_BRAND_LOGO_URL: '/assets/logo.svg' })).toEqual([]);
   });
 });
+
+describe('loadConfig: VERITY_TRUST_PROXY', () => {
+  const problemsOf = (value: string): readonly string[] => {
+    try {
+      loadConfig({ VERITY_TRUST_PROXY: value });
+    } catch (error) {
+      return (error as ConfigError).problems;
+    }
+    return [];
+  };
+
+  it('trusts no proxy by default, so forwarding headers from clients are ignored', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ VERITY_TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+    expect(loadConfig({ VERITY_TRUST_PROXY: 'TRUE' }).trustProxy).toBe(true);
+  });
+
+  it('reads proxy addresses, CIDRs and range names', () => {
+    expect(loadConfig({ VERITY_TRUST_PROXY: '10.0.0.0/8, 127.0.0.1,::1,fd00::/8,loopback,uniquelocal' }).trustProxy).toEqual([
+      '10.0.0.0/8',
+      '127.0.0.1',
+      '::1',
+      'fd00::/8',
+      'loopback',
+      'uniquelocal',
+    ]);
+  });
+
+  it('refuses hop counts (fastify 5 ignores them), host names and bad prefixes', () => {
+    for (const value of ['1', 'proxy.internal', '10.0.0.0/33', '::1/129', '10.0.0.1/8/8', 'yes']) {
+      expect(problemsOf(value), value).toHaveLength(1);
+    }
+  });
+});

@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { parseSigningKey } from '../integrity/signing-key.js';
 
@@ -13,6 +14,13 @@ export interface Config {
   readonly dbPoolSize: number;
   /** Base URL for links Verity hands out (portal links, export downloads, docs). */
   readonly publicUrl: string;
+  /**
+   * Which proxies' X-Forwarded-For/-Proto/-Host to believe (fastify trustProxy): false (none), true (any:
+   * only when nothing but the proxy can reach Verity), or proxy addresses/CIDRs. Behind a
+   * TLS-terminating proxy this makes request.protocol https (Secure cookies) and request.ip the client's
+   * (per-address sign-in limit, audit event context).
+   */
+  readonly trustProxy: TrustProxy;
   /** Ensures an admin key with exactly this secret exists (deployments, tests). */
   readonly bootstrapApiKey: string | undefined;
   /** Master key for secrets at rest (32 bytes, hex or base64); generated into dataDir when unset. */
@@ -63,6 +71,9 @@ export interface Config {
   /** …and at least this often (minutes) while its log keeps moving. */
   readonly checkpointIntervalMinutes: number;
 }
+
+/** VERITY_TRUST_PROXY parsed: see Config.trustProxy. */
+export type TrustProxy = boolean | readonly string[];
 
 /** VERITY_EXPORT_S3_*: where export files are kept when not in the data directory. */
 export interface ExportS3Config {
@@ -126,6 +137,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   } catch {
     problems.push(`VERITY_PUBLIC_URL must be an absolute http(s) URL (got "${publicUrl}")`);
   }
+
+  const trustProxy = parseTrustProxy(read('VERITY_TRUST_PROXY'), problems);
 
   const bootstrapApiKey = read('VERITY_BOOTSTRAP_API_KEY');
   if (bootstrapApiKey !== undefined && !/^sk_[A-Za-z0-9_-]{16,200}$/.test(bootstrapApiKey)) {
@@ -232,6 +245,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     databaseUrl,
     dbPoolSize: int('VERITY_DB_POOL_SIZE', 20, 2, 500),
     publicUrl,
+    trustProxy,
     bootstrapApiKey,
     secretKey,
     logLevel: logLevel ?? 'info',
@@ -265,6 +279,34 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
 }
 
 const EMAIL = /^[^\s@]{1,200}@[^\s@]{1,200}$/;
+
+// Names proxy-addr (fastify's trustProxy) knows for address ranges.
+const PROXY_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * VERITY_TRUST_PROXY: unset or "false" → false; "true" → true; otherwise comma-separated proxy addresses,
+ * CIDRs or the range names loopback, linklocal and uniquelocal. No hop counts: fastify 5 ignores them
+ * (a hop count cannot tell the proxy from a client that adds forwarding headers itself).
+ */
+function parseTrustProxy(raw: string | undefined, problems: string[]): TrustProxy {
+  if (raw === undefined || raw.toLowerCase() === 'false') return false;
+  if (raw.toLowerCase() === 'true') return true;
+  const entries = raw.split(',').map((entry) => entry.trim());
+  const bad = entries.find((entry) => !PROXY_RANGES.has(entry) && !isAddressOrCidr(entry));
+  if (bad !== undefined) {
+    problems.push(`VERITY_TRUST_PROXY must be true, false, or comma-separated proxy addresses/CIDRs such as 10.0.0.0/8,loopback (got "${bad}")`);
+    return false;
+  }
+  return Object.freeze(entries);
+}
+
+function isAddressOrCidr(value: string): boolean {
+  const [address = '', prefix, ...rest] = value.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
 
 // A CSP source expression: a keyword, a scheme, or a host with optional scheme, wildcard, port and path.
 const FRAME_SOURCE = /^(?:'self'|'none'|\*|https?:|(?:https?:\/\/)?(?:\*\.)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*(?::(?:\d{1,5}|\*))?(?:\/[A-Za-z0-9._~!$&()*+=:@/%-]*)?)$/;

@@ -24,7 +24,7 @@ export function registerDashboardRoutes(app: FastifyInstance, deps: DashboardRou
   const schema = { hide: true };
 
   const signIn = (reply: FastifyReply, signed: SignedIn): FastifyReply => {
-    reply.setCookie(OPERATOR_COOKIE, signed.token, sessionCookieOptions(deps.config, deps.config.sessionHours * 3600));
+    reply.setCookie(OPERATOR_COOKIE, signed.token, sessionCookieOptions(deps.config, reply.request, deps.config.sessionHours * 3600));
     return reply.header('cache-control', 'no-store').send({ operator: signed.operator, csrf_token: signed.csrfToken });
   };
 
@@ -72,7 +72,7 @@ export function registerDashboardRoutes(app: FastifyInstance, deps: DashboardRou
     if (ended !== undefined) {
       await systemAudit.record('operator.signed_out', { id: ended.operator_id, type: 'operator', name: ended.email }, [], {}, requestContext(request));
     }
-    reply.clearCookie(OPERATOR_COOKIE, sessionCookieOptions(deps.config, 0));
+    reply.clearCookie(OPERATOR_COOKIE, sessionCookieOptions(deps.config, request, 0));
     return reply.code(204).send();
   });
 }

@@ -118,6 +118,8 @@ export async function buildApp(deps: AppDeps): Promise<VerityApp> {
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // Behind a TLS-terminating proxy: request.protocol and request.ip as the client sent them (VERITY_TRUST_PROXY).
+    trustProxy: typeof deps.config.trustProxy === 'object' ? [...deps.config.trustProxy] : deps.config.trustProxy,
   }) as unknown as FastifyInstance;
 
   const metrics = deps.metrics ?? new Metrics({ defaultMetrics: false });

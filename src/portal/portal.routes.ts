@@ -82,7 +82,7 @@ export function registerPortalRoutes(app: FastifyInstance, deps: PortalRouteDeps
       }
       const opened = result.session;
       await recordOpened(request, opened, 'launch');
-      reply.setCookie(PORTAL_COOKIE, opened.token, sessionCookieOptions(config, config.portalSessionMinutes * 60));
+      reply.setCookie(PORTAL_COOKIE, opened.token, sessionCookieOptions(config, request, config.portalSessionMinutes * 60));
       return reply.header('cache-control', 'no-store').redirect(LANDING[opened.link.intent], 302);
     },
   );
@@ -108,7 +108,7 @@ export function registerPortalRoutes(app: FastifyInstance, deps: PortalRouteDeps
 
   app.post('/portal/api/logout', { config: { session: 'portal' }, schema: { hide: true } }, async (request, reply) => {
     await portal.end(portalTokenOf(request));
-    reply.clearCookie(PORTAL_COOKIE, sessionCookieOptions(config, 0));
+    reply.clearCookie(PORTAL_COOKIE, sessionCookieOptions(config, request, 0));
     return reply.code(204).send();
   });
 }

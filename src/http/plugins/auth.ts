@@ -34,9 +34,15 @@ interface Resolved {
   csrfToken?: string;
 }
 
-/** Cookie attributes for both sessions: script-proof, not sent on cross-site subrequests, TLS-only behind https. */
-export function sessionCookieOptions(config: Pick<Config, 'publicUrl'>, maxAgeSeconds: number): CookieSerializeOptions {
-  return { httpOnly: true, sameSite: 'lax', path: '/', secure: config.publicUrl.startsWith('https:'), maxAge: maxAgeSeconds };
+/**
+ * Cookie attributes for both sessions: script-proof, not sent on cross-site subrequests, and TLS-only when
+ * Verity is reached over https: its public URL says so, or this request came over TLS (directly, or
+ * through a proxy trusted with VERITY_TRUST_PROXY, which is what makes request.protocol believe
+ * X-Forwarded-Proto). A Secure cookie is never sent back over plain http, so http deployments get none.
+ */
+export function sessionCookieOptions(config: Pick<Config, 'publicUrl'>, request: Pick<FastifyRequest, 'protocol'>, maxAgeSeconds: number): CookieSerializeOptions {
+  const secure = config.publicUrl.startsWith('https:') || request.protocol === 'https';
+  return { httpOnly: true, sameSite: 'lax', path: '/', secure, maxAge: maxAgeSeconds };
 }
 
 /**
