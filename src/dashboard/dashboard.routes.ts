@@ -60,10 +60,14 @@ export function registerDashboardRoutes(app: FastifyInstance, deps: DashboardRou
     },
   );
 
-  app.get('/dashboard/api/session', { config: { session: 'operator' }, schema }, async (request, reply) => {
+  // The page's "am I signed in?" probe. Being signed out is an expected answer here, not a failure: a 401
+  // would make browsers log an error on every visit to the sign-in page. So it reads the cookie itself
+  // (auth: false) and always answers 200, with signed_in saying which.
+  app.get('/dashboard/api/session', { config: { auth: false }, schema }, async (request, reply) => {
     const session = await operators.authenticate(cookieOf(request));
-    if (session === undefined) throw new AppError('unauthorized', 'Not signed in.');
-    return reply.header('cache-control', 'no-store').send({ operator: { id: session.operator_id, email: session.email }, csrf_token: session.csrf_token });
+    reply.header('cache-control', 'no-store');
+    if (session === undefined) return reply.send({ signed_in: false });
+    return reply.send({ signed_in: true, operator: { id: session.operator_id, email: session.email }, csrf_token: session.csrf_token });
   });
 
   // A POST, so it needs the CSRF token like every other cookie-authenticated write (no forced sign-outs).

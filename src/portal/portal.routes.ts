@@ -100,10 +100,14 @@ export function registerPortalRoutes(app: FastifyInstance, deps: PortalRouteDeps
     },
   );
 
-  app.get('/portal/api/session', { config: { session: 'portal' }, schema: { hide: true } }, async (request, reply) => {
+  // The portal page's session probe (cookie, or the embedded viewer's bearer pst_…). An ended session is an
+  // expected answer, not a failure (a 401 would log a browser console error on every expired page), so
+  // it is 200 {signed_in: false} with the brand, which the "ask for a new link" page shows.
+  app.get('/portal/api/session', { config: { auth: false }, schema: { hide: true } }, async (request, reply) => {
     const session = await portal.authenticate(portalTokenOf(request));
-    if (session === undefined) throw new AppError('unauthorized', 'Unauthorized: the portal session has expired or ended; open a new portal link.');
-    return reply.header('cache-control', 'no-store').send(portal.view(session));
+    reply.header('cache-control', 'no-store');
+    if (session === undefined) return reply.send({ signed_in: false, brand: portal.brand() });
+    return reply.send({ signed_in: true, ...portal.view(session) });
   });
 
   app.post('/portal/api/logout', { config: { session: 'portal' }, schema: { hide: true } }, async (request, reply) => {

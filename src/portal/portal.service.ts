@@ -151,11 +151,16 @@ export class PortalService {
     await deletePortalSession(this.db, tokenHash(token));
   }
 
+  /** The vendor's name and logo as the portal pages show them (public: they appear on link error pages too). */
+  brand(): PortalSessionView['brand'] {
+    return { name: this.config.brandName, logo_url: this.config.brandLogoUrl ?? null };
+  }
+
   view(session: PortalSessionRow): PortalSessionView {
     return {
       organization: { id: session.organization_id, name: session.organization_name },
       intent: session.intent,
-      brand: { name: this.config.brandName, logo_url: this.config.brandLogoUrl ?? null },
+      brand: this.brand(),
       csrf_token: session.csrf_token,
       return_url: session.return_url,
       success_url: session.success_url,

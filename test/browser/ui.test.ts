@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScriptedReceiver } from '../streams/receiver.js';
-import { ADMIN, chromiumStatus, openSession, portalLink, SIGNED_OUT_SESSION, signIn, startUi, type Ui } from './harness.js';
+import { ADMIN, chromiumStatus, openSession, portalLink, signIn, startUi, type Ui } from './harness.js';
 
 const status = chromiumStatus();
 
@@ -22,7 +22,7 @@ describe.runIf(status.run)('web UI in a real browser', () => {
   }, 60_000);
 
   it('signs an operator in (refusing a wrong password) and shows the overview', async () => {
-    const session = await openSession(ui, 'operator-sign-in', [SIGNED_OUT_SESSION, /status of 401.*@ .*\/dashboard\/api\/login$/]);
+    const session = await openSession(ui, 'operator-sign-in', [/status of 401.*@ .*\/dashboard\/api\/login$/]);
     const { page } = session;
     await page.goto(`${ui.url}/dashboard`);
     await page.getByLabel('Email').fill(ADMIN.email);
@@ -39,7 +39,7 @@ describe.runIf(status.run)('web UI in a real browser', () => {
   });
 
   it('filters events by action and free text and opens one with its sequence number and hash', async () => {
-    const session = await openSession(ui, 'events-filter-and-drawer', [SIGNED_OUT_SESSION]);
+    const session = await openSession(ui, 'events-filter-and-drawer');
     const { page } = session;
     await signIn(ui, page, `/dashboard/events?org=${ui.seeded.acme}`);
     const rows = page.locator('table tbody tr.clickable');
@@ -69,7 +69,7 @@ describe.runIf(status.run)('web UI in a real browser', () => {
   });
 
   it('follows an organization’s new events live', async () => {
-    const session = await openSession(ui, 'events-live', [SIGNED_OUT_SESSION]);
+    const session = await openSession(ui, 'events-live');
     const { page } = session;
     await signIn(ui, page, `/dashboard/events?org=${ui.seeded.initech}`);
     await page.locator('table tbody tr.clickable').first().waitFor();
@@ -88,7 +88,7 @@ describe.runIf(status.run)('web UI in a real browser', () => {
   });
 
   it('creates a schema version, validating the schema and a sample event as you type', async () => {
-    const session = await openSession(ui, 'schema-version', [SIGNED_OUT_SESSION]);
+    const session = await openSession(ui, 'schema-version');
     const { page } = session;
     await signIn(ui, page, '/dashboard/schemas/document.updated');
     await page.getByRole('button', { name: 'New version' }).click();
@@ -121,7 +121,7 @@ describe.runIf(status.run)('web UI in a real browser', () => {
   });
 
   it('generates an Admin Portal link for an organization and opens it', async () => {
-    const session = await openSession(ui, 'portal-link', [SIGNED_OUT_SESSION]);
+    const session = await openSession(ui, 'portal-link');
     const { page } = session;
     await signIn(ui, page, `/dashboard/organizations/${ui.seeded.globex}`);
     await page.getByRole('button', { name: 'Generate link' }).click();
@@ -273,7 +273,7 @@ describe.runIf(status.run)('web UI in a real browser', () => {
   });
 
   it('renders the dashboard in dark mode at laptop width', async () => {
-    const session = await openSession(ui, 'dark-laptop-streams', [SIGNED_OUT_SESSION], { viewport: { width: 1280, height: 800 }, colorScheme: 'dark' });
+    const session = await openSession(ui, 'dark-laptop-streams', [], { viewport: { width: 1280, height: 800 }, colorScheme: 'dark' });
     const { page } = session;
     await signIn(ui, page, '/dashboard/log-streams');
     await page.getByRole('heading', { name: 'Log streams', exact: true }).waitFor();

@@ -59,6 +59,16 @@ describeEachBackend('dashboard sign-in', (ctx) => {
     return ctx().app.inject({ ...rest, headers });
   }
 
+  /** The session probe: always 200 (being signed out is not an error), with signed_in saying which. */
+  async function signedIn(cookie?: string): Promise<boolean> {
+    const response = await inject({ method: 'GET', url: '/dashboard/api/session', ...(cookie === undefined ? {} : { cookie }) });
+    expect(response.statusCode, response.body).toBe(200);
+    expect(response.headers['cache-control']).toBe('no-store');
+    const body = json(response);
+    expect(typeof body.signed_in).toBe('boolean');
+    return body.signed_in === true;
+  }
+
   async function login(address = freshAddress(), as = email, password = PASSWORD): Promise<Session> {
     const response = await inject({ method: 'POST', url: '/dashboard/api/login', payload: { email: as, password }, remoteAddress: address });
     expect(response.statusCode, response.body).toBe(200);
@@ -93,7 +103,7 @@ describeEachBackend('dashboard sign-in', (ctx) => {
       expect(body.operator.email).toBe(setupEmail);
       expect(body.csrf_token).toMatch(/\S{40,}/);
       const cookie = setCookie(done, 'verity_session').value;
-      expect((await inject({ method: 'GET', url: '/dashboard/api/session', cookie })).statusCode).toBe(200);
+      expect(await signedIn(cookie)).toBe(true);
 
       for (const used of [token, other]) {
         const again = await inject({ method: 'POST', url: '/dashboard/api/setup', payload: { token: used, email: `x-${setupEmail}`, password: PASSWORD }, remoteAddress: freshAddress() });
@@ -142,7 +152,7 @@ describeEachBackend('dashboard sign-in', (ctx) => {
 
       const session = await inject({ method: 'GET', url: '/dashboard/api/session', cookie: cookie.value });
       expect(session.statusCode).toBe(200);
-      expect(json(session)).toEqual({ operator: body.operator, csrf_token: body.csrf_token });
+      expect(json(session)).toEqual({ signed_in: true, operator: body.operator, csrf_token: body.csrf_token });
 
       const signedIn = await systemEvents('operator.signed_in');
       expect(signedIn.some((event) => event.actor.id === body.operator.id && event.actor.type === 'operator')).toBe(true);
@@ -162,12 +172,15 @@ describeEachBackend('dashboard sign-in', (ctx) => {
       expect(JSON.stringify(await systemEvents('operator.sign_in_failed'))).toContain('nobody@vendor.example');
     });
 
-    it('GET /dashboard/api/session without a valid cookie is 401; an API key is not a dashboard session', async () => {
-      expect((await inject({ method: 'GET', url: '/dashboard/api/session' })).statusCode).toBe(401);
-      expect((await inject({ method: 'GET', url: '/dashboard/api/session', cookie: 'vss_forged' })).statusCode).toBe(401);
+    it('GET /dashboard/api/session without a valid cookie is 200 {signed_in: false}, not an error a browser logs; an API key is not a dashboard session', async () => {
+      const none = await inject({ method: 'GET', url: '/dashboard/api/session' });
+      expect(none.statusCode).toBe(200);
+      expect(json(none)).toEqual({ signed_in: false });
+      expect(await signedIn()).toBe(false);
+      expect(await signedIn('vss_forged')).toBe(false);
       const withKey = await ctx().call('GET', '/dashboard/api/session');
-      expect(withKey.status).toBe(401);
-      expect(withKey.body).toMatchObject({ code: 'unauthorized' });
+      expect(withKey.status).toBe(200);
+      expect(withKey.body).toEqual({ signed_in: false });
     });
 
     it('limits sign-in attempts per address: 10 a minute, then 429 with Retry-After; other addresses are unaffected', async () => {
@@ -231,7 +244,7 @@ describeEachBackend('dashboard sign-in', (ctx) => {
       }
       expect(await ctx().testDb.db.query<{ n: number }>('select count(*)::int as n from organizations')).toEqual(before);
       // The session survived the forged sign-out.
-      expect((await inject({ method: 'GET', url: '/dashboard/api/session', cookie })).statusCode).toBe(200);
+      expect(await signedIn(cookie)).toBe(true);
       // Reads need no token; the right token lets the write through.
       expect((await inject({ method: 'GET', url: '/organizations', cookie })).statusCode).toBe(200);
       expect((await inject({ method: 'HEAD', url: '/organizations', cookie })).statusCode).toBe(200);
@@ -258,7 +271,7 @@ describeEachBackend('dashboard sign-in', (ctx) => {
       const cleared = setCookie(response, 'verity_session');
       expect(cleared.value).toBe('');
       expect(cleared.expires?.getTime() ?? 0).toBeLessThanOrEqual(Date.now());
-      expect((await inject({ method: 'GET', url: '/dashboard/api/session', cookie })).statusCode).toBe(401);
+      expect(await signedIn(cookie)).toBe(false);
       expect((await inject({ method: 'GET', url: '/organizations', cookie })).statusCode).toBe(401);
       const signedOut = await systemEvents('operator.signed_out');
       expect(signedOut.some((event) => event.actor.id === operatorId)).toBe(true);
@@ -267,7 +280,7 @@ describeEachBackend('dashboard sign-in', (ctx) => {
     it('an expired session is refused', async () => {
       const { cookie } = await login();
       await ctx().testDb.db.query("update operator_sessions set expires_at = now() - interval '1 second' where token_hash = $1", [tokenHash(cookie)]);
-      expect((await inject({ method: 'GET', url: '/dashboard/api/session', cookie })).statusCode).toBe(401);
+      expect(await signedIn(cookie)).toBe(false);
       expect((await inject({ method: 'GET', url: '/organizations', cookie })).statusCode).toBe(401);
     });
 
@@ -277,9 +290,9 @@ describeEachBackend('dashboard sign-in', (ctx) => {
       const { cookie } = await login(freshAddress(), adminEmail);
       // The same password again changes nothing.
       await ctx().services.operators.ensureAdmin(adminEmail, PASSWORD);
-      expect((await inject({ method: 'GET', url: '/dashboard/api/session', cookie })).statusCode).toBe(200);
+      expect(await signedIn(cookie)).toBe(true);
       await ctx().services.operators.ensureAdmin(adminEmail, `${PASSWORD} v2`);
-      expect((await inject({ method: 'GET', url: '/dashboard/api/session', cookie })).statusCode).toBe(401);
+      expect(await signedIn(cookie)).toBe(false);
       const old = await inject({ method: 'POST', url: '/dashboard/api/login', payload: { email: adminEmail, password: PASSWORD }, remoteAddress: freshAddress() });
       expect(old.statusCode).toBe(401);
       await login(freshAddress(), adminEmail, `${PASSWORD} v2`);

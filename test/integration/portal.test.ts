@@ -101,6 +101,16 @@ describeEachBackend(
       return ctx().app.inject({ ...rest, headers });
     }
 
+    /** The session probe: always 200 (an ended session is not an error), with signed_in saying which. */
+    async function signedIn(options: { bearer?: string; portalCookie?: string; operatorCookie?: string } = {}): Promise<boolean> {
+      const response = await inject({ method: 'GET', url: '/portal/api/session', ...options });
+      expect(response.statusCode, response.body).toBe(200);
+      expect(response.headers['cache-control']).toBe('no-store');
+      const body = json<{ signed_in?: unknown }>(response);
+      expect(typeof body.signed_in).toBe('boolean');
+      return body.signed_in === true;
+    }
+
     async function seed(label: string, marker: string): Promise<Seeded> {
       const orgName = `Portal ${label} ${marker}`;
       const orgId = await ctx().createOrg(orgName);
@@ -330,6 +340,7 @@ describeEachBackend(
         const viewBody = json<{ csrf_token: string }>(view);
         expect(viewBody.csrf_token).toMatch(/^\S{40,}$/);
         expect(viewBody).toEqual({
+          signed_in: true,
           organization: { id: a.orgId, name: a.orgName },
           intent: 'audit_logs',
           brand: { name: 'Acme & Co', logo_url: null },
@@ -340,8 +351,13 @@ describeEachBackend(
           expires_at: body.expires_at,
         });
         expect(view.headers['cache-control']).toBe('no-store');
-        expect((await inject({ method: 'GET', url: '/portal/api/session' })).statusCode).toBe(401);
-        expect((await ctx().call('GET', '/portal/api/session')).status).toBe(401);
+        // Signed out is an answer, not an error (a 401 would log a console error on every expired page);
+        // it carries the brand for the "ask for a new link" page, and nothing else.
+        const none = await inject({ method: 'GET', url: '/portal/api/session' });
+        expect(none.statusCode).toBe(200);
+        expect(json(none)).toEqual({ signed_in: false, brand: { name: 'Acme & Co', logo_url: null } });
+        expect((await ctx().call('GET', '/portal/api/session')).body).toEqual({ signed_in: false, brand: { name: 'Acme & Co', logo_url: null } });
+        expect(await signedIn({ bearer: 'pst_forged' })).toBe(false);
       });
     });
 
@@ -375,11 +391,12 @@ describeEachBackend(
         for (const response of [
           await inject({ method: 'GET', url: '/audit_logs/events', bearer: session.bearer }),
           await inject({ method: 'GET', url: '/audit_logs/events', portalCookie: session.cookie }),
-          await inject({ method: 'GET', url: '/portal/api/session', portalCookie: session.cookie }),
         ]) {
           expect(response.statusCode).toBe(401);
           expect(json(response)).toMatchObject({ code: 'unauthorized' });
         }
+        expect(await signedIn({ portalCookie: session.cookie })).toBe(false);
+        expect(await signedIn({ bearer: session.bearer })).toBe(false);
       });
 
       it('signing out of the portal ends the session', async () => {
@@ -387,9 +404,9 @@ describeEachBackend(
         expect((await inject({ method: 'POST', url: '/portal/api/logout', portalCookie: session.cookie })).statusCode).toBe(403);
         const out = await inject({ method: 'POST', url: '/portal/api/logout', portalCookie: session.cookie, csrf: session.csrf });
         expect(out.statusCode).toBe(204);
-        expect((await inject({ method: 'GET', url: '/portal/api/session', portalCookie: session.cookie })).statusCode).toBe(401);
+        expect(await signedIn({ portalCookie: session.cookie })).toBe(false);
         // The bearer session from another link is independent.
-        expect((await inject({ method: 'GET', url: '/portal/api/session', bearer: session.bearer })).statusCode).toBe(200);
+        expect(await signedIn({ bearer: session.bearer })).toBe(true);
       });
 
       it('with both cookies the operator session is used unless the page asks for the portal one', async () => {
@@ -405,7 +422,7 @@ describeEachBackend(
         expect(events.statusCode).toBe(200);
         expectNoLeak(events);
         expect(json<{ organization: { id: string } }>(await inject({ method: 'GET', url: '/portal/api/session', ...both })).organization.id).toBe(a.orgId);
-        expect((await inject({ method: 'GET', url: '/dashboard/api/session', ...both })).statusCode).toBe(200);
+        expect(json(await inject({ method: 'GET', url: '/dashboard/api/session', ...both }))).toMatchObject({ signed_in: true });
         // The portal's pages are recognised by their same-origin Referer; other origins' are ignored.
         const fromPortal = await inject({ method: 'GET', url: '/organizations', ...both, headers: { host: 'verity.test', referer: 'http://verity.test/portal/log-streams' } });
         expect(fromPortal.statusCode).toBe(403);
@@ -417,7 +434,7 @@ describeEachBackend(
         const explicit = await inject({ method: 'GET', url: '/organizations', ...both, headers: { host: 'verity.test', referer: 'http://verity.test/portal/', 'x-verity-session': 'operator' } });
         expect(explicit.statusCode).toBe(200);
         // A portal session is never a dashboard session.
-        expect((await inject({ method: 'GET', url: '/dashboard/api/session', portalCookie: session.cookie })).statusCode).toBe(401);
+        expect(json(await inject({ method: 'GET', url: '/dashboard/api/session', portalCookie: session.cookie }))).toEqual({ signed_in: false });
       });
     });
 

@@ -2,9 +2,9 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Building2, CreditCard, FileDown, FileJson, KeyRound, LayoutDashboard, LogOut, Radio, ScrollText } from 'lucide-react';
 import { createContext, lazy, Suspense, useContext, useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { Link, Redirect, Route, Router, Switch, useLocation, useSearch } from 'wouter';
-import { ApiError, api, errorMessage, setCsrfToken, setUnauthorizedHandler } from '../lib/api';
+import { ApiError, api, errorMessage, setCsrfToken, setSessionKind, setUnauthorizedHandler } from '../lib/api';
 import { initials } from '../lib/format';
-import type { List, LogStream, OperatorSession } from '../lib/types';
+import type { List, LogStream, OperatorSession, OperatorSessionProbe } from '../lib/types';
 import { Button } from '../ui/button';
 import { Field } from '../ui/field';
 import { ErrorState, LoadingBlock } from '../ui/states';
@@ -40,6 +40,7 @@ export function BrandMark({ size = 26 }: { size?: number }) {
 }
 
 export function DashboardApp() {
+  setSessionKind('operator');
   return (
     <Router base="/dashboard">
       <Switch>
@@ -56,13 +57,10 @@ function AuthGate() {
   const client = useQueryClient();
   const session = useQuery({
     queryKey: ['session'],
-    queryFn: async () => {
-      try {
-        return await api.get<OperatorSession>('/dashboard/api/session');
-      } catch (error) {
-        if (error instanceof ApiError && error.status === 401) return null;
-        throw error;
-      }
+    // Signed out is a 200 {signed_in: false}: nothing for the browser to log as a failed request.
+    queryFn: async (): Promise<OperatorSession | null> => {
+      const probe = await api.get<OperatorSessionProbe>('/dashboard/api/session');
+      return probe.signed_in ? { operator: probe.operator, csrf_token: probe.csrf_token } : null;
     },
     staleTime: Infinity,
     retry: false,

@@ -32,9 +32,19 @@ type Auth = { kind: 'cookie' } | { kind: 'bearer'; token: string };
 let auth: Auth = { kind: 'cookie' };
 let csrfToken: string | null = null;
 let onUnauthorized: (() => void) | null = null;
+let sessionKind: 'operator' | 'portal' | null = null;
 
 export function setBearerToken(token: string): void {
   auth = { kind: 'bearer', token };
+}
+
+/**
+ * Which session cookie this app's requests mean (x-verity-session). An operator who opened a portal link
+ * holds both cookies; naming the session keeps the portal acting as the customer and the dashboard as the
+ * operator, whatever the Referer (which privacy settings may strip).
+ */
+export function setSessionKind(kind: 'operator' | 'portal'): void {
+  sessionKind = kind;
 }
 
 export function setCsrfToken(token: string | null): void {
@@ -77,7 +87,11 @@ export async function request<T>(method: string, path: string, body?: unknown, i
   const headers: Record<string, string> = { accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (auth.kind === 'bearer') headers.authorization = `Bearer ${auth.token}`;
-  else if (method !== 'GET' && csrfToken !== null) headers['x-csrf-token'] = csrfToken;
+  else {
+    if (sessionKind !== null) headers['x-verity-session'] = sessionKind;
+    // Cookie-authenticated writes must echo the session's CSRF token (docs/ui-contract.md).
+    if (method !== 'GET' && csrfToken !== null) headers['x-csrf-token'] = csrfToken;
+  }
   let response: Response;
   try {
     response = await fetch(path, {

@@ -171,11 +171,22 @@ export interface OperatorSession {
   csrf_token: string;
 }
 
+/** GET /dashboard/api/session: always 200; being signed out is an answer, not an error. */
+export type OperatorSessionProbe = ({ signed_in: true } & OperatorSession) | { signed_in: false };
+
+export interface Brand {
+  name: string;
+  logo_url: string | null;
+}
+
 export interface PortalSession {
   organization: { id: string; name: string };
   intent: 'audit_logs' | 'log_streams';
-  brand: { name: string; logo_url: string | null };
+  brand: Brand;
   csrf_token: string;
   return_url: string | null;
   expires_at: string;
 }
+
+/** GET /portal/api/session: always 200; an ended session still says whose portal it was (the brand). */
+export type PortalSessionProbe = ({ signed_in: true } & PortalSession) | { signed_in: false; brand: Brand };

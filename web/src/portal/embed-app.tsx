@@ -2,7 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { Router } from 'wouter';
 import { ApiError, api, setBearerToken } from '../lib/api';
-import type { PortalSession } from '../lib/types';
+import type { PortalSessionProbe } from '../lib/types';
 import { EventsExplorer } from '../features/events/events-explorer';
 import { ExportButton } from '../features/events/export-button';
 import { ErrorState, LoadingBlock } from '../ui/states';
@@ -67,15 +67,20 @@ export function EmbedApp() {
   }, []);
   const session = useQuery({
     queryKey: ['embed-session'],
-    queryFn: () => api.get<PortalSession>('/portal/api/session'),
+    queryFn: () => api.get<PortalSessionProbe>('/portal/api/session'),
     enabled: ready,
     retry: false,
   });
+  const probe = session.data;
   useEffect(() => {
-    if (session.data) document.title = `${session.data.organization.name} · Audit logs`;
-  }, [session.data]);
+    if (probe?.signed_in) document.title = `${probe.organization.name} · Audit logs`;
+  }, [probe]);
 
   const error = failure ?? session.error;
+  // A remembered session token that has since expired: the probe says so without an error.
+  if (probe?.signed_in === false) {
+    return <SessionEnded title="This audit log link has expired">Reload the page in your application to open a fresh view.</SessionEnded>;
+  }
   if (error) {
     if (error instanceof ApiError && (error.status === 401 || error.status === 410 || error.status === 404)) {
       return <SessionEnded title="This audit log link has expired">Reload the page in your application to open a fresh view.</SessionEnded>;
@@ -86,8 +91,8 @@ export function EmbedApp() {
       </div>
     );
   }
-  if (!session.data) return <LoadingBlock label="Opening audit log…" height={300} />;
-  const organizationId = session.data.organization.id;
+  if (!probe) return <LoadingBlock label="Opening audit log…" height={300} />;
+  const organizationId = probe.organization.id;
   return (
     <Router base="/portal/embed">
       <main className="page" id="main">

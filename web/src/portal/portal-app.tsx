@@ -2,9 +2,9 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { ArrowLeft, Plus } from 'lucide-react';
 import { useEffect, useState } from 'react';
 import { Link, Redirect, Route, Router, Switch, useLocation } from 'wouter';
-import { ApiError, api, setCsrfToken, setUnauthorizedHandler } from '../lib/api';
+import { ApiError, api, setCsrfToken, setSessionKind, setUnauthorizedHandler } from '../lib/api';
 import { formatRelative } from '../lib/format';
-import type { List, LogStream, PortalSession } from '../lib/types';
+import type { List, LogStream, PortalSession, PortalSessionProbe } from '../lib/types';
 import { StreamStateBadge } from '../ui/badge';
 import { Button } from '../ui/button';
 import { PageHeader } from '../ui/page-header';
@@ -16,33 +16,32 @@ import { StreamSetup } from '../features/streams/stream-setup';
 import { StreamStatus } from '../features/streams/stream-status';
 import { BrandHeader, SessionEnded } from './portal-shell';
 
+/** The portal session, or how an ended one looked (its brand), from the probe that always answers 200. */
 export function usePortalSession() {
   return useQuery({
     queryKey: ['portal-session'],
-    queryFn: async () => {
-      try {
-        return await api.get<PortalSession>('/portal/api/session');
-      } catch (error) {
-        if (error instanceof ApiError && error.status === 401) return null;
-        throw error;
-      }
-    },
+    queryFn: () => api.get<PortalSessionProbe>('/portal/api/session'),
     staleTime: Infinity,
     retry: false,
   });
 }
 
 export function PortalApp() {
+  setSessionKind('portal');
   const client = useQueryClient();
   const session = usePortalSession();
   useEffect(() => {
-    setUnauthorizedHandler(() => client.setQueryData(['portal-session'], null));
+    // A request answering 401 means the session ended meanwhile: show the ended page, keeping the brand.
+    setUnauthorizedHandler(() =>
+      client.setQueryData<PortalSessionProbe>(['portal-session'], (previous) => ({ signed_in: false, brand: previous?.brand ?? { name: 'Admin Portal', logo_url: null } })),
+    );
     return () => setUnauthorizedHandler(null);
   }, [client]);
   useEffect(() => {
-    const data = session.data;
-    setCsrfToken(data?.csrf_token ?? null);
-    if (data) document.title = `${data.brand.name} · ${data.intent === 'audit_logs' ? 'Audit logs' : 'Log streams'}`;
+    const probe = session.data;
+    setCsrfToken(probe?.signed_in ? probe.csrf_token : null);
+    if (probe?.signed_in) document.title = `${probe.brand.name} · ${probe.intent === 'audit_logs' ? 'Audit logs' : 'Log streams'}`;
+    else if (probe) document.title = `${probe.brand.name} · Session ended`;
   }, [session.data]);
 
   if (session.isLoading) {
@@ -61,8 +60,10 @@ export function PortalApp() {
       </div>
     );
   }
-  const data = session.data;
-  if (!data) return <SessionEnded />;
+  const probe = session.data;
+  if (!probe) return null;
+  if (!probe.signed_in) return <SessionEnded brand={probe.brand} />;
+  const data: PortalSession = probe;
   const home = data.intent === 'audit_logs' ? '/' : '/log-streams';
   return (
     <Router base="/portal">

@@ -1,6 +1,6 @@
 import { ArrowLeft, Clock } from 'lucide-react';
 import type { ReactNode } from 'react';
-import type { PortalSession } from '../lib/types';
+import type { Brand, PortalSession } from '../lib/types';
 import { ThemeToggle } from '../ui/theme-toggle';
 
 export function BrandHeader({ session }: { session: PortalSession }) {
@@ -8,16 +8,7 @@ export function BrandHeader({ session }: { session: PortalSession }) {
     <header className="portal-top">
       <div className="row" style={{ gap: 14, minWidth: 0 }}>
         <div className="brand" style={{ padding: 0 }}>
-          {session.brand.logo_url ? (
-            <img className="brand-logo" src={session.brand.logo_url} alt={session.brand.name} />
-          ) : (
-            <>
-              <span className="brand-mark" aria-hidden="true">
-                {session.brand.name.slice(0, 1).toUpperCase()}
-              </span>
-              <span>{session.brand.name}</span>
-            </>
-          )}
+          <BrandMark brand={session.brand} />
         </div>
         <span className="divider" aria-hidden="true" />
         <span className="org truncate" data-testid="portal-org">
@@ -38,9 +29,28 @@ export function BrandHeader({ session }: { session: PortalSession }) {
   );
 }
 
-export function SessionEnded({ title = 'This session has ended', children }: { title?: string; children?: ReactNode }) {
+/** The vendor's logo, or its initial and name. */
+export function BrandMark({ brand }: { brand: Brand }) {
+  return brand.logo_url ? (
+    <img className="brand-logo" src={brand.logo_url} alt={brand.name} />
+  ) : (
+    <>
+      <span className="brand-mark" aria-hidden="true">
+        {brand.name.slice(0, 1).toUpperCase()}
+      </span>
+      <span>{brand.name}</span>
+    </>
+  );
+}
+
+export function SessionEnded({ title = 'This session has ended', brand, children }: { title?: string; brand?: Brand; children?: ReactNode }) {
   return (
     <main className="auth">
+      {brand && (
+        <div className="brand auth-brand">
+          <BrandMark brand={brand} />
+        </div>
+      )}
       <div className="card auth-card">
         <header>
           <span className="empty-icon" aria-hidden="true" style={{ margin: 0 }}>
