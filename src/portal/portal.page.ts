@@ -18,7 +18,8 @@ const MESSAGES = {
 /**
  * The page a customer's IT admin sees when a portal link cannot be opened. Plain HTML with no script, so
  * it works whether or not the web app is built; the brand name is escaped (it is configuration, but
- * still text in markup).
+ * still text in markup). It names the app's icon: without one the browser asks for /favicon.ico, which is
+ * no route here (a console error on the page).
  */
 export function linkErrorPage(brandName: string, kind: keyof typeof MESSAGES): string {
   const brand = escapeHtml(brandName);
@@ -29,6 +30,7 @@ export function linkErrorPage(brandName: string, kind: keyof typeof MESSAGES): s
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
+<link rel="icon" type="image/svg+xml" href="/assets/favicon.svg">
 <title>${title} · ${brand}</title>
 <style>
   body { margin: 0; min-height: 100vh; display: grid; place-items: center; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; background: #f6f7f9; color: #1b1f24; }
