@@ -73,3 +73,6 @@ export function currentMonth(): string {
   const now = new Date();
   return `${now.getUTCFullYear()}-${String(now.getUTCMonth() + 1).padStart(2, '0')}`;
 }
+
+/** What the UI calls Verity's own system organization (administrative audit events) wherever it appears. */
+export const SYSTEM_LOG_NAME = 'Verity system log';

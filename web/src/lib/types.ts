@@ -35,6 +35,8 @@ export interface Organization {
   created_at: string;
   updated_at: string;
   legal_hold?: { enabled: boolean; reason: string | null; updated_at: string | null };
+  /** Verity's own system organization (administrative audit events): not a customer, never billed. */
+  system?: boolean;
 }
 
 export interface Retention {
@@ -142,7 +144,19 @@ export interface ExportJob {
   rows_total: number | null;
   percent: number;
   expires_at: string;
+  /** What the export selects (older servers may omit it). */
+  filters?: ExportFilters;
   error?: string;
+}
+
+export interface ExportFilters {
+  range_start: string;
+  range_end: string;
+  actions: string[];
+  actor_names: string[];
+  actor_ids: string[];
+  target_types: string[];
+  metadata: Record<string, string[]>;
 }
 
 export interface OrganizationBill {

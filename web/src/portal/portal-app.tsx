@@ -1,5 +1,5 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { ArrowLeft, Plus } from 'lucide-react';
+import { ArrowLeft, FileDown, Plus, ScrollText } from 'lucide-react';
 import { useEffect, useState } from 'react';
 import { Link, Redirect, Route, Router, Switch, useLocation } from 'wouter';
 import { ApiError, api, setCsrfToken, setSessionKind, setUnauthorizedHandler } from '../lib/api';
@@ -8,9 +8,10 @@ import type { List, LogStream, PortalSession, PortalSessionProbe } from '../lib/
 import { StreamStateBadge } from '../ui/badge';
 import { Button } from '../ui/button';
 import { PageHeader } from '../ui/page-header';
-import { ErrorState, LoadingBlock } from '../ui/states';
+import { EmptyState, ErrorState, LoadingBlock } from '../ui/states';
 import { EventsExplorer } from '../features/events/events-explorer';
 import { ExportButton } from '../features/events/export-button';
+import { ExportsList } from '../features/exports/exports-list';
 import { destinationLabel, DestinationLogo } from '../features/streams/destinations';
 import { StreamSetup } from '../features/streams/stream-setup';
 import { StreamStatus } from '../features/streams/stream-status';
@@ -75,6 +76,11 @@ export function PortalApp() {
               <AuditLogsPage session={data} />
             </Route>
           )}
+          {data.intent === 'audit_logs' && (
+            <Route path="/exports">
+              <PortalExportsPage session={data} />
+            </Route>
+          )}
           {data.intent === 'log_streams' && (
             <Route path="/log-streams">
               <StreamsHome session={data} />
@@ -95,11 +101,54 @@ export function PortalApp() {
   );
 }
 
+/** Events | Exports: the audit_logs portal's two pages, as links (each has its own address). */
+function AuditLogsTabs() {
+  const [location] = useLocation();
+  return (
+    <nav className="tabs page-tabs" aria-label="Audit log sections">
+      <Link href="/" className="tab" aria-current={location === '/' ? 'page' : undefined}>
+        <ScrollText aria-hidden="true" width={15} height={15} /> Events
+      </Link>
+      <Link href="/exports" className="tab" aria-current={location === '/exports' ? 'page' : undefined}>
+        <FileDown aria-hidden="true" width={15} height={15} /> Exports
+      </Link>
+    </nav>
+  );
+}
+
 function AuditLogsPage({ session }: { session: PortalSession }) {
   return (
     <div className="page page-wide" style={{ maxWidth: 1320 }}>
       <PageHeader title="Audit logs" description={`Everything that happened in ${session.organization.name}, who did it and when.`} />
-      <EventsExplorer mode="portal" toolbarExtra={(filters) => <ExportButton organizationId={session.organization.id} filters={filters} />} />
+      <AuditLogsTabs />
+      <EventsExplorer mode="portal" toolbarExtra={(filters) => <ExportButton organizationId={session.organization.id} filters={filters} exportsHref="/exports" />} />
+    </div>
+  );
+}
+
+function PortalExportsPage({ session }: { session: PortalSession }) {
+  return (
+    <div className="page page-wide" style={{ maxWidth: 1320 }}>
+      <PageHeader title="Audit logs" description={`Everything that happened in ${session.organization.name}, who did it and when.`} />
+      <AuditLogsTabs />
+      <div className="card">
+        <ExportsList
+          organizationId={session.organization.id}
+          empty={
+            <EmptyState
+              icon={<FileDown />}
+              title="No exports yet"
+              action={
+                <Link href="/" className="btn">
+                  <ScrollText aria-hidden="true" /> Go to events
+                </Link>
+              }
+            >
+              Filter the events, then choose “Export CSV”. Exports appear here with their progress and can be downloaded until they expire.
+            </EmptyState>
+          }
+        />
+      </div>
     </div>
   );
 }

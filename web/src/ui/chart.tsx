@@ -10,6 +10,24 @@ export interface ChartPoint {
   count: number;
 }
 
+/**
+ * Every bucket of [rangeStart, rangeEnd), with zero where the API returned none (it lists only buckets
+ * that have events). Without the empty ones a chart of one busy day would stretch that day across the
+ * whole axis, and the screen-reader table would skip quiet days.
+ */
+export function fillBuckets(points: readonly ChartPoint[], rangeStart: string, rangeEnd: string, interval: 'day' | 'hour'): ChartPoint[] {
+  const step = interval === 'hour' ? 3_600_000 : 86_400_000;
+  const counts = new Map(points.map((point) => [new Date(point.bucket).getTime(), point.count]));
+  const filled: ChartPoint[] = [];
+  // Buckets start on whole UTC hours/days (date_trunc in UTC), whatever the range's start.
+  const first = Math.floor(new Date(rangeStart).getTime() / step) * step;
+  const end = new Date(rangeEnd).getTime();
+  for (let time = first; time < end && filled.length <= 1000; time += step) {
+    filled.push({ bucket: new Date(time).toISOString(), count: counts.get(time) ?? 0 });
+  }
+  return filled;
+}
+
 function cssVar(name: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 }

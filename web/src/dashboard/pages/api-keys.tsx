@@ -115,7 +115,8 @@ function CreateKeyDialog({ open, onClose }: { open: boolean; onClose: () => void
         <Field label="Restrict to organization" optional hint="A restricted key can only read and write that organization’s events.">
           <select className="select" value={organizationId} onChange={(event) => setOrganizationId(event.target.value)}>
             <option value="">All organizations</option>
-            {(orgs.data?.data ?? []).map((org) => (
+            {/* Keys are for the vendor's application and its customers; the system log is Verity's own. */}
+            {(orgs.data?.data ?? []).filter((org) => org.system !== true).map((org) => (
               <option key={org.id} value={org.id}>
                 {org.name}
               </option>

@@ -4,11 +4,11 @@ import { ExternalLink, Link2, Radio, ScrollText } from 'lucide-react';
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { Link, useLocation } from 'wouter';
 import { ApiError, api, errorMessage } from '../../lib/api';
-import { currentMonth, formatDate, formatMoney, formatNumber, formatRelative } from '../../lib/format';
+import { currentMonth, formatDate, formatMoney, formatNumber, formatRelative, SYSTEM_LOG_NAME } from '../../lib/format';
 import type { LogStream, Organization, Retention, Stats, Usage } from '../../lib/types';
-import { StreamStateBadge } from '../../ui/badge';
+import { Badge, StreamStateBadge } from '../../ui/badge';
 import { Button } from '../../ui/button';
-import { VolumeChart } from '../../ui/chart';
+import { fillBuckets, VolumeChart } from '../../ui/chart';
 import { CopyButton } from '../../ui/copy-button';
 import { DataTable } from '../../ui/data-table';
 import { Field } from '../../ui/field';
@@ -210,6 +210,27 @@ function UsageCard({ organizationId }: { organizationId: string }) {
   );
 }
 
+/** In place of the portal link for Verity's own organization: what it holds, and that it is not billed. */
+function SystemLogAbout() {
+  return (
+    <section className="card" aria-labelledby="system-about">
+      <div className="card-header">
+        <div>
+          <h2 id="system-about">About this log</h2>
+          <p>Verity’s own audit trail, hash-chained like every customer’s.</p>
+        </div>
+      </div>
+      <div className="card-body stack-sm text-sm text-secondary">
+        <p>
+          Administrative actions are recorded here: operator sign-ins, failed sign-ins and sign-outs, Admin Portal links created and opened, legal-hold changes and
+          export downloads.
+        </p>
+        <p>It is not a customer: it has no Admin Portal, is left out of customer counts and charts, and is never billed.</p>
+      </div>
+    </section>
+  );
+}
+
 export function OrganizationDetailPage({ id }: { id: string }) {
   const [, navigate] = useLocation();
   const org = useQuery({ queryKey: ['organization', id], queryFn: () => api.get<Organization>(`/organizations/${encodeURIComponent(id)}`) });
@@ -222,6 +243,8 @@ export function OrganizationDetailPage({ id }: { id: string }) {
       return api.get<Stats>('/audit_logs/stats', { organization_id: id, interval: 'day', range_start: new Date(end.getTime() - 30 * 86_400_000).toISOString(), range_end: end.toISOString() });
     },
   });
+  // Memoised: the chart redraws whenever its points change identity.
+  const volume = useMemo(() => (stats.data ? fillBuckets(stats.data.volume, stats.data.range_start, stats.data.range_end, 'day') : []), [stats.data]);
   const columns = useMemo<ColumnDef<LogStream, unknown>[]>(
     () => [
       {
@@ -248,6 +271,7 @@ export function OrganizationDetailPage({ id }: { id: string }) {
     );
   }
   const data = org.data;
+  const system = data?.system === true;
   return (
     <div className="page">
       <PageHeader
@@ -256,7 +280,19 @@ export function OrganizationDetailPage({ id }: { id: string }) {
             <Link href="/organizations">Organizations</Link> <span aria-hidden="true">/</span>
           </>
         }
-        title={data ? data.name : <Skeleton width={200} height={24} />}
+        title={
+          data ? (
+            system ? (
+              <span className="row" style={{ gap: 10 }}>
+                {SYSTEM_LOG_NAME} <Badge tone="accent">System</Badge>
+              </span>
+            ) : (
+              data.name
+            )
+          ) : (
+            <Skeleton width={200} height={24} />
+          )
+        }
         description={
           data && (
             <span className="copy-row">
@@ -290,7 +326,7 @@ export function OrganizationDetailPage({ id }: { id: string }) {
           ) : stats.isError ? (
             <ErrorState error={stats.error} onRetry={() => void stats.refetch()} />
           ) : stats.data && stats.data.total > 0 ? (
-            <VolumeChart points={stats.data.volume} label="Events per day" height={180} />
+            <VolumeChart points={volume} label="Events per day" height={180} />
           ) : (
             <EmptyState icon={<ScrollText />} title="No events in the last 30 days" />
           )}
@@ -298,12 +334,12 @@ export function OrganizationDetailPage({ id }: { id: string }) {
       </section>
       <div className="grid grid-2" style={{ alignItems: 'start' }}>
         <div className="stack" style={{ gap: 16 }}>
-          <PortalLinkCard organizationId={id} />
+          {system ? <SystemLogAbout /> : <PortalLinkCard organizationId={id} />}
           <section className="card" aria-labelledby="org-streams">
             <div className="card-header">
               <div>
                 <h2 id="org-streams">Log streams</h2>
-                <p>Set up by the customer through the Admin Portal.</p>
+                <p>{system ? 'Where Verity’s own audit trail is delivered.' : 'Set up by the customer through the Admin Portal.'}</p>
               </div>
             </div>
             {streams.isError ? (
@@ -317,9 +353,15 @@ export function OrganizationDetailPage({ id }: { id: string }) {
                 onRowClick={(stream) => navigate(`/log-streams/${stream.id}`)}
                 rowLabel={(stream) => `Open ${stream.name ?? stream.type} stream`}
                 empty={
-                  <EmptyState icon={<Radio />} title="No log streams">
-                    Generate a “Log streams” portal link so the customer can connect their SIEM.
-                  </EmptyState>
+                  system ? (
+                    <EmptyState icon={<Radio />} title="No log streams">
+                      Send Verity’s own audit trail to your SIEM with <code>POST /log_streams</code> for this organization.
+                    </EmptyState>
+                  ) : (
+                    <EmptyState icon={<Radio />} title="No log streams">
+                      Generate a “Log streams” portal link so the customer can connect their SIEM.
+                    </EmptyState>
+                  )
                 }
               />
             )}
@@ -327,7 +369,7 @@ export function OrganizationDetailPage({ id }: { id: string }) {
         </div>
         <div className="stack" style={{ gap: 16 }}>
           <RetentionCard organizationId={id} />
-          <UsageCard organizationId={id} />
+          {!system && <UsageCard organizationId={id} />}
         </div>
       </div>
     </div>

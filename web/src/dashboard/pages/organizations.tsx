@@ -1,10 +1,10 @@
 import { useMutation, useQuery, useQueryClient, keepPreviousData } from '@tanstack/react-query';
 import type { ColumnDef } from '@tanstack/react-table';
-import { Building2, ChevronLeft, ChevronRight, Plus } from 'lucide-react';
+import { Building2, ChevronLeft, ChevronRight, Plus, ScrollText, ShieldCheck } from 'lucide-react';
 import { useMemo, useState, type FormEvent } from 'react';
 import { useLocation } from 'wouter';
 import { ApiError, api, errorMessage } from '../../lib/api';
-import { formatDate, initials } from '../../lib/format';
+import { formatDate, initials, SYSTEM_LOG_NAME } from '../../lib/format';
 import type { List, Organization } from '../../lib/types';
 import { Badge } from '../../ui/badge';
 import { Button } from '../../ui/button';
@@ -14,6 +14,7 @@ import { Field } from '../../ui/field';
 import { PageHeader } from '../../ui/page-header';
 import { EmptyState, ErrorState } from '../../ui/states';
 import { useToast } from '../../ui/toast';
+import { useOrgDirectory } from '../hooks';
 
 export function CreateOrganizationDialog({ open, onClose }: { open: boolean; onClose: () => void }) {
   const client = useQueryClient();
@@ -81,6 +82,7 @@ export function CreateOrganizationDialog({ open, onClose }: { open: boolean; onC
 
 export function OrganizationsPage() {
   const [, navigate] = useLocation();
+  const { system } = useOrgDirectory();
   const [creating, setCreating] = useState(false);
   const [cursor, setCursor] = useState<{ after?: string; before?: string }>({});
   const [filter, setFilter] = useState('');
@@ -200,7 +202,40 @@ export function OrganizationsPage() {
           />
         )}
       </div>
+      {system && <SystemLogCard organization={system} />}
       <CreateOrganizationDialog open={creating} onClose={() => setCreating(false)} />
     </div>
+  );
+}
+
+/** Verity's own system organization, shown apart: it is not a customer and is never billed. */
+function SystemLogCard({ organization }: { organization: Organization }) {
+  const [, navigate] = useLocation();
+  return (
+    <section className="card system-log" aria-labelledby="system-log-title" data-testid="system-log">
+      <div className="card-body row-between" style={{ gap: 16, flexWrap: 'wrap' }}>
+        <div className="row" style={{ gap: 12, alignItems: 'flex-start', minWidth: 0, flex: '1 1 420px' }}>
+          <span className="avatar system-avatar" aria-hidden="true">
+            <ShieldCheck />
+          </span>
+          <div className="cell-stack">
+            <h2 id="system-log-title" className="row" style={{ gap: 8, fontSize: 14 }}>
+              {SYSTEM_LOG_NAME} <Badge tone="accent">System</Badge>
+            </h2>
+            <span className="sub" style={{ whiteSpace: 'normal' }}>
+              Verity’s own audit trail: operator sign-ins, Admin Portal links and sessions, legal holds, export downloads. Not a customer and never billed.
+            </span>
+          </div>
+        </div>
+        <div className="row" style={{ gap: 8 }}>
+          <Button icon={<ScrollText />} onClick={() => navigate(`/events?org=${encodeURIComponent(organization.id)}`)}>
+            View events
+          </Button>
+          <Button variant="ghost" onClick={() => navigate(`/organizations/${encodeURIComponent(organization.id)}`)}>
+            Details
+          </Button>
+        </div>
+      </div>
+    </section>
   );
 }

@@ -1,16 +1,17 @@
 import { useQuery } from '@tanstack/react-query';
 import { Activity, AlertTriangle, BarChart3, Building2, CheckCircle2, Radio } from 'lucide-react';
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import { Link } from 'wouter';
 import { StreamStateBadge } from '../../ui/badge';
 import { api } from '../../lib/api';
 import { formatNumber, formatRelative } from '../../lib/format';
 import type { Stats } from '../../lib/types';
-import { BarList, VolumeChart } from '../../ui/chart';
+import { BarList, fillBuckets, VolumeChart } from '../../ui/chart';
 import { PageHeader } from '../../ui/page-header';
 import { EmptyState, ErrorState, LoadingBlock, Skeleton } from '../../ui/states';
 import { destinationLabel, DestinationLogo } from '../../features/streams/destinations';
-import { useOrganizations, useOrgNames, useStreams } from '../hooks';
+import { useOrganizations, useOrgDirectory, useOrgNames, useStreams } from '../hooks';
+import { OrganizationOptions } from '../../ui/organization-options';
 
 type Window = '24h' | '7d' | '30d' | '90d';
 const WINDOWS: Record<Window, { label: string; ms: number; interval: 'hour' | 'day' }> = {
@@ -32,6 +33,7 @@ export function OverviewPage() {
   const [organizationId, setOrganizationId] = useState('');
   const spec = WINDOWS[span];
   const orgs = useOrganizations();
+  const directory = useOrgDirectory();
   const names = useOrgNames();
   const stats = useQuery({
     queryKey: ["stats", span, organizationId],
@@ -52,21 +54,19 @@ export function OverviewPage() {
   const activeStreams = (streams.data?.data ?? []).filter((s) => !s.paused && s.state === 'active').length;
   const data = stats.data;
   const peak = Math.max(0, ...(data?.volume ?? []).map((v) => v.count));
+  // Memoised: the chart redraws whenever its points change identity.
+  const volume = useMemo(() => (data ? fillBuckets(data.volume, data.range_start, data.range_end, data.interval) : []), [data]);
 
   return (
     <div className="page">
       <PageHeader
         title="Overview"
-        description="Event volume and delivery health across every organization."
+        description="Event volume and delivery health across your customers."
         actions={
           <>
             <select className="select" style={{ width: 200 }} aria-label="Organization" value={organizationId} onChange={(event) => setOrganizationId(event.target.value)}>
-              <option value="">All organizations</option>
-              {(orgs.data?.data ?? []).map((org) => (
-                <option key={org.id} value={org.id}>
-                  {org.name}
-                </option>
-              ))}
+              <option value="">All customers</option>
+              <OrganizationOptions organizations={orgs.data?.data ?? []} />
             </select>
             <div className="segmented" role="group" aria-label="Time window">
               {(Object.keys(WINDOWS) as Window[]).map((key) => (
@@ -98,15 +98,17 @@ export function OverviewPage() {
           <div className="stat-label">
             <Building2 aria-hidden="true" /> Organizations
           </div>
-          <div className="stat-value">{orgs.data ? formatNumber(orgs.data.data.length) + (orgs.data.list_metadata.after ? '+' : '') : <Skeleton width={40} height={26} />}</div>
-          <div className="stat-sub">sending audit logs</div>
+          <div className="stat-value">{directory.loaded ? formatNumber(directory.customers.length) + (directory.more ? '+' : '') : <Skeleton width={40} height={26} />}</div>
+          <div className="stat-sub">customers</div>
         </div>
         <div className="card stat">
           <div className="stat-label">
             <Radio aria-hidden="true" /> Log streams
           </div>
           <div className={`stat-value ${attention.length > 0 ? 'danger' : ''}`}>{streams.data ? `${activeStreams}` : <Skeleton width={40} height={26} />}</div>
-          <div className="stat-sub">{attention.length > 0 ? `active · ${attention.length} need attention` : 'active, all healthy'}</div>
+          <div className="stat-sub">
+            {streams.data && streams.data.data.length === 0 ? 'none set up yet' : attention.length > 0 ? `active · ${attention.length} need attention` : 'active, all healthy'}
+          </div>
         </div>
       </div>
 
@@ -114,7 +116,7 @@ export function OverviewPage() {
         <div className="card-header">
           <div>
             <h2 id="volume-title">Event volume</h2>
-            <p>{organizationId ? names.get(organizationId) : 'All organizations'} · per {spec.interval}, UTC</p>
+            <p>{organizationId ? names.get(organizationId) : 'All customers'} · per {spec.interval}, UTC</p>
           </div>
         </div>
         <div className="card-body">
@@ -127,7 +129,7 @@ export function OverviewPage() {
               Send events with <code>POST /audit_logs/events</code> and they will be charted here.
             </EmptyState>
           ) : (
-            data && <VolumeChart points={data.volume} interval={data.interval} label={`Events per ${data.interval}`} />
+            data && <VolumeChart points={volume} interval={data.interval} label={`Events per ${data.interval}`} />
           )}
         </div>
       </section>
@@ -153,7 +155,7 @@ export function OverviewPage() {
           </div>
           <div className="card-body">
             {organizationId ? (
-              <p className="muted text-sm">Showing one organization. Choose “All organizations” to compare.</p>
+              <p className="muted text-sm">Showing one organization. Choose “All customers” to compare.</p>
             ) : data && data.top_organizations.length > 0 ? (
               <BarList
                 label="Events per organization"
@@ -182,6 +184,8 @@ export function OverviewPage() {
               <LoadingBlock height={120} />
             ) : streams.isError ? (
               <ErrorState error={streams.error} onRetry={() => void streams.refetch()} />
+            ) : (streams.data?.data.length ?? 0) === 0 ? (
+              <p className="muted text-sm">No log streams yet. Customers connect their SIEM from an Admin Portal link (Organizations → an organization).</p>
             ) : attention.length === 0 ? (
               <div className="row text-sm" style={{ color: 'var(--green)' }}>
                 <CheckCircle2 width={16} height={16} aria-hidden="true" /> Every stream is delivering.

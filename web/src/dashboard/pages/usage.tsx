@@ -32,7 +32,13 @@ export function UsagePage() {
       { id: 'ingested', header: 'Ingested', meta: { className: 'num' }, accessorFn: (b) => b.events_ingested, cell: ({ row }) => formatNumber(row.original.events_ingested) },
       { id: 'stored', header: 'Stored (avg)', meta: { className: 'num' }, accessorFn: (b) => b.events_stored_avg, cell: ({ row }) => formatNumber(Math.round(row.original.events_stored_avg)) },
       { id: 'units', header: 'Event units', meta: { className: 'num' }, accessorFn: (b) => b.event_units, cell: ({ row }) => row.original.event_units },
-      { id: 'siem', header: 'SIEM connections', meta: { className: 'num' }, accessorFn: (b) => b.siem_connections, cell: ({ row }) => row.original.siem_connections },
+      {
+        id: 'siem',
+        header: 'SIEM connections',
+        meta: { className: 'num' },
+        accessorFn: (b) => b.siem_connections,
+        cell: ({ row }) => <span title={`${row.original.siem_connections} connection-months (pro rata)`}>{formatNumber(Math.round(row.original.siem_connections * 100) / 100)}</span>,
+      },
       { id: 'siem_cost', header: 'SIEM', meta: { className: 'num' }, accessorFn: (b) => b.siem_cost, cell: ({ row }) => formatMoney(row.original.siem_cost, currency) },
       { id: 'retention_cost', header: 'Retention', meta: { className: 'num' }, accessorFn: (b) => b.retention_cost, cell: ({ row }) => formatMoney(row.original.retention_cost, currency) },
       { id: 'total', header: 'Total', meta: { className: 'num' }, accessorFn: (b) => b.total_cost, cell: ({ row }) => <b>{formatMoney(row.original.total_cost, currency)}</b> },
@@ -78,7 +84,8 @@ export function UsagePage() {
             <div className="card stat">
               <div className="stat-label">SIEM connections</div>
               <div className="stat-value">{data ? formatMoney(data.totals.siem_cost, currency) : <Skeleton width={80} height={26} />}</div>
-              <div className="stat-sub">{data ? `${data.totals.siem_connections} connection${data.totals.siem_connections === 1 ? '' : 's'}` : ''}</div>
+              {/* Pro rata: a stream that existed for a third of the month is a third of a connection-month. */}
+              <div className="stat-sub">{data ? `${formatNumber(Math.round(data.totals.siem_connections * 100) / 100)} connection-months` : ''}</div>
             </div>
             <div className="card stat">
               <div className="stat-label">Retention</div>

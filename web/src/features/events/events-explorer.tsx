@@ -4,10 +4,11 @@ import { ChevronLeft, ChevronRight, Inbox, Pause, Radio, SearchX } from 'lucide-
 import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { useLocation, useSearch } from 'wouter';
 import { api, errorMessage } from '../../lib/api';
-import { formatDateTime, formatRelative, initials } from '../../lib/format';
+import { formatDateTime, formatRelative, initials, SYSTEM_LOG_NAME } from '../../lib/format';
 import type { Action, AuditEvent, List, Organization } from '../../lib/types';
 import { Button } from '../../ui/button';
 import { DataTable } from '../../ui/data-table';
+import { OrganizationOptions } from '../../ui/organization-options';
 import { EmptyState, ErrorState } from '../../ui/states';
 import { EventDrawer } from './event-drawer';
 import { FilterBar } from './filter-bar';
@@ -51,7 +52,7 @@ export function EventsExplorer({ mode, organizations = [], toolbarExtra }: Explo
     setAnchor(Date.now());
   }, [filterKey]);
 
-  const orgNames = useMemo(() => new Map(organizations.map((org) => [org.id, org.name])), [organizations]);
+  const orgNames = useMemo(() => new Map(organizations.map((org) => [org.id, org.system === true ? SYSTEM_LOG_NAME : org.name])), [organizations]);
 
   const actions = useQuery({
     queryKey: ['actions', 'names'],
@@ -174,11 +175,7 @@ export function EventsExplorer({ mode, organizations = [], toolbarExtra }: Explo
               onChange={(event) => setFilters({ ...filters, organizationId: event.target.value })}
             >
               <option value="">All organizations</option>
-              {organizations.map((org) => (
-                <option key={org.id} value={org.id}>
-                  {org.name}
-                </option>
-              ))}
+              <OrganizationOptions organizations={organizations} />
             </select>
           )
         }

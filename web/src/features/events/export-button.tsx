@@ -1,11 +1,13 @@
-import { useMutation, useQuery } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { CheckCircle2, Download, FileDown } from 'lucide-react';
 import { useEffect, useRef, useState } from 'react';
+import { Link } from 'wouter';
 import { api, errorMessage } from '../../lib/api';
 import { formatNumber } from '../../lib/format';
 import type { ExportJob } from '../../lib/types';
 import { Button } from '../../ui/button';
 import { Dialog } from '../../ui/dialog';
+import { EXPORTS_KEY, triggerDownload } from '../exports/exports-list';
 import { resolveRange, splitMeta, type EventFilterState } from './filters';
 
 /** The export body for the explorer's current filters (free text is not an export filter). */
@@ -29,24 +31,21 @@ export function exportBody(organizationId: string, filters: EventFilterState, fo
   };
 }
 
-function triggerDownload(url: string) {
-  const link = document.createElement('a');
-  link.href = url;
-  link.rel = 'noopener';
-  link.download = '';
-  document.body.appendChild(link);
-  link.click();
-  link.remove();
-}
-
-/** "Export CSV": creates an export of what the filters select, shows its progress and downloads the file. */
-export function ExportButton({ organizationId, filters }: { organizationId: string; filters: EventFilterState }) {
+/**
+ * "Export CSV": creates an export of what the filters select, shows its progress and downloads the file.
+ * `exportsHref`: where the page lists exports, offered when the export is left to run in the background.
+ */
+export function ExportButton({ organizationId, filters, exportsHref }: { organizationId: string; filters: EventFilterState; exportsHref?: string }) {
+  const client = useQueryClient();
   const [open, setOpen] = useState(false);
   const [exportId, setExportId] = useState<string | null>(null);
   const downloaded = useRef<string | null>(null);
   const create = useMutation({
     mutationFn: () => api.post<ExportJob>('/audit_logs/exports', exportBody(organizationId, filters)),
-    onSuccess: (job) => setExportId(job.id),
+    onSuccess: (job) => {
+      setExportId(job.id);
+      void client.invalidateQueries({ queryKey: [EXPORTS_KEY] });
+    },
   });
   const job = useQuery({
     queryKey: ['export', exportId],
@@ -83,9 +82,18 @@ export function ExportButton({ organizationId, filters }: { organizationId: stri
         open={open}
         onClose={() => setOpen(false)}
         title={ready ? 'Your export is ready' : failed ? 'Export failed' : 'Preparing your export'}
-        description={ready ? 'The download starts automatically. You can download it again for ten minutes.' : 'Events matching your current filters, as CSV.'}
+        description={
+          ready
+            ? `The download starts automatically.${exportsHref ? ' You can download it again from Exports until it expires.' : ' You can download it again for ten minutes.'}`
+            : `Events matching your current filters, as CSV.${exportsHref ? ' You can close this: the export keeps running and appears under Exports.' : ''}`
+        }
         footer={
           <>
+            {exportsHref && (ready || !failed) && (
+              <Link href={exportsHref} className="btn btn-ghost" onClick={() => setOpen(false)}>
+                View all exports
+              </Link>
+            )}
             <Button onClick={() => setOpen(false)}>{ready || failed ? 'Close' : 'Run in background'}</Button>
             {ready && data.url && (
               <a className="btn btn-primary" href={data.url} download>
