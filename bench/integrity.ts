@@ -142,7 +142,7 @@ export async function loadChain(url: string, count: number, checkpointEvery: num
       if (seq % checkpointEvery === 0) checkpoints.push({ seq, hash });
     },
     // Only the primary key matters to the walk; the search indexes would just slow the load down.
-    rebuildIndexes: false,
+    rebuildIndexes: 'none',
   });
   return checkpoints;
 }

@@ -1,4 +1,4 @@
-import { chainHash } from '../../src/ingest/hash.js';
+import { chainHashOfCanonical } from '../../src/ingest/hash.js';
 import { prepareEvent } from '../../src/ingest/prepare.js';
 import type { EventInput } from '../../src/ingest/event.schema.js';
 
@@ -42,7 +42,8 @@ export class ChainWriter {
   line(input: EventInput, receivedAt?: Date): string {
     const prepared = prepareEvent(this.organizationId, input, 1);
     const prevHash = this.hash;
-    const hash = chainHash(prevHash, prepared.event);
+    // The canonical JSON prepareEvent already made, as ingest uses it (canonicalising twice doubled the cost).
+    const hash = chainHashOfCanonical(prevHash, prepared.canonical);
     this.seq += 1;
     this.hash = hash;
     const { event } = prepared;
