@@ -169,6 +169,75 @@ describe.runIf(status.run)('web UI in a real browser', () => {
     expect(lines.length - 1).toBeGreaterThanOrEqual(shown);
     expect(lines.slice(1).every((line) => line.includes('user.signed_in'))).toBe(true);
     await page.getByText('Your export is ready').waitFor();
+
+    // The portal's Exports tab lists it, ready, with a download that fetches a fresh link.
+    await page.getByRole('link', { name: 'View all exports' }).click();
+    await page.getByRole('link', { name: 'Exports', exact: true }).and(page.locator('[aria-current="page"]')).waitFor();
+    const listed = page.getByRole('table', { name: 'Exports' }).locator('tbody tr').first();
+    await listed.getByText('Ready').waitFor();
+    expect(await listed.textContent()).toContain('action user.signed_in');
+    const again = page.waitForEvent('download');
+    await listed.getByRole('button', { name: /^Download export/ }).click();
+    expect((await again).suggestedFilename()).toBe('audit_logs_export.csv');
+    await page.screenshot({ path: 'test-results/browser/portal-exports-tab.png' });
+    await session.finish();
+  });
+
+  it('portal: a visit without a session shows the ended page under the vendor brand, without console errors', async () => {
+    const session = await openSession(ui, 'portal-signed-out');
+    const { page } = session;
+    await page.goto(`${ui.url}/portal/`);
+    await page.getByRole('heading', { name: 'This session has ended' }).waitFor();
+    await page.getByText('Northwind', { exact: true }).waitFor();
+    await session.finish();
+  });
+
+  it('dashboard Exports: starts an export, follows it to ready and downloads it from the list', async () => {
+    const session = await openSession(ui, 'dashboard-exports');
+    const { page } = session;
+    await signIn(ui, page, '/dashboard/exports');
+    await page.getByRole('heading', { name: 'Exports', exact: true }).waitFor();
+    await page.getByRole('button', { name: 'New export' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New export' });
+    await dialog.getByLabel('Organization').selectOption({ label: 'Initech' });
+    await dialog.getByLabel('Format').selectOption('ndjson');
+    await dialog.getByRole('button', { name: 'Start export' }).click();
+    const row = page.getByRole('table', { name: 'Exports' }).locator('tbody tr', { hasText: 'Initech' }).first();
+    await row.getByText('Ready').waitFor({ timeout: 20_000 });
+    expect(await row.textContent()).toContain('NDJSON');
+    const download = page.waitForEvent('download');
+    await row.getByRole('button', { name: /^Download export/ }).click();
+    const file = await download;
+    expect(file.suggestedFilename()).toBe('audit_logs_export.ndjson');
+    const lines = (await readFile((await file.path()) ?? '', 'utf8')).trim().split('\n');
+    const events = lines.map((line) => JSON.parse(line) as { object?: string; organization_id?: string }).filter((line) => line.object === 'audit_log_event');
+    // The seed's 25, plus any another test appended meanwhile: all Initech's.
+    expect(events.length).toBeGreaterThanOrEqual(25);
+    expect(new Set(events.map((event) => event.organization_id))).toEqual(new Set([ui.seeded.initech]));
+    // Only one organization's exports when it is chosen.
+    await page.getByLabel('Organization').selectOption({ label: 'Globex' });
+    await expect.poll(() => page.getByRole('table', { name: 'Exports' }).locator('tbody tr', { hasText: 'Initech' }).count()).toBe(0);
+    await session.finish();
+  });
+
+  it('shows the Verity system log apart from customers, never as one of them', async () => {
+    const session = await openSession(ui, 'system-log');
+    const { page } = session;
+    await signIn(ui, page, '/dashboard/organizations');
+    const table = page.getByRole('table', { name: 'Organizations' });
+    await table.getByText('Acme Corporation').waitFor();
+    expect(await table.textContent()).not.toContain('Verity (system)');
+    const card = page.getByTestId('system-log');
+    await card.getByText('Verity system log').waitFor();
+    await card.getByRole('button', { name: 'View events' }).click();
+    // Its events: the operator's own sign-in is there.
+    await page.locator('table tbody tr', { hasText: 'operator.signed_in' }).first().waitFor();
+    expect(await page.getByLabel('Organization').locator('option:checked').textContent()).toBe('Verity system log');
+
+    await page.goto(`${ui.url}/dashboard/usage`);
+    const usage = page.getByRole('table', { name: 'Usage per organization' });
+    await usage.getByText('Acme Corporation').waitFor();
+    expect(await usage.textContent()).not.toMatch(/system/i);
     await session.finish();
   });
 
