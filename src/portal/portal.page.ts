@@ -11,7 +11,7 @@ const MESSAGES = {
   },
   unknown: {
     title: 'This link is not valid',
-    body: 'The address may be incomplete. Copy the whole link, or ask for a new one.',
+    body: 'The address may be incomplete: check that the whole link was copied.',
   },
 } as const;
 
@@ -23,6 +23,7 @@ const MESSAGES = {
  */
 export function linkErrorPage(brandName: string, kind: keyof typeof MESSAGES): string {
   const brand = escapeHtml(brandName);
+  const initial = escapeHtml(brandName.slice(0, 1).toUpperCase());
   const { title, body } = MESSAGES[kind];
   return `<!doctype html>
 <html lang="en">
@@ -33,21 +34,25 @@ export function linkErrorPage(brandName: string, kind: keyof typeof MESSAGES): s
 <link rel="icon" type="image/svg+xml" href="/assets/favicon.svg">
 <title>${title} · ${brand}</title>
 <style>
-  body { margin: 0; min-height: 100vh; display: grid; place-items: center; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; background: #f6f7f9; color: #1b1f24; }
-  main { max-width: 28rem; margin: 1.5rem; padding: 2rem; background: #fff; border: 1px solid #e3e6ea; border-radius: 12px; box-shadow: 0 1px 3px rgba(0,0,0,.06); }
-  h1 { font-size: 1.25rem; margin: 0 0 .5rem; }
-  p { margin: 0 0 1rem; color: #454c55; }
-  .brand { font-size: .875rem; font-weight: 600; letter-spacing: .02em; color: #5b6470; margin-bottom: 1.25rem; }
+  /* The web app's colours (web/src/styles/tokens.css), inlined: this page must not depend on the build. */
+  body { margin: 0; min-height: 100vh; display: grid; place-items: center; align-content: center; gap: 20px; font: 15px/1.5 ui-sans-serif, system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; background: #fbfbfc; color: #18181b; }
+  main { box-sizing: border-box; width: min(400px, calc(100% - 32px)); padding: 32px; background: #fff; border: 1px solid #e4e4e9; border-radius: 12px; box-shadow: 0 1px 2px rgba(0,0,0,.04); text-align: center; }
+  h1 { font-size: 1.2rem; margin: 0 0 .5rem; }
+  p { margin: 0 0 .75rem; color: #52525b; }
+  p:last-child { margin-bottom: 0; }
+  .brand { display: flex; align-items: center; gap: 10px; font-weight: 600; }
+  .mark { display: grid; place-items: center; width: 26px; height: 26px; border-radius: 7px; background: #5b5bd6; color: #fff; font-size: 14px; }
   @media (prefers-color-scheme: dark) {
-    body { background: #0f1216; color: #e8eaed; }
-    main { background: #171b21; border-color: #2a3038; }
-    p, .brand { color: #aab2bd; }
+    body { background: #0d0d10; color: #ededf0; }
+    main { background: #16161a; border-color: #2a2a31; }
+    p { color: #b4b4bd; }
+    .mark { background: #7c7cf0; }
   }
 </style>
 </head>
 <body>
+<div class="brand"><span class="mark" aria-hidden="true">${initial}</span>${brand} · Admin Portal</div>
 <main>
-  <div class="brand">${brand} · Admin Portal</div>
   <h1>${title}</h1>
   <p>${body}</p>
   <p>Ask your administrator for a new link.</p>
