@@ -21,7 +21,7 @@ describe.runIf(status.run)('web UI in a real browser', () => {
     await ui?.stop();
   }, 60_000);
 
-  it('signs an operator in (refusing a wrong password) and shows the overview', async () => {
+  it('signs an operator in (refusing a wrong password), shows the overview and signs out', async () => {
     const session = await openSession(ui, 'operator-sign-in', [/status of 401.*@ .*\/dashboard\/api\/login$/]);
     const { page } = session;
     await page.goto(`${ui.url}/dashboard`);
@@ -35,6 +35,15 @@ describe.runIf(status.run)('web UI in a real browser', () => {
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
     await page.getByRole('img', { name: /Events per day/ }).waitFor();
     await expect.poll(() => page.getByRole('list', { name: 'Events per organization' }).textContent()).toContain('Acme Corporation');
+
+    // Signing out leaves for the sign-in page at once, and stays signed out across a reload.
+    await page.goto(`${ui.url}/dashboard/api-keys`);
+    await page.getByRole('heading', { name: 'API keys' }).waitFor();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    expect(await page.getByRole('navigation', { name: 'Main' }).count()).toBe(0);
+    await page.reload();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
     await session.finish();
   });
 

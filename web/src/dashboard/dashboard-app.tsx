@@ -244,8 +244,11 @@ function Shell() {
     mutationFn: () => api.post<void>('/dashboard/api/logout'),
     onSettled: () => {
       setCsrfToken(null);
-      client.clear();
+      // Signed out first, so the sign-in page replaces the shell; then the signed-in data is dropped. (A
+      // clear() first removed the session query under the gate's observer, which kept showing the shell
+      // while every request answered 401.)
       client.setQueryData(['session'], null);
+      client.removeQueries({ predicate: (query) => query.queryKey[0] !== 'session' });
     },
   });
   return (
