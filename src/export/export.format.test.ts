@@ -1,7 +1,8 @@
 import { parse } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
 import { describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../ingest/event.schema.js';
-import { CSV_COLUMNS, encodeExport, toCsvRecord } from './export.format.js';
+import { CSV_COLUMNS, CSV_HEADER, csvLines, encodeExport, toCsvRecord } from './export.format.js';
 import { DownloadSigner } from './export.signing.js';
 import type { ExportChunkRow } from './export.sql.js';
 
@@ -66,6 +67,24 @@ describe('CSV encoding', () => {
     expect(csv).toContain('"line\nbreak"');
     expect(csv).toContain('"say ""hi"""');
     expect(parsed.map((r) => r.seq)).toEqual(names.map((_, i) => String(i + 1)));
+  });
+
+  it('writes byte for byte what csv-stringify wrote with the documented options', () => {
+    // The encoder replaced csv-stringify for speed; files must not change for the people who parse them.
+    const tricky = ['', 'plain', '=1+1', '+1', '-1', '-', '@x', '\tx', '\rx', '\nx', 'a,b', ',', 'say "hi"', '"', 'line\nbreak', 'cr\rlf\r\n', '\r\n',
+      '＝1', '＋', '－', '＠', "'quoted", ' lead', 'tail ', 'é ü 中文 🎉', 'a\u2028b', '\u0000', 'x"=,'];
+    const rows = tricky.map((value, i) =>
+      row(i + 1, {
+        action: `user.${value}`,
+        actor: { id: value === '' ? 'u' : value, type: 'user', name: value, metadata: { note: value } },
+        targets: [{ id: `t,${value}`, type: value === '' ? 'x' : value }],
+        context: { location: value, user_agent: i % 2 === 0 ? value : null },
+        metadata: { value, n: -i },
+        version: i % 3 === 0 ? -1 : 1,
+      }),
+    );
+    const expected = stringify(rows.map(toCsvRecord), { header: true, columns: [...CSV_COLUMNS], record_delimiter: 'windows', quote_record_delimiter: true, escape_formulas: true });
+    expect(CSV_HEADER + csvLines(rows)).toBe(expected);
   });
 
   it('writes the header alone when there are no events', async () => {

@@ -34,8 +34,13 @@ import type { ExportStorage } from './export.storage.js';
 export const EXPORT_JOB_KIND = 'export';
 export const EXPORT_CLEANUP_JOB_KIND = 'export.cleanup';
 
-/** Rows per database read: large enough to amortise the round trip, small enough to keep memory flat. */
-export const DEFAULT_CHUNK_SIZE = 2_000;
+/**
+ * Rows per database read: large enough to amortise the round trip, small enough to keep memory flat. With
+ * the output made in small pieces (export.format.ts), 1,000 exported as fast as 2,000 and grew the process
+ * by a fifth less (fewer rows live long enough to be promoted to the old generation), measured on 200,000
+ * events.
+ */
+export const DEFAULT_CHUNK_SIZE = 1_000;
 
 /** What an export is of, as the NDJSON trailer sees it (id is null for a CLI export written directly). */
 export interface ExportSubject {

@@ -35,7 +35,8 @@ export interface OrganizationPurge {
 
 type BatchOutcome = { kind: 'purged'; count: number; reached: Date | null } | { kind: 'held' } | { kind: 'gone' };
 
-export const DEFAULT_PURGE_BATCH_SIZE = 5_000;
+// 10,000 purged a million events fastest of 5,000, 10,000 and 20,000 (a batch is still a fraction of a second).
+export const DEFAULT_PURGE_BATCH_SIZE = 10_000;
 
 /** Enforces each organization's retention period, except for organizations on legal hold. */
 export class RetentionService {
@@ -106,12 +107,17 @@ export class RetentionService {
   }
 
   private async purgeBatch(tx: Queryable, organizationId: string, startedAt: Date, from: Date | null): Promise<BatchOutcome> {
+    // A batch writes megabytes of WAL (each old page is logged whole on its first change after a
+    // checkpoint); waiting for it to reach disk at every commit took a third of a purge's time. Without the
+    // wait a crash can lose only the last batches, whole (events, ranges and counter together), and the
+    // next run deletes those events again: nothing is lost that must be kept, and the chain stays exact.
+    await tx.query('set local synchronous_commit = off');
     await lockPurge(tx, organizationId);
     const target = await selectPurgeTarget(tx, organizationId, startedAt);
     if (target === undefined) return { kind: 'gone' };
     if (target.legal_hold) return { kind: 'held' };
-    const deleted = await deleteExpiredBatch(tx, organizationId, from, target.cutoff, this.batchSize);
-    if (deleted.length === 0) return { kind: 'purged', count: 0, reached: from };
+    const { deleted, reached } = await deleteExpiredBatch(tx, organizationId, from, target.cutoff, this.batchSize);
+    if (deleted.length === 0 || reached === null) return { kind: 'purged', count: 0, reached: from };
     const runs = runsOf(deleted);
     const { endingAt, startingAt } = neighbourKeys(runs);
     const existing = await selectAdjacentRanges(tx, organizationId, endingAt, startingAt);
@@ -120,8 +126,7 @@ export class RetentionService {
     await decrementStored(tx, organizationId, deleted.length);
     // JS dates hold milliseconds, the database microseconds (and drivers may round either way): a
     // millisecond of slack never skips a row and only re-reads a few.
-    const latest = deleted.reduce((max, event) => Math.max(max, event.occurred_at.getTime()), 0);
-    return { kind: 'purged', count: deleted.length, reached: new Date(latest - 1) };
+    return { kind: 'purged', count: deleted.length, reached: new Date(reached.getTime() - 1) };
   }
 
   private async now(): Promise<Date> {

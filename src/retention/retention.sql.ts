@@ -31,28 +31,42 @@ export async function selectPurgeTarget(tx: Queryable, organizationId: string, r
   return rows[0];
 }
 
+/** What one batch deleted: each event's seq and hash, and the latest occurred_at among them. */
+export interface DeletedBatch {
+  deleted: { seq: number; hash: string }[];
+  reached: Date | null;
+}
+
 /**
  * Deletes up to `limit` expired events, oldest first (the (organization, occurred_at) index serves it).
  * `from` is where the previous batch stopped: starting there skips the index entries of rows already
  * deleted in this run, which a scan from the beginning would wade through again in every batch.
+ *
+ * Measured on a million events, against deleting through a primary-key join and returning every row: rows
+ * are deleted by their physical address (ctid: events are never updated, and the addresses are read in
+ * the same statement, under the same snapshot), and the seqs and hashes come back as two strings rather
+ * than thousands of rows (with a timestamp each) for the driver to parse.
  */
-export async function deleteExpiredBatch(
-  tx: Queryable,
-  organizationId: string,
-  from: Date | null,
-  cutoff: Date,
-  limit: number,
-): Promise<{ seq: number; hash: string; occurred_at: Date }[]> {
-  return tx.query<{ seq: number; hash: string; occurred_at: Date }>(
-    `with doomed as (
-       select seq from events
-       where organization_id = $1 and occurred_at < $3::timestamptz and ($2::timestamptz is null or occurred_at >= $2::timestamptz)
-       order by occurred_at limit $4
+export async function deleteExpiredBatch(tx: Queryable, organizationId: string, from: Date | null, cutoff: Date, limit: number): Promise<DeletedBatch> {
+  const rows = await tx.query<{ seqs: string | null; hashes: string | null; reached: Date | null }>(
+    `with gone as (
+       delete from events e
+       where e.ctid = any(array(
+         select ctid from events
+         where organization_id = $1 and occurred_at < $3::timestamptz and ($2::timestamptz is null or occurred_at >= $2::timestamptz)
+         order by occurred_at limit $4
+       )) and e.organization_id = $1
+       returning e.seq, e.hash, e.occurred_at
      )
-     delete from events e using doomed d where e.organization_id = $1 and e.seq = d.seq
-     returning e.seq, e.hash, e.occurred_at`,
+     select string_agg(seq::text, ',' order by seq) as seqs, string_agg(hash, ',' order by seq) as hashes, max(occurred_at) as reached
+     from gone`,
     [organizationId, from?.toISOString() ?? null, cutoff.toISOString(), limit],
   );
+  const row = rows[0];
+  if (row?.seqs == null || row.hashes == null) return { deleted: [], reached: null };
+  const hashes = row.hashes.split(',');
+  const deleted = row.seqs.split(',').map((seq, i) => ({ seq: Number(seq), hash: hashes[i] as string }));
+  return { deleted, reached: row.reached };
 }
 
 /** Existing ranges that end at one of `endingAt` or start at one of `startingAt`. */
