@@ -104,7 +104,8 @@ export async function timeVerifyWalks(
         const result = await verifyStoredChain(db, organizationId, { checkpointKeys: keys });
         const seconds = (performance.now() - t0) / 1000;
         const cpu = process.cpuUsage(cpuBefore);
-        const pgSeconds = backendSeconds(backends.map((row) => row.pid)) - pgBefore;
+        const after = await db.query<{ pid: number }>('select pid from pg_stat_activity where datname = $1', [database.name]);
+        const pgSeconds = cpuBetween(pgBefore, backendSeconds([...new Set([...backends, ...after].map((row) => row.pid))]));
         if (!result.valid || result.checked !== count || result.checkpoints_checked !== expected.checkpoints) {
           throw new Error(`verification did not pass: ${JSON.stringify(result)}`);
         }
@@ -147,19 +148,30 @@ export async function loadChain(url: string, count: number, checkpointEvery: num
   return checkpoints;
 }
 
-/** CPU seconds (user + system) of these processes, from /proc (the scratch database's backends). */
-function backendSeconds(pids: readonly number[]): number {
-  let total = 0;
+/** CPU seconds (user + system) of each of these processes, from /proc (the scratch database's backends). */
+function backendSeconds(pids: readonly number[]): Map<number, number> {
+  const seconds = new Map<number, number>();
   for (const pid of pids) {
     try {
       // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) / 100;
+      seconds.set(pid, (Number(fields[11]) + Number(fields[12])) / 100);
     } catch {
       // The backend ended.
     }
   }
+  return seconds;
+}
+
+/**
+ * CPU used between two readings by the backends alive at the second. The pool closes connections idle for
+ * 10 s and opens new ones during a long walk: a backend that started meanwhile counts from zero, and one
+ * that ended is left out (not counted as negative time).
+ */
+function cpuBetween(before: Map<number, number>, after: Map<number, number>): number {
+  let total = 0;
+  for (const [pid, end] of after) total += end - (before.get(pid) ?? 0);
   return total;
 }
 
