@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { buffer } from 'node:stream/consumers';
 import { gunzipSync } from 'node:zlib';
 
 /**
@@ -52,15 +53,6 @@ function countsFor(org: string): OrgCounts {
   return counts;
 }
 
-function readBody(request: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks)));
-    request.on('error', reject);
-  });
-}
-
 function reply(response: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
@@ -76,7 +68,7 @@ async function handleHec(request: IncomingMessage, response: ServerResponse): Pr
     reply(response, 403, { text: 'Invalid token', code: 4 });
     return;
   }
-  let raw = await readBody(request);
+  let raw = await buffer(request);
   bytes += raw.length;
   requests += 1;
   if (request.headers['content-encoding'] === 'gzip') raw = gunzipSync(raw);

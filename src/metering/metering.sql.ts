@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/db.js';
+import { isSystemOrganizationSql } from '../system-audit/system-audit.sql.js';
 
 export async function selectOrganizationIds(db: Queryable): Promise<string[]> {
   return (await db.query<{ organization_id: string }>('select organization_id from org_log_heads order by organization_id')).map((row) => row.organization_id);
@@ -42,7 +43,7 @@ export async function selectUsageOrganizations(db: Queryable, onlyId: string | n
     `select o.id, o.name, o.created_at, h.events_stored
      from organizations o join org_log_heads h on h.organization_id = o.id
      where ($1::text is null or o.id = $1) and o.created_at < $2::timestamptz
-       and not exists (select 1 from system_organization s where s.organization_id = o.id)
+       and not ${isSystemOrganizationSql('o.id')}
      order by o.id`,
     [onlyId, before.toISOString()],
   );

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/db.js';
+import { isSystemOrganizationSql } from '../system-audit/system-audit.sql.js';
 import { GENESIS_HASH } from '../ingest/hash.js';
 
 export interface OrganizationRow {
@@ -19,7 +20,7 @@ export interface OrganizationRow {
 
 const SELECT = `select o.id, o.name, o.external_id, o.metadata, o.retention_period_in_days, o.created_at, o.updated_at,
   o.legal_hold, o.legal_hold_reason, o.legal_hold_updated_at,
-  exists (select 1 from system_organization s where s.organization_id = o.id) as system,
+  ${isSystemOrganizationSql('o.id')} as system,
   coalesce((select jsonb_agg(jsonb_build_object('id', d.id, 'domain', d.domain, 'state', d.state) order by d.domain)
             from organization_domains d where d.organization_id = o.id), '[]'::jsonb) as domains
   from organizations o`;
@@ -93,7 +94,7 @@ export async function selectOrganizationPage(
      where ($1::text is null or o.id = $1)
        and (cardinality($2::text[]) = 0 or exists (select 1 from organization_domains d where d.organization_id = o.id and d.domain = any($2::text[])))
        and ($3::text is null or o.id ${op} $3)
-       and ($5::boolean or not exists (select 1 from system_organization s where s.organization_id = o.id))
+       and ($5::boolean or not ${isSystemOrganizationSql('o.id')})
      order by o.id ${order} limit $4`,
     [filter.onlyId, filter.domains, cursor ?? null, limit, filter.includeSystem],
   );

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/db.js';
+import { isSystemOrganizationSql } from '../system-audit/system-audit.sql.js';
 
 export interface VolumeRow {
   bucket: Date;
@@ -12,7 +13,7 @@ export interface GroupRow {
 
 // Across organizations, the figures are the customers': Verity's own administrative events (the system
 // organization) are left out unless that organization is asked for by id.
-const CUSTOMERS_ONLY = 'not exists (select 1 from system_organization s where s.organization_id = events.organization_id)';
+const CUSTOMERS_ONLY = `not ${isSystemOrganizationSql('events.organization_id')}`;
 
 /** Event counts per time bucket (UTC) in [from, to), for one organization or all customers. */
 export async function selectVolume(db: Queryable, organizationId: string | null, interval: 'hour' | 'day', from: Date, to: Date): Promise<VolumeRow[]> {

@@ -138,7 +138,7 @@ export class StreamDispatcher {
     try {
       const destination = this.destinationFor(stream);
       await sleep(this.options.lingerMs ?? 25);
-      let prefetched: Promise<PendingEvent[]> | undefined;
+      let prefetched: PendingRead | undefined;
       for (;;) {
         const outcome = await this.deliverOnce(stream, destination, prefetched);
         if (outcome === 'stop' || this.stopping) break;
@@ -160,21 +160,20 @@ export class StreamDispatcher {
   private async deliverOnce(
     stream: ClaimedStream,
     destination: Destination,
-    prefetched: Promise<PendingEvent[]> | undefined,
-  ): Promise<{ cursorSeq: number; next: Promise<PendingEvent[]> | undefined } | 'stop'> {
-    const limit = this.readLimit(stream, destination);
-    const pending = await (prefetched ?? selectPending(this.db, stream.organization_id, stream.cursor_seq, limit));
+    prefetched: PendingRead | undefined,
+  ): Promise<{ cursorSeq: number; next: PendingRead | undefined } | 'stop'> {
+    const read = prefetched ?? this.readAfter(stream, stream.cursor_seq, this.readLimit(stream, destination));
+    const pending = await read.rows;
     const batch = cutToBytes(pending, destination.limits);
     if (batch.events.length === 0) return 'stop';
     const cut = pending.length > batch.events.length;
-    const full = pending.length >= limit;
+    const full = pending.length >= read.limit;
     if (cut) this.fitEstimates.set(stream.id, batch.events.length);
-    else if (full) this.fitEstimates.set(stream.id, limit * 2);
+    else if (full) this.fitEstimates.set(stream.id, read.limit * 2);
     // A backlog: read the next batch while this one travels, so the database and the destination work at
     // the same time. Used only if this batch is delivered whole; otherwise dropped (it is only a read).
-    const backlog = cut || full;
-    const next = backlog ? selectPending(this.db, stream.organization_id, (batch.events[batch.events.length - 1] as PendingEvent).seq, limit) : undefined;
-    next?.catch(() => undefined);
+    const lastSeq = (batch.events[batch.events.length - 1] as PendingEvent).seq;
+    const next = cut || full ? this.readAfter(stream, lastSeq, this.readLimit(stream, destination)) : undefined;
     const started = performance.now();
     let result: DeliveryResult;
     try {
@@ -219,9 +218,16 @@ export class StreamDispatcher {
     return result.outcome === 'too_large' && progress.state !== 'invalid' ? { cursorSeq: progress.cursorSeq, next: undefined } : 'stop';
   }
 
+  /** Starts reading up to `limit` events after `afterSeq`; a failed read that is never awaited is not an unhandled rejection. */
+  private readAfter(stream: ClaimedStream, afterSeq: number, limit: number): PendingRead {
+    const rows = selectPending(this.db, stream.organization_id, afterSeq, limit);
+    rows.catch(() => undefined);
+    return { rows, limit };
+  }
+
   /**
    * Rows to read for the next batch: the destination's count limit (or the smaller size after a 413), but
-   * no more than about what fit the byte budget last time — rows read beyond the budget are parsed for
+   * no more than about what fit the byte budget last time — rows beyond the budget are read and moved for
    * nothing (a 900 kB Splunk request holds ~1,500 typical events, its count limit is 10,000).
    */
   private readLimit(stream: ClaimedStream, destination: Destination): number {
@@ -298,6 +304,12 @@ export class StreamDispatcher {
 }
 
 class LeaseLostError extends Error {}
+
+/** A read of a stream's pending events and the limit it asked for (a short answer means caught up). */
+interface PendingRead {
+  rows: Promise<PendingEvent[]>;
+  limit: number;
+}
 
 /** Keeps a prefix of events whose JSON (plus the payload's overhead per event) fits the byte budget (always at least one event). */
 function cutToBytes(events: PendingEvent[], limits: DestinationLimits): { events: PendingEvent[]; bytes: number } {

@@ -1,5 +1,14 @@
 import type { Queryable } from '../db/db.js';
 
+/**
+ * SQL that is true when the organization id in `column` is Verity's system organization: the one place
+ * that knows how it is recorded, for every listing, count and bill that must leave it out. `column` is a
+ * column reference written in code, never input.
+ */
+export function isSystemOrganizationSql(column: string): string {
+  return `exists (select 1 from system_organization s where s.organization_id = ${column})`;
+}
+
 /** Serialises processes that might create the system organization at the same moment. */
 export async function lockSystemOrganization(tx: Queryable): Promise<void> {
   await tx.query('lock table system_organization in exclusive mode');

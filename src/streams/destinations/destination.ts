@@ -86,4 +86,3 @@ export function classifyNetworkError(error: unknown): DeliveryResult {
   if ((root as { code?: string }).code === 'EFORBIDDENADDRESS') return { outcome: 'invalid', error: root.message };
   return { outcome: 'retry', error: `${root.name === 'Error' ? '' : `${root.name}: `}${root.message}` };
 }
-
