@@ -33,14 +33,15 @@ export async function deleteExpired(tx: Queryable, scopes: readonly string[], ke
 
 /** Inserts records whose key is free; returns the (scope, key) pairs that were inserted. */
 export async function insertRecords(tx: Queryable, records: readonly NewIdempotencyRecord[]): Promise<{ scope: string; key: string }[]> {
-  return tx.query(
-    `insert into idempotency_keys (scope, key, request_hash, state, response_status, response_body)
+  return tx.query(`${insertRecordsSql('$1')} returning scope, key`, [JSON.stringify(records)]);
+}
+
+/** Inserts the records in a JSON array parameter whose key is free (also a CTE of the appender's commit). */
+export function insertRecordsSql(param: string): string {
+  return `insert into idempotency_keys (scope, key, request_hash, state, response_status, response_body)
      select scope, key, request_hash, state, response_status, response_body
-     from jsonb_to_recordset($1::jsonb) as r(scope text, key text, request_hash text, state text, response_status integer, response_body text)
-     on conflict (scope, key) do nothing
-     returning scope, key`,
-    [JSON.stringify(records)],
-  );
+     from jsonb_to_recordset(${param}::jsonb) as r(scope text, key text, request_hash text, state text, response_status integer, response_body text)
+     on conflict (scope, key) do nothing`;
 }
 
 export async function selectRecord(db: Queryable, scope: string, key: string): Promise<IdempotencyRecord | undefined> {

@@ -1,11 +1,21 @@
 import type { Queryable } from '../db/db.js';
+import { insertRecordsSql, type NewIdempotencyRecord } from '../idempotency/idempotency.sql.js';
 
 export const LOG_CHANNEL = 'verity_log';
+
+/** SQLSTATE raised by verity_assert_append (migration 0007) when a one-statement append found its heads moved. */
+export const STALE_HEAD_SQLSTATE = 'VY001';
 
 export interface HeadRow {
   organization_id: string;
   seq: number;
   hash: string;
+}
+
+/** Where an append leaves an organization's head, and where it found it. */
+export interface HeadMove extends HeadRow {
+  from_seq: number;
+  from_hash: string;
 }
 
 /** Locks the heads of these organizations, in id order so concurrent committers never deadlock. */
@@ -32,41 +42,86 @@ export interface EventRecord {
   hash: string;
 }
 
-/** Inserts many events in one statement: one JSON parameter, so both drivers send it the same way. */
-export async function insertEvents(tx: Queryable, records: readonly EventRecord[]): Promise<void> {
-  await tx.query(
-    `insert into events (organization_id, seq, id, occurred_at, action, actor_id, actor_name, tags, search_text, data, prev_hash, hash)
+// Each part of an append is a statement over JSON array parameters, so both drivers send them the same way
+// and the parts compose into one statement (appendAtKnownHeads) or run one by one under locks (appendLocked).
+
+function insertEventsSql(records: string): string {
+  return `insert into events (organization_id, seq, id, occurred_at, action, actor_id, actor_name, tags, search_text, data, prev_hash, hash)
      select organization_id, seq, id, occurred_at, action, actor_id, actor_name, tags, search_text, data, prev_hash, hash
-     from jsonb_to_recordset($1::jsonb) as r(organization_id text, seq bigint, id text, occurred_at timestamptz,
-       action text, actor_id text, actor_name text, tags text[], search_text text, data jsonb, prev_hash text, hash text)`,
-    [JSON.stringify(records)],
-  );
+     from jsonb_to_recordset(${records}::jsonb) as r(organization_id text, seq bigint, id text, occurred_at timestamptz,
+       action text, actor_id text, actor_name text, tags text[], search_text text, data jsonb, prev_hash text, hash text)`;
 }
 
-/** Moves each head and its stored-events counter; `appended` is how many events the head moved by. */
-export async function updateHeads(tx: Queryable, heads: readonly (HeadRow & { appended: number })[]): Promise<void> {
-  await tx.query(
-    `update org_log_heads h set seq = r.seq, hash = r.hash, events_stored = h.events_stored + r.appended
-     from jsonb_to_recordset($1::jsonb) as r(organization_id text, seq bigint, hash text, appended bigint)
-     where h.organization_id = r.organization_id`,
-    [JSON.stringify(heads)],
-  );
+const HEAD_MOVES = 'as m(organization_id text, from_seq bigint, from_hash text, seq bigint, hash text)';
+
+/** Moves each head from exactly where the append was chained onto (seq and hash), with its stored-events counter. */
+function moveHeadsSql(moves: string): string {
+  return `update org_log_heads h set seq = m.seq, hash = m.hash, events_stored = h.events_stored + (m.seq - m.from_seq)
+     from jsonb_to_recordset(${moves}::jsonb) ${HEAD_MOVES}
+     where h.organization_id = m.organization_id and h.seq = m.from_seq and h.hash = m.from_hash`;
 }
 
 /** Adds to today's (UTC) ingested count per organization, for metering. */
-export async function countIngested(tx: Queryable, heads: readonly { organization_id: string; appended: number }[]): Promise<void> {
-  await tx.query(
-    `insert into usage_daily (organization_id, day, events_ingested)
-     select r.organization_id, (now() at time zone 'utc')::date, r.appended
-     from jsonb_to_recordset($1::jsonb) as r(organization_id text, appended bigint)
-     on conflict (organization_id, day) do update set events_ingested = usage_daily.events_ingested + excluded.events_ingested`,
-    [JSON.stringify(heads)],
-  );
+function countIngestedSql(moves: string): string {
+  return `insert into usage_daily (organization_id, day, events_ingested)
+     select m.organization_id, (now() at time zone 'utc')::date, m.seq - m.from_seq
+     from jsonb_to_recordset(${moves}::jsonb) ${HEAD_MOVES}
+     on conflict (organization_id, day) do update set events_ingested = usage_daily.events_ingested + excluded.events_ingested`;
 }
 
 /** Wakes live tails and stream dispatchers in every process; delivered only when the transaction commits. */
-export async function notifyAppended(tx: Queryable, heads: readonly HeadRow[]): Promise<void> {
-  await tx.query(`select pg_notify('${LOG_CHANNEL}', p) from unnest($1::text[]) as p`, [
-    heads.map((head) => `${head.organization_id}:${head.seq}`),
-  ]);
+function notifySql(moves: string): string {
+  return `select pg_notify('${LOG_CHANNEL}', m.organization_id || ':' || m.seq) from jsonb_to_recordset(${moves}::jsonb) ${HEAD_MOVES}`;
+}
+
+/** The parts of an append after the heads are known and locked (the slow path). */
+export async function appendLocked(tx: Queryable, records: readonly EventRecord[], moves: readonly HeadMove[]): Promise<void> {
+  const movesJson = JSON.stringify(moves);
+  await tx.query(insertEventsSql('$1'), [JSON.stringify(records)]);
+  await tx.query(moveHeadsSql('$1'), [movesJson]);
+  await tx.query(countIngestedSql('$1'), [movesJson]);
+  await tx.query(notifySql('$1'), [movesJson]);
+}
+
+/**
+ * The whole append as one statement, in its own implicit transaction: one round trip instead of a
+ * transaction of six. It presumes each head is still (seq, hash) where the append was chained onto, and
+ * every idempotency key is free; when either is not so, verity_assert_append raises STALE_HEAD_SQLSTATE (or
+ * the events primary key refuses a taken seq) and nothing of the statement is kept.
+ *
+ * The heads are locked first and compared after the lock: a statement that waited for another process's
+ * append to the same organization then compares with the row that append left, not with the row as its
+ * snapshot saw it. The events are inserted after the heads are locked (the insert reads `moved`).
+ */
+export async function appendAtKnownHeads(
+  db: Queryable,
+  records: readonly EventRecord[],
+  moves: readonly HeadMove[],
+  claims: readonly NewIdempotencyRecord[],
+): Promise<void> {
+  await db.query(
+    `with locked as (
+         select h.organization_id, h.seq, h.hash from org_log_heads h
+         where h.organization_id in (select m.organization_id from jsonb_to_recordset($2::jsonb) ${HEAD_MOVES})
+         order by h.organization_id for update),
+       moved as (
+         update org_log_heads h set seq = m.seq, hash = m.hash, events_stored = h.events_stored + (m.seq - m.from_seq)
+         from locked l, jsonb_to_recordset($2::jsonb) ${HEAD_MOVES}
+         where h.organization_id = l.organization_id and m.organization_id = l.organization_id
+           and l.seq = m.from_seq and l.hash = m.from_hash
+         returning 1),
+       inserted as (${insertEventsSql('$1')} where exists (select from moved)),
+       counted as (${countIngestedSql('$2')}),
+       claimed as (${insertRecordsSql('$3')} returning 1),
+       notified as (${notifySql('$2')})
+     select verity_assert_append((select count(*) from moved) = $4 and (select count(*) from claimed) = $5)
+       and (select count(*) from notified) >= 0 as ok`,
+    [JSON.stringify(records), JSON.stringify(moves), JSON.stringify(claims), moves.length, claims.length],
+  );
+}
+
+/** True when a one-statement append failed because its presumption about the heads or keys was wrong. */
+export function isStaleAppend(error: unknown): boolean {
+  const { code, constraint } = error as { code?: string; constraint?: string };
+  return code === STALE_HEAD_SQLSTATE || (code === '23505' && constraint === 'events_pkey');
 }

@@ -6,6 +6,8 @@ export interface StreamMetrics {
 
 export interface IngestMetrics {
   observeGroup(requests: number, events: number, seconds: number): void;
+  /** A one-statement append found its heads moved (or a key taken) and was redone under row locks. */
+  countLockedRetry(): void;
 }
 
 /** One registry per app instance (tests build many apps in one process). */
@@ -27,6 +29,11 @@ export class Metrics implements IngestMetrics, StreamMetrics {
     name: 'verity_group_commit_events',
     help: 'Events per group-commit transaction',
     buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000],
+    registers: [this.registry],
+  });
+  readonly appendRetries = new Counter({
+    name: 'verity_append_locked_retries_total',
+    help: 'One-statement appends redone under row locks because a head had moved or an idempotency key was taken',
     registers: [this.registry],
   });
   readonly groupCommitDuration = new Histogram({
@@ -113,5 +120,9 @@ export class Metrics implements IngestMetrics, StreamMetrics {
     this.eventsAppended.inc(events);
     this.groupCommitEvents.observe(events);
     this.groupCommitDuration.observe(seconds);
+  }
+
+  countLockedRetry(): void {
+    this.appendRetries.inc();
   }
 }
