@@ -159,8 +159,8 @@ export const splunk: DestinationType<SplunkConfig> = {
         // HEC answers an empty body with code 5; there is nothing to deliver.
         if (events.length === 0) return { outcome: 'delivered', detail: 'no events' };
         // Concatenated envelopes, not an array; the newline is optional and only helps whoever reads a capture.
-        const body = events.map(envelope).join('\n');
-        const bytes = Buffer.byteLength(body);
+        const body = Buffer.from(events.map(envelope).join('\n'));
+        const bytes = body.length;
         // A lone event is always sent: only the collector can say whether it is too large.
         if (events.length > 1 && (events.length > MAX_EVENTS || bytes > SPLUNK_MAX_REQUEST_BYTES)) {
           return { outcome: 'too_large', error: `${events.length} events make ${bytes} bytes, above what one HEC request may carry (${SPLUNK_MAX_REQUEST_BYTES} bytes, ${MAX_EVENTS} events)` };

@@ -1,5 +1,5 @@
 import { gzipSync } from 'node:zlib';
-import { Agent, fetch as undiciFetch, type Dispatcher } from 'undici';
+import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
 import { assertHostAllowed, guardedLookup } from './address-guard.js';
 
 /** What a destination needs from the network: fetch with the address guard and a timeout. */
@@ -20,9 +20,14 @@ export interface HttpRequest {
 
 export interface HttpResponse {
   status: number;
-  headers: Headers;
+  headers: ResponseHeaders;
   text: string;
   latencyMs: number;
+}
+
+/** The one thing destinations read from response headers. */
+export interface ResponseHeaders {
+  get(name: string): string | null;
 }
 
 const DEFAULT_TIMEOUT_MS = 15_000;
@@ -42,18 +47,52 @@ export function createHttpClient(options: { allowPrivate: boolean; timeoutMs?: n
       const headers: Record<string, string> = { ...(request.headers ?? {}) };
       if (request.gzip === true) headers['content-encoding'] = 'gzip';
       const started = performance.now();
-      const response = await undiciFetch(request.url, {
+      // undici's request rather than fetch: fetch turns a body into a web stream and copies it chunk by
+      // chunk, a fifth of the server's CPU when streams deliver ~1 MB requests back to back.
+      const response = await undiciRequest(request.url, {
         method: request.method ?? 'POST',
         headers,
-        body,
+        body: typeof body === 'string' ? Buffer.from(body) : body,
         dispatcher,
-        redirect: 'manual',
         signal: AbortSignal.timeout(request.timeoutMs ?? options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
       });
-      // Bodies are read for error messages only; a hostile endpoint must not make us buffer megabytes.
-      const text = (await response.text()).slice(0, MAX_RESPONSE_CHARS);
-      return { status: response.status, headers: response.headers as unknown as Headers, text, latencyMs: performance.now() - started };
+      const text = await readCapped(response.body);
+      return {
+        status: response.statusCode,
+        headers: headerReader(response.headers),
+        text,
+        latencyMs: performance.now() - started,
+      };
     },
     close: () => dispatcher.close(),
+  };
+}
+
+/**
+ * Bodies are read for error messages only: the first MAX_RESPONSE_CHARS characters. A hostile endpoint must
+ * not make us buffer megabytes, so a longer body is cut off (which closes that connection).
+ */
+async function readCapped(body: Dispatcher.ResponseData['body']): Promise<string> {
+  const limit = MAX_RESPONSE_CHARS * 4; // bytes enough for that many characters of UTF-8
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    chunks.push(chunk);
+    size += chunk.length;
+    if (size >= limit) {
+      body.destroy();
+      break;
+    }
+  }
+  return Buffer.concat(chunks, Math.min(size, limit)).toString('utf8').slice(0, MAX_RESPONSE_CHARS);
+}
+
+function headerReader(headers: Dispatcher.ResponseData['headers']): ResponseHeaders {
+  return {
+    get(name) {
+      const value = headers[name.toLowerCase()];
+      if (value === undefined) return null;
+      return Array.isArray(value) ? value.join(', ') : value;
+    },
   };
 }
