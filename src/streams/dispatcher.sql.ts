@@ -103,3 +103,9 @@ export async function releaseLease(db: Queryable, id: string, owner: string): Pr
 export async function releaseAllLeases(db: Queryable, owner: string): Promise<void> {
   await db.query('update log_streams set lease_owner = null, lease_until = null where lease_owner = $1', [owner]);
 }
+
+/** Of these stream ids, the ones still live (not deleted): the rest may be forgotten by a worker. */
+export async function selectLiveStreamIds(db: Queryable, ids: readonly string[]): Promise<string[]> {
+  const rows = await db.query<{ id: string }>('select id from log_streams where id = any($1::text[]) and deleted_at is null', [ids]);
+  return rows.map((row) => row.id);
+}

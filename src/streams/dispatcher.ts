@@ -8,7 +8,7 @@ import type { SecretBox } from '../shared/secret-box.js';
 import type { StreamMetrics } from '../metrics/metrics.js';
 import type { Destination, DeliveryResult, DestinationDeps, DestinationLimits } from './destinations/destination.js';
 import { eventJson } from './destinations/event-json.js';
-import { claimStreams, releaseAllLeases, releaseLease, saveProgress, selectPending, type ClaimedStream, type PendingEvent, type Progress } from './dispatcher.sql.js';
+import { claimStreams, releaseAllLeases, releaseLease, saveProgress, selectLiveStreamIds, selectPending, type ClaimedStream, type PendingEvent, type Progress } from './dispatcher.sql.js';
 import { buildDestination } from './stream-config.js';
 import { insertDelivery } from './streams.sql.js';
 
@@ -31,6 +31,8 @@ const BACKOFF_BASE_MS = 1_000;
  */
 const BACKOFF_CAP_MS = 30_000;
 const RETRY_AFTER_CAP_MS = 60 * 60_000;
+/** How often a worker looks for deleted streams whose state it still keeps. */
+const PRUNE_INTERVAL_MS = 60_000;
 
 /** Exponential backoff with "equal jitter": half fixed, half random, so retries of many streams spread out. */
 export function backoffMs(attempts: number, random: () => number = Math.random): number {
@@ -73,9 +75,14 @@ export class StreamDispatcher {
 
   async start(): Promise<void> {
     this.unsubscribe = await this.signal.subscribeAll(() => this.wake());
+    let lastPrune = performance.now();
     const poll = (): void => {
       this.timer = setTimeout(() => {
         this.wake();
+        if (performance.now() - lastPrune >= PRUNE_INTERVAL_MS) {
+          lastPrune = performance.now();
+          void this.forgetDeleted();
+        }
         if (!this.stopping) poll();
       }, this.options.pollMs ?? 1_000);
       this.timer.unref();
@@ -292,6 +299,35 @@ export class StreamDispatcher {
   }
 
   /** Destinations are kept per stream (connections, token caches) until the stream's config changes. */
+  /**
+   * Drops what this worker keeps per stream (its destination with open connections, size estimates) for
+   * streams deleted since, so a long-running worker does not accumulate them.
+   */
+  async forgetDeleted(): Promise<void> {
+    const known = [...new Set([...this.destinations.keys(), ...this.fitEstimates.keys(), ...this.sizeHints.keys()])];
+    if (known.length === 0) return;
+    let live: Set<string>;
+    try {
+      live = new Set(await selectLiveStreamIds(this.db, known));
+    } catch (error) {
+      this.logger.warn({ err: error }, 'checking for deleted log streams failed');
+      return;
+    }
+    for (const id of known) {
+      if (live.has(id) || this.running.has(id)) continue;
+      const cached = this.destinations.get(id);
+      this.destinations.delete(id);
+      this.fitEstimates.delete(id);
+      this.sizeHints.delete(id);
+      void Promise.resolve(cached?.destination.close?.()).catch(() => undefined);
+    }
+  }
+
+  /** Whether this worker keeps any state for the stream (tests: deleted streams are forgotten). */
+  remembers(streamId: string): boolean {
+    return this.destinations.has(streamId) || this.fitEstimates.has(streamId) || this.sizeHints.has(streamId);
+  }
+
   private destinationFor(stream: ClaimedStream): Destination {
     const version = stream.updated_at.getTime();
     const cached = this.destinations.get(stream.id);

@@ -146,6 +146,19 @@ describeEachBackend(
       expect((await ctx().call<Stream>('GET', `/log_streams/${stream.id}`)).body.stats.cursor_seq).toBe(0);
     });
 
+    it('forgets a deleted stream: its destination and estimates are dropped from the worker', async () => {
+      const org = await ctx().createOrg();
+      const stream = await createStream(org);
+      await send(ctx(), org, 2);
+      await waitForState(ctx(), stream.id, (s) => s.stats.cursor_seq === 2);
+      const dispatcher = ctx().services.dispatcher;
+      await dispatcher.forgetDeleted();
+      expect(dispatcher.remembers(stream.id)).toBe(true);
+      expect((await ctx().call('DELETE', `/log_streams/${stream.id}`)).status).toBe(204);
+      await dispatcher.forgetDeleted();
+      expect(dispatcher.remembers(stream.id)).toBe(false);
+    });
+
     it('deletes a stream: it disappears and delivers no more', async () => {
       const org = await ctx().createOrg();
       const stream = await createStream(org);
