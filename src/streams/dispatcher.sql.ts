@@ -17,6 +17,7 @@ export interface ClaimedStream {
 /**
  * Leases up to `limit` streams that have undelivered events and are due. SKIP LOCKED lets several
  * workers claim at once without waiting on each other; an expired lease (dead worker) is claimable.
+ * One statement, so it needs no transaction around it.
  */
 export async function claimStreams(tx: Queryable, owner: string, leaseSeconds: number, limit: number): Promise<ClaimedStream[]> {
   return tx.query<ClaimedStream>(
@@ -108,4 +109,10 @@ export async function releaseAllLeases(db: Queryable, owner: string): Promise<vo
 export async function selectLiveStreamIds(db: Queryable, ids: readonly string[]): Promise<string[]> {
   const rows = await db.query<{ id: string }>('select id from log_streams where id = any($1::text[]) and deleted_at is null', [ids]);
   return rows.map((row) => row.id);
+}
+
+/** Organizations that have live (not deleted) streams. */
+export async function selectStreamOrganizations(db: Queryable): Promise<string[]> {
+  const rows = await db.query<{ organization_id: string }>('select distinct organization_id from log_streams where deleted_at is null');
+  return rows.map((row) => row.organization_id);
 }

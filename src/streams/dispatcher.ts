@@ -8,7 +8,7 @@ import type { SecretBox } from '../shared/secret-box.js';
 import type { StreamMetrics } from '../metrics/metrics.js';
 import type { Destination, DeliveryResult, DestinationDeps, DestinationLimits } from './destinations/destination.js';
 import { eventJson } from './destinations/event-json.js';
-import { claimStreams, releaseAllLeases, releaseLease, saveProgress, selectLiveStreamIds, selectPending, type ClaimedStream, type PendingEvent, type Progress } from './dispatcher.sql.js';
+import { claimStreams, releaseAllLeases, releaseLease, saveProgress, selectLiveStreamIds, selectPending, selectStreamOrganizations, type ClaimedStream, type PendingEvent, type Progress } from './dispatcher.sql.js';
 import { buildDestination } from './stream-config.js';
 import { insertDelivery } from './streams.sql.js';
 
@@ -60,6 +60,8 @@ export class StreamDispatcher {
   private stopping = false;
   private ticking: Promise<void> | undefined;
   private wakeAgain = false;
+  /** Organizations with live streams as last read; undefined: unknown, so every append wakes the worker. */
+  private streamOrganizations: Set<string> | undefined;
 
   constructor(
     private readonly db: Db,
@@ -74,10 +76,15 @@ export class StreamDispatcher {
   }
 
   async start(): Promise<void> {
-    this.unsubscribe = await this.signal.subscribeAll(() => this.wake());
+    // An append to an organization without streams wakes nothing: claiming is a database round trip, and
+    // appends can commit dozens of times a second.
+    this.unsubscribe = await this.signal.subscribeAll((organizationId) => {
+      if (this.streamOrganizations === undefined || this.streamOrganizations.has(organizationId)) this.wake();
+    });
     let lastPrune = performance.now();
     const poll = (): void => {
       this.timer = setTimeout(() => {
+        void this.refreshStreamOrganizations();
         this.wake();
         if (performance.now() - lastPrune >= PRUNE_INTERVAL_MS) {
           lastPrune = performance.now();
@@ -88,6 +95,7 @@ export class StreamDispatcher {
       this.timer.unref();
     };
     poll();
+    await this.refreshStreamOrganizations();
     this.wake();
   }
 
@@ -101,6 +109,25 @@ export class StreamDispatcher {
     await releaseAllLeases(this.db, this.owner).catch(() => undefined);
     await Promise.allSettled([...this.destinations.values()].map(async (entry) => entry.destination.close?.()));
     this.destinations.clear();
+  }
+
+  /** Streams were created or changed in this process: claim now, and let appends wake it until the next poll. */
+  streamsChanged(): void {
+    this.streamOrganizations = undefined;
+    this.wake();
+  }
+
+  /**
+   * Which organizations have streams, re-read every poll (so streams made by another process count from
+   * the next poll on; the poll itself also claims, so nothing waits longer than that).
+   */
+  private async refreshStreamOrganizations(): Promise<void> {
+    try {
+      this.streamOrganizations = new Set(await selectStreamOrganizations(this.db));
+    } catch (error) {
+      this.streamOrganizations = undefined;
+      this.logger.warn({ err: error }, 'reading which organizations have log streams failed');
+    }
   }
 
   /** Claims due streams now (coalescing wake-ups that arrive while a claim is running). */
@@ -124,7 +151,7 @@ export class StreamDispatcher {
     if (free <= 0) return;
     let claimed: ClaimedStream[];
     try {
-      claimed = await this.db.transaction((tx) => claimStreams(tx, this.owner, this.leaseSeconds, free));
+      claimed = await claimStreams(this.db, this.owner, this.leaseSeconds, free);
     } catch (error) {
       this.logger.warn({ err: error }, 'claiming log streams failed');
       return;
