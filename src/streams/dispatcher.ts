@@ -62,6 +62,7 @@ export class StreamDispatcher {
   private wakeAgain = false;
   /** Organizations with live streams as last read; undefined: unknown, so every append wakes the worker. */
   private streamOrganizations: Set<string> | undefined;
+  private streamsGeneration = 0;
 
   constructor(
     private readonly db: Db,
@@ -114,6 +115,7 @@ export class StreamDispatcher {
   /** Streams were created or changed in this process: claim now, and let appends wake it until the next poll. */
   streamsChanged(): void {
     this.streamOrganizations = undefined;
+    this.streamsGeneration += 1;
     this.wake();
   }
 
@@ -122,8 +124,11 @@ export class StreamDispatcher {
    * the next poll on; the poll itself also claims, so nothing waits longer than that).
    */
   private async refreshStreamOrganizations(): Promise<void> {
+    const generation = this.streamsGeneration;
     try {
-      this.streamOrganizations = new Set(await selectStreamOrganizations(this.db));
+      const organizations = new Set(await selectStreamOrganizations(this.db));
+      // A change made while the read ran may not be in it: stay unknown until the next poll.
+      if (generation === this.streamsGeneration) this.streamOrganizations = organizations;
     } catch (error) {
       this.streamOrganizations = undefined;
       this.logger.warn({ err: error }, 'reading which organizations have log streams failed');
