@@ -1,7 +1,7 @@
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { toEventView } from '../query/query.service.js';
-import type { ExportFormat } from './export.schema.js';
-import type { ExportChunkRow } from './export.sql.js';
+import type { CsvChunkRow, ExportChunkRow } from './export.sql.js';
+import { compactFast, compactJsonbText } from './jsonb-text.js';
 
 /** The CSV header, in order. Documented in the README; changing it breaks customers' spreadsheets. */
 export const CSV_COLUMNS = [
@@ -24,33 +24,7 @@ export const CSV_COLUMNS = [
   'hash',
 ] as const;
 
-export type CsvRecord = (string | number)[];
-
-/** One event as a CSV record: JSON columns are compact JSON; id and type lists are comma-joined. */
-export function toCsvRecord(row: ExportChunkRow): CsvRecord {
-  const event = row.data;
-  return [
-    event.id,
-    event.organization_id,
-    event.occurred_at,
-    event.action,
-    event.version,
-    event.actor.id,
-    event.actor.type,
-    event.actor.name ?? '',
-    JSON.stringify(event.actor.metadata ?? {}),
-    JSON.stringify(event.targets),
-    event.targets.map((target) => target.id).join(','),
-    event.targets.map((target) => target.type).join(','),
-    event.context.location,
-    event.context.user_agent ?? '',
-    JSON.stringify(event.metadata ?? {}),
-    row.seq,
-    row.hash,
-  ];
-}
-
-/** The header line: column names need no quoting. */
+/** The CSV header line: column names need no quoting. */
 export const CSV_HEADER = `${CSV_COLUMNS.join(',')}\r\n`;
 
 // RFC 4180: a field holding a comma, quote, CR or LF is quoted, with its quotes doubled.
@@ -59,6 +33,7 @@ const QUOTES = /"/g;
 // A text cell starting with one of these (= + - @ tab CR and their full-width forms) would be evaluated
 // as a formula by spreadsheets: it gets a leading ' so it is shown instead (OWASP "CSV injection").
 const FORMULA_STARTS = new Set([0x3d, 0x2b, 0x2d, 0x40, 0x09, 0x0d, 0xff1d, 0xff0b, 0xff0d, 0xff20]);
+const OPEN_BRACE = 0x7b;
 
 /**
  * One cell. Exactly what csv-stringify wrote with { record_delimiter: 'windows', quote_record_delimiter:
@@ -73,14 +48,51 @@ export function csvCell(value: string | number): string {
   return NEEDS_QUOTES.test(value) ? `"${escaped.replace(QUOTES, '""')}"` : escaped;
 }
 
-/** Records as CSV text, each ending with CRLF. */
-export function csvLines(rows: readonly ExportChunkRow[]): string {
+/**
+ * The cell of an object column (metadata): compact JSON, {} for an absent or null object. An object's
+ * JSON starts with `{` (never a formula) and holds no raw CR or LF, so it is quoted exactly when it holds
+ * a quote or a comma; its quotes are doubled while it is compacted, rather than in a second pass.
+ */
+function objectCell(text: string | null): string {
+  if (text === null || text === 'null') return '{}';
+  const doubled = text.charCodeAt(0) === OPEN_BRACE ? compactFast(text, '""') : undefined;
+  if (doubled === undefined) return csvCell(compactJsonbText(text));
+  return doubled.indexOf('"') === -1 && doubled.indexOf(',') === -1 ? doubled : `"${doubled}"`;
+}
+
+/** The targets column (compact JSON) and the comma-joined ids and types, as cells. */
+function targetCells(text: string): string {
+  const targets = compactJsonbText(text);
+  // Target ids and types are strings (the event schema); null and undefined are written as join does.
+  type Target = { id?: string | null; type?: string | null };
+  const parsed = JSON.parse(targets) as Target[];
+  let ids = '';
+  let types = '';
+  for (let i = 0; i < parsed.length; i++) {
+    const target = parsed[i] as Target;
+    if (i > 0) {
+      ids += ',';
+      types += ',';
+    }
+    ids += target.id ?? '';
+    types += target.type ?? '';
+  }
+  return `${csvCell(targets)},${csvCell(ids)},${csvCell(types)}`;
+}
+
+/**
+ * Events as CSV records, each ending with CRLF, in the documented columns (CSV_COLUMNS): JSON columns
+ * are compact JSON; id and type lists are comma-joined. Written field by field into one string per
+ * record (no record array per event: this runs a million times per million-event export).
+ */
+export function csvLines(rows: readonly CsvChunkRow[]): string {
   let out = '';
   for (const row of rows) {
-    const record = toCsvRecord(row);
-    let line = csvCell(record[0] as string | number);
-    for (let i = 1; i < record.length; i++) line += `,${csvCell(record[i] as string | number)}`;
-    out += `${line}\r\n`;
+    out +=
+      `${csvCell(row.id)},${csvCell(row.organization_id)},${csvCell(row.occurred_at)},${csvCell(row.action)},` +
+      `${csvCell(Number(row.version))},${csvCell(row.actor_id)},${csvCell(row.actor_type)},${csvCell(row.actor_name ?? '')},` +
+      `${objectCell(row.actor_metadata)},${targetCells(row.targets)},${csvCell(row.location)},${csvCell(row.user_agent ?? '')},` +
+      `${objectCell(row.metadata)},${row.seq},${csvCell(row.hash)}\r\n`;
   }
   return out;
 }
@@ -93,14 +105,13 @@ export function csvLines(rows: readonly ExportChunkRow[]): string {
  */
 const ROWS_PER_PIECE = 200;
 
-function* pieces(rows: readonly ExportChunkRow[], encode: (rows: readonly ExportChunkRow[]) => string): Generator<string> {
+function* pieces<Row>(rows: readonly Row[], encode: (rows: readonly Row[]) => string): Generator<string> {
   for (let start = 0; start < rows.length; start += ROWS_PER_PIECE) yield encode(rows.slice(start, start + ROWS_PER_PIECE));
 }
 
 /** One NDJSON line: the event exactly as GET /audit_logs/events returns it. */
 export function toNdjsonLine(row: ExportChunkRow): string {
-  if (row.received_at === undefined || row.prev_hash === undefined) throw new Error(`event ${row.data.id} was read without its chain fields`);
-  return `${JSON.stringify(toEventView({ ...row, received_at: row.received_at, prev_hash: row.prev_hash }))}\n`;
+  return `${JSON.stringify(toEventView(row))}\n`;
 }
 
 /**
@@ -110,20 +121,22 @@ export function toNdjsonLine(row: ExportChunkRow): string {
 export type NdjsonTrailer<Export> = (exported: Export, written: { rows: number; firstSeq: number | null; lastSeq: number | null }) => AsyncIterable<Record<string, unknown>>;
 
 /**
- * The file's bytes as a stream, pulled chunk by chunk from `chunks` only as fast as the consumer takes
+ * A CSV file's bytes as a stream, pulled chunk by chunk from `chunks` only as fast as the consumer takes
  * them (Readable.from respects backpressure), so memory holds one chunk whatever the export's size.
  */
-export function encodeExport(format: ExportFormat, chunks: AsyncIterable<ExportChunkRow[]>, trailer?: () => AsyncIterable<Record<string, unknown>>): Readable {
+export function encodeCsv(chunks: AsyncIterable<readonly CsvChunkRow[]>): Readable {
   // A byte stream (not object mode), so what waits in its buffer is bounded by bytes, not by chunk count.
-  if (format === 'csv') {
-    return Readable.from(
-      (async function* () {
-        yield CSV_HEADER;
-        for await (const chunk of chunks) yield* pieces(chunk, csvLines);
-      })(),
-      { objectMode: false },
-    );
-  }
+  return Readable.from(
+    (async function* () {
+      yield CSV_HEADER;
+      for await (const chunk of chunks) yield* pieces(chunk, csvLines);
+    })(),
+    { objectMode: false },
+  );
+}
+
+/** An NDJSON file's bytes as a stream (as encodeCsv), then the trailer's lines. */
+export function encodeNdjson(chunks: AsyncIterable<readonly ExportChunkRow[]>, trailer?: () => AsyncIterable<Record<string, unknown>>): Readable {
   return Readable.from(
     (async function* () {
       for await (const chunk of chunks) yield* pieces(chunk, (rows) => rows.map(toNdjsonLine).join(''));

@@ -9,7 +9,7 @@ import { assertOrganizationAccess, requireScope } from '../keys/access.js';
 import type { Principal } from '../keys/keys.service.js';
 import { newId } from '../shared/ids.js';
 import { cursorOf, scanOrder, toList, type List, type PageParams } from '../shared/pagination.js';
-import { ByteCounter, encodeExport, type NdjsonTrailer } from './export.format.js';
+import { ByteCounter, encodeCsv, encodeNdjson, type NdjsonTrailer } from './export.format.js';
 import type { CreateExportBody, ExportFilters, ExportFormat, ExportView } from './export.schema.js';
 import type { DownloadSigner } from './export.signing.js';
 import {
@@ -19,13 +19,13 @@ import {
   markExportFailed,
   markExportReady,
   organizationExists,
+  selectCsvChunk,
   selectExpiredExports,
   selectExport,
   selectExportChunk,
   selectExportPage,
   startExportRun,
   updateExportProgress,
-  type ExportChunkRow,
   type ExportRow,
 } from './export.sql.js';
 import type { ExportStorage } from './export.storage.js';
@@ -151,14 +151,15 @@ export function openExportStream(
   let written = 0;
   let firstSeq: number | null = null;
   let lastSeq: number | null = null;
-  async function* chunks(): AsyncGenerator<ExportChunkRow[]> {
+  async function* chunks<Row extends { seq: number }>(
+    select: (db: Db, organizationId: string, filters: ExportFilters, afterSeq: number, maxSeq: number, limit: number) => Promise<Row[]>,
+  ): AsyncGenerator<Row[]> {
     const { total, minSeq, maxSeq } = await countExportEvents(db, subject.organization_id, subject.filters);
     await onProgress({ rowsWritten: 0, rowsTotal: total });
-    const read = (after: number): Promise<ExportChunkRow[]> =>
-      selectExportChunk(db, subject.format, subject.organization_id, subject.filters, after, maxSeq, chunkSize);
-    let next: Promise<ExportChunkRow[]> | undefined = read(minSeq - 1);
+    const read = (after: number): Promise<Row[]> => select(db, subject.organization_id, subject.filters, after, maxSeq, chunkSize);
+    let next: Promise<Row[]> | undefined = read(minSeq - 1);
     while (next !== undefined) {
-      const rows: ExportChunkRow[] = await next;
+      const rows: Row[] = await next;
       const last = rows[rows.length - 1];
       if (last === undefined) return;
       // The next chunk is read while this one is encoded and stored, so database time and encoding overlap
@@ -174,11 +175,13 @@ export function openExportStream(
     }
   }
   const trailer = options.trailer;
-  const encoded = encodeExport(
-    subject.format,
-    chunks(),
-    trailer === undefined ? undefined : () => trailer(subject, { rows: written, firstSeq, lastSeq }),
-  );
+  const encoded =
+    subject.format === 'csv'
+      ? encodeCsv(chunks(selectCsvChunk))
+      : encodeNdjson(
+          chunks(selectExportChunk),
+          trailer === undefined ? undefined : () => trailer(subject, { rows: written, firstSeq, lastSeq }),
+        );
   const counter = new ByteCounter();
   const counted = pipeline([encoded, ...(options.gzip ? [createGzip()] : []), counter]).then(() => counter.bytes);
   // Whoever consumes `body` sees any failure as a stream error; this promise must not be unhandled.
