@@ -54,6 +54,8 @@ function csvRow(seq: number, overrides: Partial<AuditEvent> = {}): CsvChunkRow {
     actor_name: e.actor.name ?? null,
     actor_metadata: json(e.actor.metadata),
     targets: jsonbText(e.targets),
+    target_ids: e.targets.map((t) => t.id).join(','),
+    target_types: e.targets.map((t) => t.type).join(','),
     location: e.context.location,
     user_agent: e.context.user_agent ?? null,
     metadata: json(e.metadata),

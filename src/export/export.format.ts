@@ -34,6 +34,7 @@ const QUOTES = /"/g;
 // as a formula by spreadsheets: it gets a leading ' so it is shown instead (OWASP "CSV injection").
 const FORMULA_STARTS = new Set([0x3d, 0x2b, 0x2d, 0x40, 0x09, 0x0d, 0xff1d, 0xff0b, 0xff0d, 0xff20]);
 const OPEN_BRACE = 0x7b;
+const OPEN_BRACKET = 0x5b;
 
 /**
  * One cell. Exactly what csv-stringify wrote with { record_delimiter: 'windows', quote_record_delimiter:
@@ -49,35 +50,20 @@ export function csvCell(value: string | number): string {
 }
 
 /**
- * The cell of an object column (metadata): compact JSON, {} for an absent or null object. An object's
- * JSON starts with `{` (never a formula) and holds no raw CR or LF, so it is quoted exactly when it holds
- * a quote or a comma; its quotes are doubled while it is compacted, rather than in a second pass.
+ * The cell of a JSON column: compact JSON. An object's or array's JSON starts with `{` or `[` (never a
+ * formula) and holds no raw CR or LF, so it is quoted exactly when it holds a quote or a comma; its quotes
+ * are doubled while it is compacted, rather than in a second pass.
  */
-function objectCell(text: string | null): string {
-  if (text === null || text === 'null') return '{}';
-  const doubled = text.charCodeAt(0) === OPEN_BRACE ? compactFast(text, '""') : undefined;
+function jsonCell(text: string): string {
+  const first = text.charCodeAt(0);
+  const doubled = first === OPEN_BRACE || first === OPEN_BRACKET ? compactFast(text, '""') : undefined;
   if (doubled === undefined) return csvCell(compactJsonbText(text));
   return doubled.indexOf('"') === -1 && doubled.indexOf(',') === -1 ? doubled : `"${doubled}"`;
 }
 
-/** The targets column (compact JSON) and the comma-joined ids and types, as cells. */
-function targetCells(text: string): string {
-  const targets = compactJsonbText(text);
-  // Target ids and types are strings (the event schema); null and undefined are written as join does.
-  type Target = { id?: string | null; type?: string | null };
-  const parsed = JSON.parse(targets) as Target[];
-  let ids = '';
-  let types = '';
-  for (let i = 0; i < parsed.length; i++) {
-    const target = parsed[i] as Target;
-    if (i > 0) {
-      ids += ',';
-      types += ',';
-    }
-    ids += target.id ?? '';
-    types += target.type ?? '';
-  }
-  return `${csvCell(targets)},${csvCell(ids)},${csvCell(types)}`;
+/** An object column (metadata): {} for an absent or null object. */
+function objectCell(text: string | null): string {
+  return text === null || text === 'null' ? '{}' : jsonCell(text);
 }
 
 /**
@@ -91,7 +77,7 @@ export function csvLines(rows: readonly CsvChunkRow[]): string {
     out +=
       `${csvCell(row.id)},${csvCell(row.organization_id)},${csvCell(row.occurred_at)},${csvCell(row.action)},` +
       `${csvCell(Number(row.version))},${csvCell(row.actor_id)},${csvCell(row.actor_type)},${csvCell(row.actor_name ?? '')},` +
-      `${objectCell(row.actor_metadata)},${targetCells(row.targets)},${csvCell(row.location)},${csvCell(row.user_agent ?? '')},` +
+      `${objectCell(row.actor_metadata)},${jsonCell(row.targets)},${csvCell(row.target_ids)},${csvCell(row.target_types)},${csvCell(row.location)},${csvCell(row.user_agent ?? '')},` +
       `${objectCell(row.metadata)},${row.seq},${csvCell(row.hash)}\r\n`;
   }
   return out;

@@ -166,6 +166,9 @@ export interface CsvChunkRow {
   actor_name: string | null;
   actor_metadata: string | null;
   targets: string;
+  /** The targets' ids, and their types, comma-joined (a missing one as an empty string, as join writes it). */
+  target_ids: string;
+  target_types: string;
   location: string;
   user_agent: string | null;
   metadata: string | null;
@@ -177,6 +180,8 @@ const CSV_FIELDS = `e.seq, e.hash, e.data->>'id' as id, e.data->>'organization_i
   e.data->>'occurred_at' as occurred_at, e.data->>'action' as action, e.data->>'version' as version,
   e.data#>>'{actor,id}' as actor_id, e.data#>>'{actor,type}' as actor_type, e.data#>>'{actor,name}' as actor_name,
   (e.data#>'{actor,metadata}')::text as actor_metadata, (e.data->'targets')::text as targets,
+  array_to_string(array(select t->>'id' from jsonb_array_elements(e.data->'targets') t), ',', '') as target_ids,
+  array_to_string(array(select t->>'type' from jsonb_array_elements(e.data->'targets') t), ',', '') as target_types,
   e.data#>>'{context,location}' as location, e.data#>>'{context,user_agent}' as user_agent,
   (e.data->'metadata')::text as metadata`;
 const NDJSON_FIELDS = 'e.seq, e.received_at, e.data, e.prev_hash, e.hash';
