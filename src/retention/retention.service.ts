@@ -8,6 +8,7 @@ import type { OrganizationsService } from '../organizations/organizations.servic
 import { mergeRuns, neighbourKeys, runsOf } from './purged-ranges.js';
 import type { LegalHoldBody, RetentionRunView } from './retention.schema.js';
 import {
+  compressWal,
   decrementStored,
   deleteExpiredBatch,
   lockPurge,
@@ -41,6 +42,11 @@ export const DEFAULT_PURGE_BATCH_SIZE = 10_000;
 /** Enforces each organization's retention period, except for organizations on legal hold. */
 export class RetentionService {
   private readonly batchSize: number;
+  /**
+   * Whether purge batches compress their WAL; learnt from the first batch (undefined until then), as the
+   * permission and the build do not change while the process runs.
+   */
+  private walCompression: boolean | undefined;
 
   constructor(
     private readonly db: Db,
@@ -112,6 +118,10 @@ export class RetentionService {
     // wait a crash can lose only the last batches, whole (events, ranges and counter together), and the
     // next run deletes those events again: nothing is lost that must be kept, and the chain stays exact.
     await tx.query('set local synchronous_commit = off');
+    // Nearly all of that WAL is images of pages whose events are about to go; lz4 halves it (259 → 116 MiB
+    // for 200,000 bench events, at the same speed). Ingest commits flush the WAL written before them, the
+    // purge's included, so less of it is less for their fsync to wait on.
+    if (this.walCompression !== false) this.walCompression = await compressWal(tx);
     await lockPurge(tx, organizationId);
     const target = await selectPurgeTarget(tx, organizationId, startedAt);
     if (target === undefined) return { kind: 'gone' };

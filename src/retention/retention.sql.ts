@@ -9,6 +9,23 @@ export async function lockPurge(tx: Queryable, organizationId: string): Promise<
   await tx.query(`select pg_advisory_xact_lock(hashtextextended('verity.retention:' || $1, 0))`, [organizationId]);
 }
 
+/**
+ * Compresses the full-page images in this transaction's WAL with lz4, when this connection may and the
+ * server can (wal_compression is a superuser setting; lz4 is a build option): false otherwise, with the
+ * transaction unharmed. See RetentionService for why.
+ */
+export async function compressWal(tx: Queryable): Promise<boolean> {
+  await tx.query('savepoint verity_wal_compression');
+  try {
+    await tx.query('set local wal_compression = lz4');
+    await tx.query('release savepoint verity_wal_compression');
+    return true;
+  } catch {
+    await tx.query('rollback to savepoint verity_wal_compression');
+    return false;
+  }
+}
+
 export interface PurgeCandidate {
   id: string;
   legal_hold: boolean;
