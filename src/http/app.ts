@@ -214,13 +214,13 @@ export async function buildApp(deps: AppDeps): Promise<VerityApp> {
 
   registerSystemRoutes(app, { db: deps.db, metrics });
   if (deps.api ?? true) {
-    registerOrganizationRoutes(app, services.organizations);
+    registerOrganizationRoutes(app, services.organizations, systemAudit);
     registerIngestRoutes(app, services.ingest);
     registerQueryRoutes(app, { query: services.query, signal });
     registerStatsRoutes(app, deps.db);
     registerSchemaRoutes(app, schemas);
-    registerKeyRoutes(app, keys);
-    registerStreamRoutes(app, streams);
+    registerKeyRoutes(app, keys, systemAudit);
+    registerStreamRoutes(app, streams, systemAudit);
     registerDashboardRoutes(app, { operators: services.operators, systemAudit, limiter: new LoginLimiter(10), config: deps.config });
     registerPortalRoutes(app, { portal: services.portal, systemAudit, config: deps.config });
     await registerStaticUi(app, { root: deps.webRoot ?? path.join(packageRoot(), 'web', 'dist'), config: deps.config });

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { requireUnrestrictedAdmin } from './access.js';
-import { SCOPES, type KeysService } from './keys.service.js';
+import type { SystemAudit } from '../system-audit/system-audit.service.js';
+import { SCOPES, type ApiKeyView, type KeysService } from './keys.service.js';
 
 const CreateKeyBodySchema = Type.Object(
   {
@@ -14,15 +15,21 @@ const CreateKeyBodySchema = Type.Object(
 type CreateKeyBody = Static<typeof CreateKeyBodySchema>;
 
 /** Admin API for API keys; only an unrestricted admin key may use it. Secrets appear once, at creation. */
-export function registerKeyRoutes(app: FastifyInstance, keys: KeysService): void {
+export function registerKeyRoutes(app: FastifyInstance, keys: KeysService, systemAudit: SystemAudit): void {
   const tags = ['api keys'];
+  // Who can write or read which organization's events is security configuration: each change is an audit
+  // event of the system log (never with the secret).
+  const target = (key: ApiKeyView) => [{ id: key.id, type: 'api_key', name: key.name }];
+  const details = (key: ApiKeyView) => ({ scopes: key.scopes.join(' '), organization_id: key.organization_id ?? 'all', display_prefix: key.display_prefix });
   app.post<{ Body: CreateKeyBody }>(
     '/api_keys',
     { schema: { tags, summary: 'Create an API key (the secret is returned once)', body: CreateKeyBodySchema } },
     async (request, reply) => {
       requireUnrestrictedAdmin(request.principal());
       const body = request.body;
-      return reply.code(201).send(await keys.create({ name: body.name, scopes: body.scopes, organizationId: body.organization_id ?? null }));
+      const created = await keys.create({ name: body.name, scopes: body.scopes, organizationId: body.organization_id ?? null });
+      await systemAudit.recordRequest(request, 'api_key.created', target(created), details(created));
+      return reply.code(201).send(created);
     },
   );
 
@@ -41,7 +48,9 @@ export function registerKeyRoutes(app: FastifyInstance, keys: KeysService): void
     { schema: { tags, summary: 'Revoke an API key', params: Type.Object({ id: Type.String() }) } },
     async (request) => {
       requireUnrestrictedAdmin(request.principal());
-      return keys.revoke(request.params.id);
+      const revoked = await keys.revoke(request.params.id);
+      await systemAudit.recordRequest(request, 'api_key.revoked', target(revoked), details(revoked));
+      return revoked;
     },
   );
 }

@@ -12,19 +12,25 @@ import {
   type RetentionBody,
   type UpdateOrganizationBody,
 } from './organizations.schema.js';
+import type { SystemAudit } from '../system-audit/system-audit.service.js';
 import type { OrganizationsService } from './organizations.service.js';
 
 type IdParams = { id: string };
 
-export function registerOrganizationRoutes(app: FastifyInstance, organizations: OrganizationsService): void {
+export function registerOrganizationRoutes(app: FastifyInstance, organizations: OrganizationsService, systemAudit: SystemAudit): void {
   const tags = ['organizations'];
+  // Creating, changing and deleting tenants, and how long their evidence is kept, are audit events of the
+  // system log.
+  const target = (organization: { id: string; name: string }) => [{ id: organization.id, type: 'organization', name: organization.name }];
 
   app.post<{ Body: CreateOrganizationBody }>(
     '/organizations',
     { schema: { tags, summary: 'Create an organization', body: CreateOrganizationBodySchema } },
     async (request, reply) => {
       requireUnrestrictedAdmin(request.principal());
-      return reply.code(201).send(await organizations.create(request.body));
+      const created = await organizations.create(request.body);
+      await systemAudit.recordRequest(request, 'organization.created', target(created));
+      return reply.code(201).send(created);
     },
   );
 
@@ -66,7 +72,9 @@ export function registerOrganizationRoutes(app: FastifyInstance, organizations: 
     { schema: { tags, summary: 'Update an organization', params: OrganizationParamsSchema, body: UpdateOrganizationBodySchema } },
     async (request) => {
       requireScope(request.principal(), 'admin');
-      return organizations.update(request.params.id, request.body, request.principal());
+      const updated = await organizations.update(request.params.id, request.body, request.principal());
+      await systemAudit.recordRequest(request, 'organization.updated', target(updated), { changed: Object.keys(request.body).sort().join(' ') });
+      return updated;
     },
   );
 
@@ -75,7 +83,8 @@ export function registerOrganizationRoutes(app: FastifyInstance, organizations: 
     { schema: { tags, summary: 'Delete an organization and all its events', params: OrganizationParamsSchema } },
     async (request, reply) => {
       requireScope(request.principal(), 'admin');
-      await organizations.delete(request.params.id, request.principal());
+      const deleted = await organizations.delete(request.params.id, request.principal());
+      await systemAudit.recordRequest(request, 'organization.deleted', target(deleted));
       return reply.code(204).send();
     },
   );
@@ -98,7 +107,11 @@ export function registerOrganizationRoutes(app: FastifyInstance, organizations: 
     },
     async (request) => {
       requireScope(request.principal(), 'admin');
-      return organizations.setRetention(request.params.id, request.body, request.principal());
+      const retention = await organizations.setRetention(request.params.id, request.body, request.principal());
+      await systemAudit.recordRequest(request, 'organization.retention_changed', [{ id: request.params.id, type: 'organization' }], {
+        retention_period_in_days: retention.retention_period_in_days,
+      });
+      return retention;
     },
   );
 

@@ -125,10 +125,15 @@ export class OrganizationsService {
     return this.get(id);
   }
 
-  async delete(id: string, principal: Principal): Promise<void> {
+  /** Deletes the organization and all its events; answers which one it was. The system organization stays. */
+  async delete(id: string, principal: Principal): Promise<{ id: string; name: string }> {
     assertOrganizationAccess(principal, id);
     const found = await this.db.transaction((tx) => deleteOrganization(tx, id));
-    if (!found) throw notFound('Organization', id);
+    if (found === undefined) throw notFound('Organization', id);
+    if (found.system) {
+      throw new AppError('forbidden', 'The Verity system organization holds the administrative audit log and cannot be deleted.');
+    }
+    return { id: found.id, name: found.name };
   }
 
   async getRetention(id: string, principal: Principal): Promise<{ retention_period_in_days: number }> {

@@ -101,11 +101,18 @@ export async function selectOrganizationPage(
 }
 
 /** Removes an organization and its whole log (events have no FK, so they go first, explicitly). */
-export async function deleteOrganization(tx: Queryable, id: string): Promise<boolean> {
+/** Deletes an organization and its events; answers its name, or undefined when there was none. */
+export async function deleteOrganization(tx: Queryable, id: string): Promise<{ id: string; name: string; system: boolean } | undefined> {
+  const [found] = await tx.query<{ id: string; name: string; system: boolean }>(
+    `select o.id, o.name, ${isSystemOrganizationSql('o.id')} as system from organizations o where o.id = $1 for update`,
+    [id],
+  );
+  // Verity's own administrative log is evidence too: it is not a tenant anyone may delete.
+  if (found === undefined || found.system) return found;
   await tx.query('select 1 from org_log_heads where organization_id = $1 for update', [id]);
   await tx.query('delete from events where organization_id = $1', [id]);
-  const rows = await tx.query('delete from organizations where id = $1 returning id', [id]);
-  return rows.length > 0;
+  await tx.query('delete from organizations where id = $1', [id]);
+  return found;
 }
 
 export async function updateRetention(db: Queryable, id: string, days: number): Promise<boolean> {

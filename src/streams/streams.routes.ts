@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { PageQuerySchema, pageParams, type PageQuery } from '../shared/pagination.js';
 import {
@@ -10,18 +10,31 @@ import {
   type ReplayBody,
   type UpdateStreamBody,
 } from './streams.schema.js';
+import type { SystemAudit } from '../system-audit/system-audit.service.js';
+import type { LogStreamView } from './streams.schema.js';
 import type { StreamsService } from './streams.service.js';
 
 type IdParams = { id: string };
 
-export function registerStreamRoutes(app: FastifyInstance, streams: StreamsService): void {
+export function registerStreamRoutes(app: FastifyInstance, streams: StreamsService, systemAudit: SystemAudit): void {
   const tags = ['log streams'];
   const params = StreamParamsSchema;
+  // Where an organization's evidence flows is security configuration: every change to a stream, by the
+  // vendor or by the customer's admin in the portal, is an audit event of the system log.
+  type Described = Pick<LogStreamView, 'id' | 'organization_id' | 'name' | 'type'>;
+  const targets = (stream: Described) => [
+    { id: stream.id, type: 'log_stream', ...(stream.name === null ? {} : { name: stream.name }) },
+    { id: stream.organization_id, type: 'organization' },
+  ];
+  const audited = async <T extends Described>(request: FastifyRequest, action: string, stream: T, metadata: Record<string, string> = {}): Promise<T> => {
+    await systemAudit.recordRequest(request, action, targets(stream), { destination: stream.type, ...metadata });
+    return stream;
+  };
 
   app.post<{ Body: CreateStreamBody }>(
     '/log_streams',
     { config: { portal: ['log_streams'] }, schema: { tags, summary: 'Create a log stream (config validated per type; secrets encrypted, never returned)', body: CreateStreamBodySchema } },
-    async (request, reply) => reply.code(201).send(await streams.create(request.principal(), request.body)),
+    async (request, reply) => reply.code(201).send(await audited(request, 'log_stream.created', await streams.create(request.principal(), request.body))),
   );
 
   app.get<{ Querystring: PageQuery & { organization_id?: string } }>(
@@ -37,11 +50,15 @@ export function registerStreamRoutes(app: FastifyInstance, streams: StreamsServi
   app.patch<{ Params: IdParams; Body: UpdateStreamBody }>(
     '/log_streams/:id',
     { config: { portal: ['log_streams'] }, schema: { tags, summary: 'Change a log stream (config is merged; omitted secrets are kept)', params, body: UpdateStreamBodySchema } },
-    async (request) => streams.update(request.principal(), request.params.id, request.body),
+    async (request) =>
+      audited(request, 'log_stream.updated', await streams.update(request.principal(), request.params.id, request.body), {
+        // Names of the changed fields only: values may be secrets.
+        changed: [...(request.body.name === undefined ? [] : ['name']), ...Object.keys(request.body.config ?? {}).map((key) => `config.${key}`)].join(' '),
+      }),
   );
 
   app.delete<{ Params: IdParams }>('/log_streams/:id', { config: { portal: ['log_streams'] }, schema: { tags, summary: 'Delete a log stream', params } }, async (request, reply) => {
-    await streams.remove(request.principal(), request.params.id);
+    await audited(request, 'log_stream.deleted', await streams.remove(request.principal(), request.params.id));
     return reply.code(204).send();
   });
 
@@ -52,19 +69,20 @@ export function registerStreamRoutes(app: FastifyInstance, streams: StreamsServi
   );
 
   app.post<{ Params: IdParams }>('/log_streams/:id/pause', { config: { portal: ['log_streams'] }, schema: { tags, summary: 'Pause delivery', params } }, async (request) =>
-    streams.pause(request.principal(), request.params.id),
+    audited(request, 'log_stream.paused', await streams.pause(request.principal(), request.params.id)),
   );
 
   app.post<{ Params: IdParams }>(
     '/log_streams/:id/resume',
     { config: { portal: ['log_streams'] }, schema: { tags, summary: 'Resume delivery (also retries an invalid stream now)', params } },
-    async (request) => streams.resume(request.principal(), request.params.id),
+    async (request) => audited(request, 'log_stream.resumed', await streams.resume(request.principal(), request.params.id)),
   );
 
   app.post<{ Params: IdParams; Body: ReplayBody }>(
     '/log_streams/:id/replay',
     { schema: { tags, summary: 'Re-deliver events that occurred from a time on', params, body: ReplayBodySchema } },
-    async (request) => streams.replay(request.principal(), request.params.id, new Date(request.body.from)),
+    async (request) =>
+      audited(request, 'log_stream.replayed', await streams.replay(request.principal(), request.params.id, new Date(request.body.from)), { from: request.body.from }),
   );
 
   app.get<{ Params: IdParams; Querystring: PageQuery }>(

@@ -149,9 +149,11 @@ export class StreamsService {
     return this.get(principal, id);
   }
 
-  async remove(principal: Principal, id: string): Promise<void> {
-    await this.row(principal, id, 'admin');
+  /** Deletes the stream; answers what it was (for the audit record). */
+  async remove(principal: Principal, id: string): Promise<Pick<LogStreamView, 'id' | 'organization_id' | 'name' | 'type'>> {
+    const row = await this.row(principal, id, 'admin');
     await softDeleteStream(this.db, id);
+    return { id: row.id, organization_id: row.organization_id, name: row.name, type: row.type };
   }
 
   async pause(principal: Principal, id: string): Promise<LogStreamView> {

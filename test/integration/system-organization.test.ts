@@ -85,3 +85,63 @@ describeEachBackend('the system organization is not a customer', (ctx) => {
     expect(own.body.top_actions.map((row) => row.action)).toEqual(expect.arrayContaining(['operator.signed_in', 'portal.opened']));
   });
 });
+
+describeEachBackend('the system organization keeps the administrative record', (ctx) => {
+  type Event = { action: string; actor: { id: string; type: string }; targets: { id: string; type: string; name?: string }[]; metadata: Record<string, unknown> };
+  const systemEvents = async (): Promise<Event[]> => {
+    const system = await ctx().services.systemAudit.organizationId();
+    const listed = await ctx().call<{ data: Event[] }>('GET', `/audit_logs/events?organization_id=${system}&limit=100`);
+    expect(listed.status).toBe(200);
+    return listed.body.data;
+  };
+
+  it('cannot be deleted: 403, and its log stays', async () => {
+    await ctx().services.systemAudit.record('operator.signed_in', { id: 'operator_test', type: 'operator' }, []);
+    const system = await ctx().services.systemAudit.organizationId();
+    const refused = await ctx().call<{ code: string; message: string }>('DELETE', `/organizations/${system}`);
+    expect(refused.status).toBe(403);
+    expect(refused.body.code).toBe('forbidden');
+    expect(refused.body.message).toContain('system organization');
+    expect((await ctx().call('GET', `/organizations/${system}`)).status).toBe(200);
+    expect((await systemEvents()).some((event) => event.action === 'operator.signed_in')).toBe(true);
+  });
+
+  it('a search across all organizations returns customers’ events only; by its id, its own', async () => {
+    const customer = await ctx().createOrg('Searchable Co');
+    await ctx().call('POST', '/audit_logs/events', { body: { organization_id: customer, event: makeEvent({ action: 'user.searched_for' }) } });
+    await ctx().services.systemAudit.record('operator.signed_in', { id: 'operator_search', type: 'operator' }, []);
+    const all = await ctx().call<{ data: { organization_id: string }[] }>('GET', '/audit_logs/events?limit=100');
+    const system = await ctx().services.systemAudit.organizationId();
+    expect(all.body.data.map((event) => event.organization_id)).toContain(customer);
+    expect(all.body.data.map((event) => event.organization_id)).not.toContain(system);
+    expect((await systemEvents()).length).toBeGreaterThan(0);
+  });
+
+  it('records key, stream, organization and retention changes with who made them, and never a secret', async () => {
+    const org = await ctx().createOrg('Audited Co');
+    const key = await ctx().call<{ id: string; secret: string }>('POST', '/api_keys', { body: { name: 'ci writer', scopes: ['events:write'], organization_id: org } });
+    expect(key.status).toBe(201);
+    expect((await ctx().call('DELETE', `/api_keys/${key.body.id}`)).status).toBe(200);
+    const stream = await ctx().call<{ id: string }>('POST', '/log_streams', {
+      body: { organization_id: org, type: 'Splunk', name: 'SOC Splunk', config: { hec_url: 'https://splunk.example.com:8088', hec_token: 'hec-token-never-logged' } },
+    });
+    expect(stream.status).toBe(201);
+    expect((await ctx().call('PATCH', `/log_streams/${stream.body.id}`, { body: { config: { hec_token: 'second-secret-token' } } })).status).toBe(200);
+    expect((await ctx().call('POST', `/log_streams/${stream.body.id}/pause`)).status).toBe(200);
+    expect((await ctx().call('DELETE', `/log_streams/${stream.body.id}`)).status).toBe(204);
+    expect((await ctx().call('PUT', `/organizations/${org}/audit_logs_retention`, { body: { retention_period_in_days: 30 } })).status).toBe(200);
+    expect((await ctx().call('DELETE', `/organizations/${org}`)).status).toBe(204);
+
+    const events = await systemEvents();
+    const about = (id: string) => events.filter((event) => event.targets.some((target) => target.id === id)).map((event) => event.action);
+    expect(about(key.body.id).sort()).toEqual(['api_key.created', 'api_key.revoked']);
+    expect(about(stream.body.id).sort()).toEqual(['log_stream.created', 'log_stream.deleted', 'log_stream.paused', 'log_stream.updated']);
+    expect(about(org)).toEqual(expect.arrayContaining(['organization.created', 'organization.retention_changed', 'organization.deleted', 'log_stream.created']));
+    const updated = events.find((event) => event.action === 'log_stream.updated');
+    expect(updated?.metadata).toMatchObject({ destination: 'Splunk', changed: 'config.hec_token' });
+    expect(events.find((event) => event.action === 'organization.retention_changed')?.metadata).toMatchObject({ retention_period_in_days: 30 });
+    expect(events.find((event) => event.action === 'api_key.created')?.actor.type).toBe('api_key');
+    const text = JSON.stringify(events);
+    for (const secret of [key.body.secret, 'hec-token-never-logged', 'second-secret-token']) expect(text).not.toContain(secret);
+  });
+});
