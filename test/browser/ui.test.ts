@@ -147,6 +147,27 @@ describe.runIf(status.run)('web UI in a real browser', () => {
     await session.finish();
   });
 
+  it('places a legal hold with a reason on an organization and lifts it, recorded in the system log', async () => {
+    const session = await openSession(ui, 'legal-hold');
+    const { page } = session;
+    await signIn(ui, page, `/dashboard/organizations/${ui.seeded.globex}`);
+    const card = page.getByRole('region', { name: 'Legal hold' });
+    await card.getByLabel('Reason').fill('Matter 2026-114');
+    await card.getByRole('button', { name: 'Place legal hold' }).click();
+    await card.getByText('Matter 2026-114').waitFor();
+    const held = await ui.api.call<{ legal_hold: { enabled: boolean; reason: string | null } }>('GET', `/organizations/${ui.seeded.globex}`);
+    expect(held.legal_hold).toMatchObject({ enabled: true, reason: 'Matter 2026-114' });
+    await page.screenshot({ path: 'test-results/browser/legal-hold-on.png' });
+
+    await card.getByRole('button', { name: 'Lift legal hold' }).click();
+    await card.getByRole('button', { name: 'Place legal hold' }).waitFor();
+    expect((await ui.api.call<{ legal_hold: { enabled: boolean } }>('GET', `/organizations/${ui.seeded.globex}`)).legal_hold.enabled).toBe(false);
+    const system = (await ui.api.call<{ data: { id: string; system: boolean }[] }>('GET', '/organizations?include_system=true&limit=100')).data.find((org) => org.system);
+    const actions = (await ui.api.call<{ data: { action: string }[] }>('GET', `/audit_logs/events?organization_id=${system?.id ?? ''}&limit=20`)).data.map((event) => event.action);
+    expect(actions).toEqual(expect.arrayContaining(['organization.legal_hold_enabled', 'organization.legal_hold_disabled']));
+    await session.finish();
+  });
+
   it('portal: filters the organization’s events, opens one, and exports them as CSV', async ({ skip }) => {
     const paths = (await (await fetch(`${ui.server.url}/openapi.json`)).json()) as { paths: Record<string, unknown> };
     if (paths.paths['/audit_logs/exports'] === undefined) {

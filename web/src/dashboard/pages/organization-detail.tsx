@@ -77,6 +77,72 @@ function RetentionCard({ organizationId }: { organizationId: string }) {
   );
 }
 
+/** Legal hold: while on, the retention purge deletes none of the organization's events. */
+function LegalHoldCard({ organization }: { organization: Organization }) {
+  const client = useQueryClient();
+  const toast = useToast();
+  const hold = organization.legal_hold;
+  const [reason, setReason] = useState('');
+  const change = useMutation({
+    mutationFn: (enabled: boolean) =>
+      api.put<Organization>(`/organizations/${encodeURIComponent(organization.id)}/legal_hold`, {
+        enabled,
+        ...(enabled && reason.trim() ? { reason: reason.trim() } : {}),
+      }),
+    onSuccess: (data, enabled) => {
+      client.setQueryData(['organization', organization.id], data);
+      setReason('');
+      toast.success(enabled ? 'Legal hold placed: no events will be purged' : 'Legal hold lifted: retention applies again');
+    },
+    onError: (error) => toast.error(errorMessage(error)),
+  });
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    change.mutate(true);
+  };
+  return (
+    <section className="card" aria-labelledby="legal-hold-title">
+      <div className="card-header">
+        <div>
+          <h2 id="legal-hold-title">Legal hold</h2>
+          <p>While a hold is on, retention deletes nothing. Changes are recorded in the system log.</p>
+        </div>
+        {hold?.enabled ? <Badge tone="amber">On hold</Badge> : <Badge>Off</Badge>}
+      </div>
+      <div className="card-body stack-sm">
+        {hold?.enabled ? (
+          <>
+            <p className="text-sm">
+              {hold.reason ? (
+                <>
+                  Reason: <strong>{hold.reason}</strong>
+                </>
+              ) : (
+                'No reason given.'
+              )}
+              {hold.updated_at && <span className="muted"> · since {formatDate(hold.updated_at)}</span>}
+            </p>
+            <div>
+              <Button loading={change.isPending} onClick={() => change.mutate(false)}>
+                Lift legal hold
+              </Button>
+            </div>
+          </>
+        ) : (
+          <form className="row" style={{ alignItems: 'flex-end' }} onSubmit={submit}>
+            <Field label="Reason" hint="A case or matter reference" optional className="grow">
+              <input className="input" value={reason} maxLength={1000} onChange={(event) => setReason(event.target.value)} />
+            </Field>
+            <Button type="submit" loading={change.isPending}>
+              Place legal hold
+            </Button>
+          </form>
+        )}
+      </div>
+    </section>
+  );
+}
+
 function PortalLinkCard({ organizationId }: { organizationId: string }) {
   const [intent, setIntent] = useState<'audit_logs' | 'log_streams'>('audit_logs');
   const [embed, setEmbed] = useState(false);
@@ -222,10 +288,10 @@ function SystemLogAbout() {
       </div>
       <div className="card-body stack-sm text-sm text-secondary">
         <p>
-          Administrative actions are recorded here: operator sign-ins, failed sign-ins and sign-outs, Admin Portal links created and opened, legal-hold changes and
-          export downloads.
+          Administrative actions are recorded here: operator sign-ins, failed sign-ins and sign-outs, Admin Portal links created and opened, API keys created and
+          revoked, organization, retention and legal-hold changes, log stream changes, and export downloads.
         </p>
-        <p>It is not a customer: it has no Admin Portal, is left out of customer counts and charts, and is never billed.</p>
+        <p>It is not a customer: it has no Admin Portal, is left out of customer counts, charts and searches, is never billed, and cannot be deleted.</p>
       </div>
     </section>
   );
@@ -369,6 +435,7 @@ export function OrganizationDetailPage({ id }: { id: string }) {
         </div>
         <div className="stack" style={{ gap: 16 }}>
           <RetentionCard organizationId={id} />
+          {data && <LegalHoldCard organization={data} />}
           {!system && <UsageCard organizationId={id} />}
         </div>
       </div>
