@@ -77,7 +77,8 @@ export function csvLines(rows: readonly CsvChunkRow[]): string {
     out +=
       `${csvCell(row.id)},${csvCell(row.organization_id)},${csvCell(row.occurred_at)},${csvCell(row.action)},` +
       `${csvCell(Number(row.version))},${csvCell(row.actor_id)},${csvCell(row.actor_type)},${csvCell(row.actor_name ?? '')},` +
-      `${objectCell(row.actor_metadata)},${jsonCell(row.targets)},${csvCell(row.target_ids)},${csvCell(row.target_types)},${csvCell(row.location)},${csvCell(row.user_agent ?? '')},` +
+      `${objectCell(row.actor_metadata)},${jsonCell(row.targets)},${csvCell(row.target_ids)},${csvCell(row.target_types)},` +
+      `${csvCell(row.location)},${csvCell(row.user_agent ?? '')},` +
       `${objectCell(row.metadata)},${row.seq},${csvCell(row.hash)}\r\n`;
   }
   return out;
