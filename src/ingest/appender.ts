@@ -148,17 +148,13 @@ export class LogAppender {
   private async commitLocked(group: Pending[]): Promise<(AppendOutcome | AppError)[]> {
     const started = performance.now();
     const organizationIds = [...new Set(group.map((pending) => pending.organizationId))].sort();
-    let result: (Chained & { heads: Map<string, HeadRow> }) | undefined;
-    await this.db.transaction(async (tx) => {
-      result = undefined;
-      const heads = new Map((await lockHeads(tx, organizationIds)).map((head) => [head.organization_id, head]));
-      const taken = await this.claimKeys(tx, group.map((pending) => (heads.has(pending.organizationId) ? pending : undefined)));
-      const chained = chain(group, heads, (index) => taken[index] === true);
+    const { outcomes, moves, heads } = await this.db.transaction(async (tx) => {
+      const locked = new Map((await lockHeads(tx, organizationIds)).map((head) => [head.organization_id, head]));
+      const taken = await this.claimKeys(tx, group.map((pending) => (locked.has(pending.organizationId) ? pending : undefined)));
+      const chained = chain(group, locked, (index) => taken[index] === true);
       if (chained.records.length > 0) await appendLocked(tx, chained.records, chained.moves);
-      result = { ...chained, heads };
+      return { ...chained, heads: locked };
     });
-    if (result === undefined) throw new Error('append transaction finished without a result');
-    const { outcomes, moves, heads } = result;
     for (const head of heads.values()) this.heads.set(head.organization_id, head);
     this.remember(moves);
     this.observe(group, outcomes, started);

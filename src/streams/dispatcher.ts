@@ -336,7 +336,7 @@ export class StreamDispatcher {
    * streams deleted since, so a long-running worker does not accumulate them.
    */
   async forgetDeleted(): Promise<void> {
-    const known = [...new Set([...this.destinations.keys(), ...this.fitEstimates.keys(), ...this.sizeHints.keys()])];
+    const known = [...this.rememberedIds()];
     if (known.length === 0) return;
     let live: Set<string>;
     try {
@@ -357,7 +357,11 @@ export class StreamDispatcher {
 
   /** Whether this worker keeps any state for the stream (tests: deleted streams are forgotten). */
   remembers(streamId: string): boolean {
-    return this.destinations.has(streamId) || this.fitEstimates.has(streamId) || this.sizeHints.has(streamId);
+    return this.rememberedIds().has(streamId);
+  }
+
+  private rememberedIds(): Set<string> {
+    return new Set([...this.destinations.keys(), ...this.fitEstimates.keys(), ...this.sizeHints.keys()]);
   }
 
   private destinationFor(stream: ClaimedStream): Destination {

@@ -48,7 +48,7 @@ export function createHttpClient(options: { allowPrivate: boolean; timeoutMs?: n
       if (request.gzip === true) headers['content-encoding'] = 'gzip';
       const started = performance.now();
       // undici's request rather than fetch: fetch turns a body into a web stream and copies it chunk by
-      // chunk, a fifth of the server's CPU when streams deliver ~1 MB requests back to back.
+      // chunk (ten streams to a loopback HEC: 47k → 55k events/s in one bench run each).
       const response = await undiciRequest(request.url, {
         method: request.method ?? 'POST',
         headers,
