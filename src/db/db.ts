@@ -15,6 +15,12 @@ export interface Db extends Queryable {
   readonly kind: DbKind;
   /** Runs fn in one transaction: committed when fn resolves, rolled back when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * The result of `query` (a SELECT with no parameters: COPY takes none, see sql-literal.ts) in
+   * PostgreSQL's CSV format, as it comes. `settings` are set for that statement only (set_config, local
+   * to its transaction). Abandoning the iteration early cancels the copy.
+   */
+  copyOutCsv(query: string, settings?: Readonly<Record<string, string>>): AsyncIterable<Uint8Array>;
   /** Subscribes to NOTIFY on a channel; resolves to an unsubscribe function. */
   listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;

@@ -44,6 +44,18 @@ export class PgliteDb implements Db {
     );
   }
 
+  /**
+   * COPY into PGlite's in-memory blob device, handed over whole: callers keep each query's result
+   * bounded (the export copies a window of the log at a time).
+   */
+  async *copyOutCsv(query: string, settings: Readonly<Record<string, string>> = {}): AsyncIterable<Uint8Array> {
+    const blob = await this.pglite.transaction(async (tx) => {
+      for (const [name, value] of Object.entries(settings)) await tx.query('select set_config($1, $2, true)', [name, value]);
+      return (await tx.query(`copy (${query}) to '/dev/blob' with (format csv)`)).blob;
+    });
+    if (blob !== undefined && blob.size > 0) yield new Uint8Array(await blob.arrayBuffer());
+  }
+
   async listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>> {
     return this.pglite.listen(channel, onPayload);
   }

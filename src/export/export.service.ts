@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type { Logger } from 'pino';
@@ -9,23 +9,25 @@ import { assertOrganizationAccess, requireScope } from '../keys/access.js';
 import type { Principal } from '../keys/keys.service.js';
 import { newId } from '../shared/ids.js';
 import { cursorOf, scanOrder, toList, type List, type PageParams } from '../shared/pagination.js';
-import { ByteCounter, encodeCsv, encodeNdjson, type NdjsonTrailer } from './export.format.js';
+import { ByteCounter, CSV_HEADER, CsvRecordFramer, encodeNdjson, type NdjsonTrailer } from './export.format.js';
 import type { CreateExportBody, ExportFilters, ExportFormat, ExportView } from './export.schema.js';
 import type { DownloadSigner } from './export.signing.js';
 import {
   countExportEvents,
+  CSV_COPY_SETTINGS,
+  csvWindowQuery,
   deleteExport,
   insertExport,
   markExportFailed,
   markExportReady,
   organizationExists,
-  selectCsvChunk,
   selectExpiredExports,
   selectExport,
   selectExportChunk,
   selectExportPage,
   startExportRun,
   updateExportProgress,
+  type ExportChunkRow,
   type ExportRow,
 } from './export.sql.js';
 import type { ExportStorage } from './export.storage.js';
@@ -41,6 +43,12 @@ export const EXPORT_CLEANUP_JOB_KIND = 'export.cleanup';
  * events.
  */
 export const DEFAULT_CHUNK_SIZE = 1_000;
+
+/**
+ * Sequence numbers per COPY of a CSV export. Each window is one short statement (no snapshot held for the
+ * length of a large export); on PGlite a window's CSV is in memory at once (~15 MB at 20,000 events).
+ */
+export const DEFAULT_CSV_WINDOW = 20_000;
 
 /** What an export is of, as the NDJSON trailer sees it (id is null for a CLI export written directly). */
 export interface ExportSubject {
@@ -67,6 +75,8 @@ export interface ExportServiceOptions {
   ttlHours: number;
   logger: Logger;
   chunkSize?: number;
+  /** Sequence numbers per COPY of a CSV export (DEFAULT_CSV_WINDOW). */
+  csvWindow?: number;
   /** Lines appended to NDJSON exports after the events (integrity checkpoints). */
   trailer?: ExportTrailer;
   /** Records each served download as an audit event. */
@@ -144,22 +154,56 @@ export interface ExportStream {
 export function openExportStream(
   db: Db,
   subject: ExportSubject,
-  options: { gzip: boolean; chunkSize?: number | undefined; trailer?: ExportTrailer | undefined },
+  options: { gzip: boolean; chunkSize?: number | undefined; csvWindow?: number | undefined; trailer?: ExportTrailer | undefined },
   onProgress: (progress: ExportProgress) => Promise<void>,
 ): ExportStream {
-  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  const encoded =
+    subject.format === 'csv'
+      ? Readable.from(csvBytes(db, subject, options.csvWindow ?? DEFAULT_CSV_WINDOW, onProgress), { objectMode: false })
+      : ndjsonStream(db, subject, options.chunkSize ?? DEFAULT_CHUNK_SIZE, options.trailer, onProgress);
+  const counter = new ByteCounter();
+  const counted = pipeline([encoded, ...(options.gzip ? [createGzip()] : []), counter]).then(() => counter.bytes);
+  // Whoever consumes `body` sees any failure as a stream error; this promise must not be unhandled.
+  counted.catch(() => undefined);
+  return { body: counter, counted };
+}
+
+/**
+ * The CSV: the header, then the matching events as PostgreSQL writes them with COPY (quoting, formula
+ * neutralising and JSON text all happen in the database, see csvWindowQuery), one window of the log's
+ * sequence numbers per statement, with CRLF record ends. This process only moves bytes, which is what
+ * makes a CSV export several times faster than encoding rows here.
+ */
+async function* csvBytes(db: Db, subject: ExportSubject, window: number, onProgress: (progress: ExportProgress) => Promise<void>): AsyncGenerator<Buffer> {
+  const { total, minSeq, maxSeq } = await countExportEvents(db, subject.organization_id, subject.filters);
+  await onProgress({ rowsWritten: 0, rowsTotal: total });
+  yield Buffer.from(CSV_HEADER);
+  const framer = new CsvRecordFramer();
+  for (let after = minSeq - 1; after < maxSeq; after += window) {
+    const query = csvWindowQuery(subject.organization_id, subject.filters, after, Math.min(maxSeq, after + window));
+    for await (const chunk of db.copyOutCsv(query, CSV_COPY_SETTINGS)) yield framer.frame(chunk);
+    await onProgress({ rowsWritten: framer.records, rowsTotal: total });
+  }
+}
+
+/** The NDJSON file: events read in chunks and written as the API shows them, then the trailer. */
+function ndjsonStream(
+  db: Db,
+  subject: ExportSubject,
+  chunkSize: number,
+  trailer: ExportTrailer | undefined,
+  onProgress: (progress: ExportProgress) => Promise<void>,
+): Readable {
   let written = 0;
   let firstSeq: number | null = null;
   let lastSeq: number | null = null;
-  async function* chunks<Row extends { seq: number }>(
-    select: (db: Db, organizationId: string, filters: ExportFilters, afterSeq: number, maxSeq: number, limit: number) => Promise<Row[]>,
-  ): AsyncGenerator<Row[]> {
+  async function* chunks(): AsyncGenerator<ExportChunkRow[]> {
     const { total, minSeq, maxSeq } = await countExportEvents(db, subject.organization_id, subject.filters);
     await onProgress({ rowsWritten: 0, rowsTotal: total });
-    const read = (after: number): Promise<Row[]> => select(db, subject.organization_id, subject.filters, after, maxSeq, chunkSize);
-    let next: Promise<Row[]> | undefined = read(minSeq - 1);
+    const read = (after: number): Promise<ExportChunkRow[]> => selectExportChunk(db, subject.organization_id, subject.filters, after, maxSeq, chunkSize);
+    let next: Promise<ExportChunkRow[]> | undefined = read(minSeq - 1);
     while (next !== undefined) {
-      const rows: Row[] = await next;
+      const rows: ExportChunkRow[] = await next;
       const last = rows[rows.length - 1];
       if (last === undefined) return;
       // The next chunk is read while this one is encoded and stored, so database time and encoding overlap
@@ -174,19 +218,7 @@ export function openExportStream(
       await onProgress({ rowsWritten: written, rowsTotal: total });
     }
   }
-  const trailer = options.trailer;
-  const encoded =
-    subject.format === 'csv'
-      ? encodeCsv(chunks(selectCsvChunk))
-      : encodeNdjson(
-          chunks(selectExportChunk),
-          trailer === undefined ? undefined : () => trailer(subject, { rows: written, firstSeq, lastSeq }),
-        );
-  const counter = new ByteCounter();
-  const counted = pipeline([encoded, ...(options.gzip ? [createGzip()] : []), counter]).then(() => counter.bytes);
-  // Whoever consumes `body` sees any failure as a stream error; this promise must not be unhandled.
-  counted.catch(() => undefined);
-  return { body: counter, counted };
+  return encodeNdjson(chunks(), trailer === undefined ? undefined : () => trailer(subject, { rows: written, firstSeq, lastSeq }));
 }
 
 function exportIdOf(payload: unknown): string {
@@ -202,6 +234,7 @@ function exportIdOf(payload: unknown): string {
  */
 export class ExportService {
   private readonly chunkSize: number;
+  private readonly csvWindow: number;
   private trailer: ExportTrailer | undefined;
 
   constructor(
@@ -210,6 +243,7 @@ export class ExportService {
     private readonly options: ExportServiceOptions,
   ) {
     this.chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+    this.csvWindow = options.csvWindow ?? DEFAULT_CSV_WINDOW;
     this.trailer = options.trailer;
   }
 
@@ -331,7 +365,7 @@ export class ExportService {
 
   /** The export's bytes; see openExportStream. */
   openStream(subject: ExportSubject, gzip: boolean, onProgress: (progress: ExportProgress) => Promise<void>): ExportStream {
-    return openExportStream(this.db, subject, { gzip, chunkSize: this.chunkSize, trailer: this.trailer }, onProgress);
+    return openExportStream(this.db, subject, { gzip, chunkSize: this.chunkSize, csvWindow: this.csvWindow, trailer: this.trailer }, onProgress);
   }
 
   private async writeFile(row: ExportRow, name: string): Promise<{ rowsWritten: number; bytes: number; location: string }> {

@@ -1,4 +1,5 @@
 import type { Db, Queryable } from '../db/db.js';
+import { sqlLiteral, type SqlLiteralValue } from '../db/sql-literal.js';
 import { metadataTag } from '../ingest/prepare.js';
 import type { EventRow } from '../query/query.sql.js';
 import type { ExportFilters, ExportFormat, ExportState } from './export.schema.js';
@@ -105,27 +106,35 @@ export async function deleteExport(db: Queryable, id: string): Promise<void> {
   await db.query('delete from exports where id = $1', [id]);
 }
 
-/** The WHERE clause (and its parameters) of one export's filters; `e` is the events table. */
-function filterClause(organizationId: string, filters: ExportFilters): { where: string[]; params: unknown[] } {
-  const params: unknown[] = [];
-  const param = (value: unknown): string => {
-    params.push(value);
-    return `$${params.length}`;
-  };
+/**
+ * The WHERE clause of one export's filters; `e` is the events table. `bind` turns each value into SQL: a
+ * `$n` placeholder for a query, a literal for COPY (which takes no parameters).
+ */
+function filterClause(organizationId: string, filters: ExportFilters, bind: (value: SqlLiteralValue) => string): string[] {
   const where = [
-    `e.organization_id = ${param(organizationId)}`,
-    `e.occurred_at >= ${param(filters.range_start)}::timestamptz`,
-    `e.occurred_at < ${param(filters.range_end)}::timestamptz`,
+    `e.organization_id = ${bind(organizationId)}`,
+    `e.occurred_at >= ${bind(filters.range_start)}::timestamptz`,
+    `e.occurred_at < ${bind(filters.range_end)}::timestamptz`,
   ];
-  if (filters.actions.length > 0) where.push(`e.action = any(${param(filters.actions)}::text[])`);
-  if (filters.actor_ids.length > 0) where.push(`e.actor_id = any(${param(filters.actor_ids)}::text[])`);
+  if (filters.actions.length > 0) where.push(`e.action = any(${bind(filters.actions)}::text[])`);
+  if (filters.actor_ids.length > 0) where.push(`e.actor_id = any(${bind(filters.actor_ids)}::text[])`);
   // The same tags (and so the same GIN index and semantics) as search: values OR within a filter.
   const tagFilters = [
     filters.actor_names.map((name) => `an:${name}`),
     filters.target_types.map((type) => `tty:${type}`),
     ...Object.entries(filters.metadata).map(([key, values]) => values.map((value) => metadataTag(key, value))),
   ];
-  for (const tags of tagFilters) if (tags.length > 0) where.push(`e.tags && ${param(tags)}::text[]`);
+  for (const tags of tagFilters) if (tags.length > 0) where.push(`e.tags && ${bind(tags)}::text[]`);
+  return where;
+}
+
+/** filterClause with its values as `$n` parameters. */
+function boundFilterClause(organizationId: string, filters: ExportFilters): { where: string[]; params: unknown[] } {
+  const params: unknown[] = [];
+  const where = filterClause(organizationId, filters, (value) => {
+    params.push(value);
+    return `$${params.length}`;
+  });
   return { where, params };
 }
 
@@ -140,7 +149,7 @@ export async function countExportEvents(
   organizationId: string,
   filters: ExportFilters,
 ): Promise<{ total: number; minSeq: number; maxSeq: number }> {
-  const { where, params } = filterClause(organizationId, filters);
+  const { where, params } = boundFilterClause(organizationId, filters);
   const rows = await db.query<{ total: number; min_seq: number | null; max_seq: number | null }>(
     `select count(*)::int8 as total, min(e.seq) as min_seq, max(e.seq) as max_seq from events e where ${where.join(' and ')}`,
     params,
@@ -149,41 +158,56 @@ export async function countExportEvents(
 }
 
 /**
- * One CSV row as the database hands it over: scalar fields as text, and the three JSON columns as jsonb
- * text (compacted by the encoder). Reading these few fields instead of the whole document spares the
- * export parsing every event's JSON; `version` is its JSON number's text.
+ * A text cell of the CSV: a value starting with = + - @ tab or CR (or the full-width ＝ ＋ － ＠) gets a
+ * leading ' so spreadsheets show it rather than evaluate it (OWASP "CSV injection"); an empty string is
+ * written as NULL, which COPY leaves an empty unquoted field (it would quote a non-null one as "").
+ * Numbers (version, seq) are not passed through this: -1 stays -1.
  */
-export interface CsvChunkRow {
-  seq: number;
-  hash: string;
-  id: string;
-  organization_id: string;
-  occurred_at: string;
-  action: string;
-  version: string;
-  actor_id: string;
-  actor_type: string;
-  actor_name: string | null;
-  actor_metadata: string | null;
-  targets: string;
-  /** The targets' ids, and their types, comma-joined (a missing one as an empty string, as join writes it). */
-  target_ids: string;
-  target_types: string;
-  location: string;
-  user_agent: string | null;
-  metadata: string | null;
+function textCell(expression: string): string {
+  // The expression is repeated rather than bound once in a subquery: a per-row subplan costs more than
+  // looking a key up in the jsonb again.
+  return `case when ascii(${expression}) in (61, 43, 45, 64, 9, 13, 65309, 65291, 65293, 65312) then '''' || (${expression})
+    else nullif(${expression}, '') end`;
 }
 
-// Every field comes from the stored document (not from the index columns beside it), so the file shows
-// exactly what was hashed.
-const CSV_FIELDS = `e.seq, e.hash, e.data->>'id' as id, e.data->>'organization_id' as organization_id,
-  e.data->>'occurred_at' as occurred_at, e.data->>'action' as action, e.data->>'version' as version,
-  e.data#>>'{actor,id}' as actor_id, e.data#>>'{actor,type}' as actor_type, e.data#>>'{actor,name}' as actor_name,
-  (e.data#>'{actor,metadata}')::text as actor_metadata, (e.data->'targets')::text as targets,
-  array_to_string(array(select t->>'id' from jsonb_array_elements(e.data->'targets') t), ',', '') as target_ids,
-  array_to_string(array(select t->>'type' from jsonb_array_elements(e.data->'targets') t), ',', '') as target_types,
-  e.data#>>'{context,location}' as location, e.data#>>'{context,user_agent}' as user_agent,
-  (e.data->'metadata')::text as metadata`;
+/** An object column: its JSON, {} when absent or null. */
+function objectCell(expression: string): string {
+  return `coalesce(nullif((${expression})::text, 'null'), '{}')`;
+}
+
+/**
+ * The CSV columns (CSV_COLUMNS, in order), for COPY … (FORMAT csv): PostgreSQL quotes per RFC 4180 (a
+ * field holding a comma, quote, CR or LF is quoted, quotes doubled) and writes JSON columns as jsonb text.
+ * Every field comes from the stored document (not from the index columns beside it), so the file shows
+ * exactly what was hashed. The targets' ids and types come from one pass over the array; a target
+ * without one contributes an empty string, as the API's join would.
+ */
+const CSV_SELECT = `select ${textCell("e.data->>'id'")}, ${textCell("e.data->>'organization_id'")}, ${textCell("e.data->>'occurred_at'")},
+  ${textCell("e.data->>'action'")}, e.data->>'version',
+  ${textCell("e.data#>>'{actor,id}'")}, ${textCell("e.data#>>'{actor,type}'")}, ${textCell("e.data#>>'{actor,name}'")},
+  ${objectCell("e.data#>'{actor,metadata}'")}, (e.data->'targets')::text, ${textCell('t.ids')}, ${textCell('t.types')},
+  ${textCell("e.data#>>'{context,location}'")}, ${textCell("e.data#>>'{context,user_agent}'")}, ${objectCell("e.data->'metadata'")},
+  e.seq, e.hash
+  from events e
+  left join lateral (
+    select string_agg(coalesce(target->>'id', ''), ',') as ids, string_agg(coalesce(target->>'type', ''), ',') as types
+    from jsonb_array_elements(e.data->'targets') target
+  ) t on true`;
+
+/**
+ * The query whose COPY (FORMAT csv) is the CSV of the matching events with seq in (afterSeq, toSeq], in
+ * log order. Its values are literals (COPY takes no parameters). Run with CSV_COPY_SETTINGS.
+ */
+export function csvWindowQuery(organizationId: string, filters: ExportFilters, afterSeq: number, toSeq: number): string {
+  const where = filterClause(organizationId, filters, sqlLiteral);
+  return `${CSV_SELECT}
+  where ${where.join(' and ')} and e.seq > ${sqlLiteral(afterSeq)} and e.seq <= ${sqlLiteral(toSeq)}
+  order by e.seq`;
+}
+
+/** A plan that reads the primary key in order, never a sort (see selectChunk). */
+export const CSV_COPY_SETTINGS = { enable_sort: 'off' } as const;
+
 const NDJSON_FIELDS = 'e.seq, e.received_at, e.data, e.prev_hash, e.hash';
 
 /**
@@ -205,7 +229,7 @@ async function selectChunk<Row>(
   maxSeq: number,
   limit: number,
 ): Promise<Row[]> {
-  const { where, params } = filterClause(organizationId, filters);
+  const { where, params } = boundFilterClause(organizationId, filters);
   params.push(afterSeq, maxSeq, limit);
   const n = params.length;
   return db.transaction(async (tx) => {
@@ -229,16 +253,4 @@ export async function selectExportChunk(
   limit: number,
 ): Promise<ExportChunkRow[]> {
   return selectChunk<ExportChunkRow>(db, NDJSON_FIELDS, organizationId, filters, afterSeq, maxSeq, limit);
-}
-
-/** One chunk of a CSV export: just the fields of its columns (see selectChunk). */
-export async function selectCsvChunk(
-  db: Db,
-  organizationId: string,
-  filters: ExportFilters,
-  afterSeq: number,
-  maxSeq: number,
-  limit: number,
-): Promise<CsvChunkRow[]> {
-  return selectChunk<CsvChunkRow>(db, CSV_FIELDS, organizationId, filters, afterSeq, maxSeq, limit);
 }
