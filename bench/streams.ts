@@ -92,6 +92,17 @@ function receiverCountedAsBench(usage: CpuUsage): CpuUsage {
   return { processes: { server, postgres, bench: bench + receiver }, machine: usage.machine };
 }
 
+/**
+ * CPU time per delivered event of each side. When the run saturates the machine the rate follows from
+ * these sums, and unlike the rate they stay comparable between machines of different speed (or a machine
+ * whose cores are slowed by its neighbours): a faster or slower figure can be told apart from a code change.
+ */
+function cpuPerEvent(usage: CpuUsage, seconds: number, events: number): string {
+  const micros = (percent: number | undefined): string => (((percent ?? 0) / 100) * seconds * 1e6 / Math.max(1, events)).toFixed(1);
+  const { server, postgres, receiver } = usage.processes;
+  return `CPU per event: server ${micros(server)} µs, PostgreSQL ${micros(postgres)} µs, receiver ${micros(receiver)} µs`;
+}
+
 /** Waits until the receiver holds `count` distinct events of the organization; false on timeout. */
 async function waitForDelivery(receiver: HecReceiver, organizationId: string, count: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
@@ -258,6 +269,9 @@ async function measureBacklog(ctx: Context, streams: number, perStream: number, 
     memory: { rssKiB: memoryOf(server.pid)?.rssKiB ?? 0, peakKiB: peakRss },
     cpu: receiverCountedAsBench(usage),
   });
-  report.note(`streams ${label}: ${fmtRate(unique)} events in ${seconds.toFixed(1)} s over ${fmtRate(requests)} HEC requests (${fmtRate(unique / Math.max(1, requests))} events/request); receiver CPU ${Math.round(usage.processes.receiver ?? 0)}% (counted in "bench")`);
+  report.note(
+    `streams ${label}: ${fmtRate(unique)} events in ${seconds.toFixed(1)} s over ${fmtRate(requests)} HEC requests (${fmtRate(unique / Math.max(1, requests))} events/request); ` +
+      `receiver CPU ${Math.round(usage.processes.receiver ?? 0)}% (counted in "bench"); ${cpuPerEvent(usage, seconds, unique)}`,
+  );
   report.check(`stream throughput, ${label}`, `${fmtRate(rate)} events/s`, `≥ ${fmtRate(target)} events/s`, done && rate >= target);
 }
