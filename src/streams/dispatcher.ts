@@ -211,8 +211,7 @@ export class StreamDispatcher {
     else if (full) this.fitEstimates.set(stream.id, read.limit * 2);
     // A backlog: read the next batch while this one travels, so the database and the destination work at
     // the same time. Used only if this batch is delivered whole; otherwise dropped (it is only a read).
-    const lastSeq = (batch.events[batch.events.length - 1] as PendingEvent).seq;
-    const next = cut || full ? this.readAfter(stream, lastSeq, this.readLimit(stream, destination)) : undefined;
+    const next = cut || full ? this.readFollowing(stream, pending.slice(batch.events.length), pending, this.readLimit(stream, destination)) : undefined;
     const started = performance.now();
     let result: DeliveryResult;
     try {
@@ -265,9 +264,23 @@ export class StreamDispatcher {
   }
 
   /**
+   * The read of the batch after a delivered one: the rows this read left past the byte cut (read with a
+   * margin so that bytes, not the count, end a batch — about one in seven rows), then as many rows after
+   * the last one read as the limit leaves. Reading the left-over rows again cost the database their JSON
+   * text a second time.
+   */
+  private readFollowing(stream: ClaimedStream, leftover: PendingEvent[], read: PendingEvent[], limit: number): PendingRead {
+    if (leftover.length >= limit) return { rows: Promise.resolve(leftover.slice(0, limit)), limit };
+    const more = this.readAfter(stream, (read[read.length - 1] as PendingEvent).seq, limit - leftover.length).rows;
+    const rows = leftover.length === 0 ? more : more.then((rest) => leftover.concat(rest));
+    rows.catch(() => undefined);
+    return { rows, limit };
+  }
+
+  /**
    * Rows to read for the next batch: the destination's count limit (or the smaller size after a 413), but
-   * no more than about what fit the byte budget last time — rows beyond the budget are read and moved for
-   * nothing (a 900 kB Splunk request holds ~1,500 typical events, its count limit is 10,000).
+   * no more than about what fit the byte budget last time — rows beyond the budget wait in memory for the
+   * batch after (a 900 kB Splunk request holds ~1,500 typical events, its count limit is 10,000).
    */
   private readLimit(stream: ClaimedStream, destination: Destination): number {
     const cap = Math.min(destination.limits.maxEvents, this.sizeHints.get(stream.id) ?? Number.MAX_SAFE_INTEGER);

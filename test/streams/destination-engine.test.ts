@@ -43,6 +43,27 @@ describeEachBackend(
       }
     });
 
+    it('Splunk: a backlog of several requests goes out in byte-cut batches, each within the budget, every event once and in order', async () => {
+      const hec = await startSplunkHec();
+      try {
+        const org = await ctx().createOrg();
+        // ~4 kB per event: about 210 fit one 900 kB request, so 500 make three requests, and the rows each
+        // read holds past its cut are carried into the next batch (some batches need no read at all).
+        const metadata = Object.fromEntries(Array.from({ length: 8 }, (_, k) => [`pad${k}`, String(k).repeat(500)]));
+        const events = Array.from({ length: 500 }, (_, i) => makeEvent({ actor: { id: `u${i}`, type: 'user' }, metadata }));
+        const ids = (await ctx().call<{ ids: string[] }>('POST', '/audit_logs/events/batch', { body: { organization_id: org, events } })).body.ids;
+        await ctx().call('POST', '/log_streams', {
+          body: { organization_id: org, type: 'Splunk', config: { hec_url: hec.url, hec_token: SPLUNK_FAKE_TOKEN }, start_from: 'beginning' },
+        });
+        await until(() => hec.received.length >= 500);
+        expect(hec.received.map((envelope) => (envelope.event as { id: string }).id)).toEqual(ids);
+        expect(hec.requests.length).toBeGreaterThanOrEqual(3);
+        for (const request of hec.requests) expect(Buffer.byteLength(request.body)).toBeLessThanOrEqual(900_000);
+      } finally {
+        await hec.close();
+      }
+    });
+
     it('Datadog 413: halves the batch until the intake takes it', async () => {
       const intake = await startDatadogIntake({ maxBytes: 40_000 });
       try {
