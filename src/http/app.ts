@@ -17,6 +17,7 @@ import { registerIntegrityRoutes } from '../integrity/integrity.routes.js';
 import { IntegrityService } from '../integrity/integrity.service.js';
 import { ephemeralSigningKey, signingKeyFrom, type SigningKey } from '../integrity/signing-key.js';
 import { JobRunner } from '../jobs/job-runner.js';
+import { GinPendingCleaner } from '../ingest/gin-pending-cleaner.js';
 import { LogAppender } from '../ingest/appender.js';
 import { registerIngestRoutes } from '../ingest/ingest.routes.js';
 import { IngestService } from '../ingest/ingest.service.js';
@@ -128,6 +129,8 @@ export async function buildApp(deps: AppDeps): Promise<VerityApp> {
   const schemas = new SchemasService(deps.db);
   const idempotency = new IdempotencyService(deps.db);
   const appender = new LogAppender(deps.db, logger, metrics);
+  const ginCleaner = new GinPendingCleaner(deps.db, logger);
+  appender.onCommit(() => ginCleaner.noteAppend());
   const systemAudit = new SystemAudit(deps.db, appender, deps.config, logger);
   const signal = new AppendSignal(deps.db, logger);
   const box = new SecretBox(deps.secretKey);
@@ -233,6 +236,7 @@ export async function buildApp(deps: AppDeps): Promise<VerityApp> {
   app.addHook('onClose', async () => {
     // Requests have drained; finish the commits they started before the database goes away.
     await appender.flush();
+    await ginCleaner.stop();
     await dispatcher.stop();
     await services.jobs.stop();
     services.exports.close();
@@ -242,6 +246,7 @@ export async function buildApp(deps: AppDeps): Promise<VerityApp> {
     await keys.flushTouches();
   });
   await app.ready();
+  ginCleaner.start();
   if (deps.worker === true) {
     await dispatcher.start();
     await services.jobs.start();

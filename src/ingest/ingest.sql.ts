@@ -125,3 +125,14 @@ export function isStaleAppend(error: unknown): boolean {
   const { code, constraint } = error as { code?: string; constraint?: string };
   return code === STALE_HEAD_SQLSTATE || (code === '23505' && constraint === 'events_pkey');
 }
+
+/**
+ * Merges the pending lists of the events table's GIN indexes into the indexes (see GinPendingCleaner);
+ * answers the pending-list pages removed.
+ */
+export async function cleanGinPendingLists(db: Queryable): Promise<number> {
+  const rows = await db.query<{ pages: number }>(
+    `select gin_clean_pending_list('events_org_search_idx'::regclass) + gin_clean_pending_list('events_org_tags_idx'::regclass) as pages`,
+  );
+  return Number(rows[0]?.pages ?? 0);
+}

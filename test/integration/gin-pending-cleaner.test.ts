@@ -1,0 +1,59 @@
+import { pino } from 'pino';
+import { expect, it } from 'vitest';
+import type { Db } from '../../src/db/db.js';
+import { GinPendingCleaner } from '../../src/ingest/gin-pending-cleaner.js';
+import { cleanGinPendingLists } from '../../src/ingest/ingest.sql.js';
+import { describeEachBackendWith } from '../helpers/app.js';
+import { createTestDb } from '../helpers/db.js';
+
+const ORG = 'org_01GINTEST00000000000000000';
+let nextSeq = 1;
+
+/** Rows as ingest writes them, as far as the GIN indexes see them (tags and search text). */
+async function insertEvents(db: Db, count: number): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const seq = nextSeq++;
+    await db.query(
+      `insert into events (organization_id, seq, id, occurred_at, action, actor_id, tags, search_text, data, prev_hash, hash)
+       values ($1, $2, $3, now(), 'user.signed_in', 'user_1', $4, $5, '{}', '', '')`,
+      [ORG, seq, `event_gin_${seq}`, [`an:name ${seq}`, `tid:team_${seq}`], `user.signed_in user_${seq} team_${seq} 203.0.113.${seq % 250}`],
+    );
+  }
+}
+
+async function startDb(kind: 'pglite' | 'postgres'): Promise<{ db: Db; kind: string; close(): Promise<void> }> {
+  const testDb = await createTestDb(kind);
+  return { db: testDb.db, kind, close: () => testDb.drop() };
+}
+
+const wait = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+describeEachBackendWith('GIN pending lists', startDb, (ctx) => {
+  it('are filled by inserts, and cleanOnce merges them', async () => {
+    await insertEvents(ctx().db, 50);
+    const cleaner = new GinPendingCleaner(ctx().db, pino({ level: 'silent' }));
+    expect(await cleaner.cleanOnce()).toBeGreaterThan(0);
+    expect(await cleanGinPendingLists(ctx().db)).toBe(0);
+  });
+
+  it('are merged in the background after appends on PostgreSQL, and left to inserts on PGlite', async () => {
+    const cleaner = new GinPendingCleaner(ctx().db, pino({ level: 'silent' }), 20);
+    cleaner.start();
+    await insertEvents(ctx().db, 50);
+    cleaner.noteAppend();
+    await wait(300);
+    await cleaner.stop();
+    const left = await cleanGinPendingLists(ctx().db);
+    if (ctx().kind === 'postgres') expect(left).toBe(0);
+    else expect(left).toBeGreaterThan(0);
+  });
+
+  it('does nothing while nothing was appended', async () => {
+    await insertEvents(ctx().db, 20);
+    const cleaner = new GinPendingCleaner(ctx().db, pino({ level: 'silent' }), 20);
+    cleaner.start();
+    await wait(200);
+    await cleaner.stop();
+    expect(await cleanGinPendingLists(ctx().db)).toBeGreaterThan(0);
+  });
+});
