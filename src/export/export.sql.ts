@@ -165,9 +165,12 @@ export async function countExportEvents(
  */
 function textCell(expression: string): string {
   // The expression is repeated rather than bound once in a subquery: a per-row subplan costs more than
-  // looking a key up in the jsonb again.
-  return `case when ascii(${expression}) in (61, 43, 45, 64, 9, 13, 65309, 65291, 65293, 65312) then '''' || (${expression})
-    else nullif(${expression}, '') end`;
+  // looking a key up in the jsonb again. ascii() gives the first code point only in a UTF-8 database, so
+  // the full-width forms are matched as byte prefixes (starts_with), which holds in any encoding.
+  return `case when ascii(${expression}) in (61, 43, 45, 64, 9, 13)
+      or (ascii(${expression}) > 127 and (starts_with(${expression}, '＝') or starts_with(${expression}, '＋')
+        or starts_with(${expression}, '－') or starts_with(${expression}, '＠')))
+    then '''' || (${expression}) else nullif(${expression}, '') end`;
 }
 
 /** An object column: its JSON, {} when absent or null. */

@@ -29,6 +29,9 @@ export class GinPendingCleaner {
   private running: Promise<void> | undefined;
   private appended = false;
   private disabled = false;
+  /** After a failure, no merge before this time (exponential backoff with jitter). */
+  private pausedUntil = 0;
+  private failures = 0;
 
   constructor(
     private readonly db: Db,
@@ -41,10 +44,11 @@ export class GinPendingCleaner {
     this.appended = true;
   }
 
+  /** Merges every intervalMs while appends happen (PostgreSQL only; a no-op on PGlite). */
   start(): void {
     if (this.db.kind !== 'postgres' || this.timer !== undefined) return;
     this.timer = setInterval(() => {
-      if (!this.appended || this.running !== undefined || this.disabled) return;
+      if (!this.appended || this.running !== undefined || this.disabled || Date.now() < this.pausedUntil) return;
       this.appended = false;
       this.running = this.cleanOnce()
         .then(() => undefined)
@@ -55,6 +59,7 @@ export class GinPendingCleaner {
     this.timer.unref();
   }
 
+  /** Stops merging; waits for a merge in flight. */
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
@@ -64,13 +69,31 @@ export class GinPendingCleaner {
   /** Merges both pending lists now; answers the pending-list pages removed (0 when it could not). */
   async cleanOnce(): Promise<number> {
     try {
-      return await cleanGinPendingLists(this.db);
+      const pages = await cleanGinPendingLists(this.db);
+      this.failures = 0;
+      return pages;
     } catch (error) {
-      // Only the index's owner may merge it: a deployment whose runtime role does not own the tables
-      // keeps PostgreSQL's own behaviour (inserts merge), and says so once.
-      this.disabled = true;
-      this.logger.warn({ err: error }, 'cannot merge GIN pending lists in the background; inserts will merge them');
+      if ((error as { code?: unknown }).code === INSUFFICIENT_PRIVILEGE) {
+        // Only the index's owner may merge it: a deployment whose runtime role does not own the tables
+        // keeps PostgreSQL's own behaviour (inserts merge), and says so once.
+        this.disabled = true;
+        this.logger.warn({ err: error }, 'the database role does not own the events indexes: GIN pending lists are left to inserts to merge');
+        return 0;
+      }
+      // A restart, failover or lost connection: try again later, not in a tight loop.
+      this.failures += 1;
+      const delay = Math.min(MAX_BACKOFF_MS, this.intervalMs * 2 ** this.failures) * (0.5 + Math.random() / 2);
+      this.pausedUntil = Date.now() + delay;
+      this.logger.warn({ err: error, retryInMs: Math.round(delay) }, 'merging GIN pending lists failed');
       return 0;
     }
   }
+
+  /** False once merging is off for good (the role does not own the indexes). */
+  get enabled(): boolean {
+    return !this.disabled;
+  }
 }
+
+const INSUFFICIENT_PRIVILEGE = '42501';
+const MAX_BACKOFF_MS = 30_000;

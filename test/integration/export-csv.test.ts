@@ -1,13 +1,17 @@
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
-import { expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/db.js';
+import { openPostgres } from '../../src/db/postgres.js';
 import { CSV_COLUMNS } from '../../src/export/export.format.js';
 import type { ExportFilters } from '../../src/export/export.schema.js';
 import { openExportStream } from '../../src/export/export.service.js';
 import type { AuditEvent } from '../../src/ingest/event.schema.js';
 import { describeEachBackendWith } from '../helpers/app.js';
-import { createTestDb } from '../helpers/db.js';
+import { createTestDb, postgresAvailability } from '../helpers/db.js';
+import { adminUrl, postgresUrlFor } from '../helpers/postgres-url.js';
 
 // The CSV is written by PostgreSQL (COPY … FORMAT csv, see csvWindowQuery); these tests hold it, on both
 // backends, to an independent reference: csv-stringify with the documented options over the documented
@@ -123,3 +127,45 @@ describeEachBackendWith('CSV export bytes', startDb, (ctx) => {
     expect(rows).toBe(0);
   });
 });
+
+// PostgreSQL databases need not be UTF-8 (initdb under a C locale makes SQL_ASCII), where ascii() answers a
+// multibyte character's first byte: the full-width formula starts must still be neutralised there.
+describe.runIf(postgresAvailability().available)('CSV export in a SQL_ASCII database', () => {
+  const name = `verity_test_sqlascii_${randomBytes(4).toString('hex')}`;
+  let db: Db | undefined;
+
+  beforeAll(async () => {
+    const admin = new pg.Client({ connectionString: adminUrl() });
+    await admin.connect();
+    await admin.query(`create database ${name} template template0 encoding 'SQL_ASCII' lc_collate 'C' lc_ctype 'C'`);
+    await admin.end();
+    db = await openPostgres({ connectionString: postgresUrlFor(name), poolSize: 2 });
+    // The columns the CSV query reads, as the migrations define them.
+    await db.exec('create table events (organization_id text not null, seq bigint not null, occurred_at timestamptz not null, action text not null, actor_id text not null, tags text[] not null, data jsonb not null, hash text not null, primary key (organization_id, seq))');
+    await insertMinimal(db, TRICKY);
+  });
+
+  afterAll(async () => {
+    await db?.close();
+    const admin = new pg.Client({ connectionString: adminUrl() });
+    await admin.connect();
+    await admin.query(`drop database if exists ${name} with (force)`);
+    await admin.end();
+  });
+
+  it('neutralises the same cells as in UTF-8', async () => {
+    const { text } = await exportCsv(db as Db, FILTERS, 1_000);
+    const names = parse<Record<string, string>>(text, { columns: true }).map((record) => record.actor_name);
+    expect(names).toEqual(TRICKY.map((value) => (/^[=+\-@\t\r＝＋－＠]/.test(value) ? `'${value}` : value)));
+  });
+});
+
+async function insertMinimal(db: Db, values: readonly string[]): Promise<void> {
+  for (const [i, value] of values.entries()) {
+    const event = trickyEvent(i + 1, value);
+    await db.query(
+      `insert into events (organization_id, seq, occurred_at, action, actor_id, tags, data, hash) values ($1, $2, $3, $4, $5, '{}', $6::jsonb, $7)`,
+      [ORG, i + 1, OCCURRED, event.action, event.actor.id, JSON.stringify(event), `hash${i + 1}`],
+    );
+  }
+}

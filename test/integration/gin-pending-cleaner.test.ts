@@ -57,3 +57,21 @@ describeEachBackendWith('GIN pending lists', startDb, (ctx) => {
     expect(await cleanGinPendingLists(ctx().db)).toBeGreaterThan(0);
   });
 });
+
+/** A database whose every query fails with `error`. */
+function failingDb(error: Error & { code?: string }): Db {
+  const fail = async (): Promise<never> => {
+    throw error;
+  };
+  return { kind: 'postgres', query: fail, exec: fail, transaction: fail, listen: fail, copyOutCsv: () => ({ [Symbol.asyncIterator]: () => ({ next: fail }) }), close: async () => {} };
+}
+
+it('stops for good when the role does not own the indexes (42501), and only backs off after other failures', async () => {
+  const notOwner = new GinPendingCleaner(failingDb(Object.assign(new Error('must be owner of index events_org_search_idx'), { code: '42501' })), pino({ level: 'silent' }));
+  expect(await notOwner.cleanOnce()).toBe(0);
+  expect(notOwner.enabled).toBe(false);
+
+  const lost = new GinPendingCleaner(failingDb(new Error('Connection terminated unexpectedly')), pino({ level: 'silent' }));
+  expect(await lost.cleanOnce()).toBe(0);
+  expect(lost.enabled).toBe(true);
+});
