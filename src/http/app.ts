@@ -18,7 +18,7 @@ import { IntegrityService } from '../integrity/integrity.service.js';
 import { ephemeralSigningKey, signingKeyFrom, type SigningKey } from '../integrity/signing-key.js';
 import { JobRunner } from '../jobs/job-runner.js';
 import { LogAppender } from '../ingest/appender.js';
-import { GinPendingCleaner } from '../ingest/gin-pending-cleaner.js';
+import { GIN_CLEAN_INTERVAL_MS, GinPendingCleaner } from '../ingest/gin-pending-cleaner.js';
 import { registerIngestRoutes } from '../ingest/ingest.routes.js';
 import { IngestService } from '../ingest/ingest.service.js';
 import { registerKeyRoutes } from '../keys/keys.routes.js';
@@ -129,7 +129,7 @@ export async function buildApp(deps: AppDeps): Promise<VerityApp> {
   const schemas = new SchemasService(deps.db);
   const idempotency = new IdempotencyService(deps.db);
   const appender = new LogAppender(deps.db, logger, metrics);
-  const ginCleaner = new GinPendingCleaner(deps.db, logger);
+  const ginCleaner = new GinPendingCleaner(deps.db, logger, GIN_CLEAN_INTERVAL_MS, metrics);
   appender.onCommit(() => ginCleaner.noteAppend());
   const systemAudit = new SystemAudit(deps.db, appender, deps.config, logger);
   const signal = new AppendSignal(deps.db, logger);

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Db } from '../db/db.js';
+import type { GinMergeMetrics } from '../metrics/metrics.js';
 import { cleanGinPendingLists } from './ingest.sql.js';
 
 /**
@@ -37,6 +38,7 @@ export class GinPendingCleaner {
     private readonly db: Db,
     private readonly logger: Logger,
     private readonly intervalMs = GIN_CLEAN_INTERVAL_MS,
+    private readonly metrics?: GinMergeMetrics,
   ) {}
 
   /** Called after each commit of the appender: there is something to merge. */
@@ -71,8 +73,10 @@ export class GinPendingCleaner {
     try {
       const pages = await cleanGinPendingLists(this.db);
       this.failures = 0;
+      this.metrics?.countGinMerge('merged', pages);
       return pages;
     } catch (error) {
+      this.metrics?.countGinMerge('failed', 0);
       if ((error as { code?: unknown }).code === INSUFFICIENT_PRIVILEGE) {
         // Only the index's owner may merge it: a deployment whose runtime role does not own the tables
         // keeps PostgreSQL's own behaviour (inserts merge), and says so once.

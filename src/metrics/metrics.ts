@@ -10,8 +10,13 @@ export interface IngestMetrics {
   countLockedRetry(): void;
 }
 
+export interface GinMergeMetrics {
+  /** A background merge of the events' GIN pending lists ended: `pages` merged, or it failed. */
+  countGinMerge(outcome: 'merged' | 'failed', pages: number): void;
+}
+
 /** One registry per app instance (tests build many apps in one process). */
-export class Metrics implements IngestMetrics, StreamMetrics {
+export class Metrics implements IngestMetrics, GinMergeMetrics, StreamMetrics {
   readonly registry = new Registry();
   readonly httpDuration = new Histogram({
     name: 'verity_http_request_duration_seconds',
@@ -31,6 +36,19 @@ export class Metrics implements IngestMetrics, StreamMetrics {
     buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000],
     registers: [this.registry],
   });
+  readonly ginMerges = new Counter({
+    name: 'verity_gin_pending_merges_total',
+    help: 'Background merges of the events GIN indexes\' pending lists, by outcome',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly ginMergedPages = new Counter({
+    name: 'verity_gin_pending_pages_merged_total',
+    help: 'Pending-list pages merged into the events GIN indexes in the background',
+    registers: [this.registry],
+  });
+
   readonly appendRetries = new Counter({
     name: 'verity_append_locked_retries_total',
     help: 'One-statement appends redone under row locks because a head had moved or an idempotency key was taken',
@@ -124,5 +142,10 @@ export class Metrics implements IngestMetrics, StreamMetrics {
 
   countLockedRetry(): void {
     this.appendRetries.inc();
+  }
+
+  countGinMerge(outcome: 'merged' | 'failed', pages: number): void {
+    this.ginMerges.inc({ outcome });
+    if (pages > 0) this.ginMergedPages.inc(pages);
   }
 }

@@ -29,10 +29,13 @@ async function startDb(kind: 'pglite' | 'postgres'): Promise<{ db: Db; kind: str
 const wait = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describeEachBackendWith('GIN pending lists', startDb, (ctx) => {
-  it('are filled by inserts, and cleanOnce merges them', async () => {
+  it('are filled by inserts, and cleanOnce merges them (and counts what it merged)', async () => {
     await insertEvents(ctx().db, 50);
-    const cleaner = new GinPendingCleaner(ctx().db, pino({ level: 'silent' }));
-    expect(await cleaner.cleanOnce()).toBeGreaterThan(0);
+    const counted: [string, number][] = [];
+    const cleaner = new GinPendingCleaner(ctx().db, pino({ level: 'silent' }), 100, { countGinMerge: (outcome, pages) => counted.push([outcome, pages]) });
+    const pages = await cleaner.cleanOnce();
+    expect(pages).toBeGreaterThan(0);
+    expect(counted).toEqual([['merged', pages]]);
     expect(await cleanGinPendingLists(ctx().db)).toBe(0);
   });
 
