@@ -86,7 +86,7 @@ function grow(array: Int32Array): Int32Array {
  */
 const ROWS_PER_PIECE = 200;
 
-function* pieces<Row>(rows: readonly Row[], encode: (rows: readonly Row[]) => string): Generator<string> {
+function* pieces(rows: readonly ExportChunkRow[], encode: (rows: readonly ExportChunkRow[]) => string): Generator<string> {
   for (let start = 0; start < rows.length; start += ROWS_PER_PIECE) yield encode(rows.slice(start, start + ROWS_PER_PIECE));
 }
 

@@ -208,45 +208,20 @@ export function csvWindowQuery(organizationId: string, filters: ExportFilters, a
   order by e.seq`;
 }
 
-/** A plan that reads the primary key in order, never a sort (see selectChunk). */
+/** A plan that reads the primary key in order, never a sort (see selectExportChunk). */
 export const CSV_COPY_SETTINGS = { enable_sort: 'off' } as const;
 
-const NDJSON_FIELDS = 'e.seq, e.received_at, e.data, e.prev_hash, e.hash';
-
 /**
- * One chunk of matching events in log order, after `afterSeq` (keyset pagination on the primary key
- * (organization_id, seq)): each chunk is one short query, so memory stays constant and no transaction or
- * cursor is held open for the length of the export. Runs identically on PostgreSQL and PGlite.
+ * One chunk of an NDJSON export: matching events with their chain fields, in log order, after `afterSeq`
+ * (keyset pagination on the primary key (organization_id, seq)): each chunk is one short query, so memory
+ * stays constant and no transaction or cursor is held open for the length of the export. Runs identically
+ * on PostgreSQL and PGlite.
  *
  * Sorting is switched off for the statement because without table statistics (PGlite never runs
  * autovacuum; PostgreSQL right after a bulk load) the planner takes the time-range index and sorts the
  * whole range for every chunk, which makes an export quadratic. Reading the primary key in order needs no
  * sort, so it is the plan left; with `maxSeq` bounding it, it never walks past the last matching event.
  */
-async function selectChunk<Row>(
-  db: Db,
-  fields: string,
-  organizationId: string,
-  filters: ExportFilters,
-  afterSeq: number,
-  maxSeq: number,
-  limit: number,
-): Promise<Row[]> {
-  const { where, params } = boundFilterClause(organizationId, filters);
-  params.push(afterSeq, maxSeq, limit);
-  const n = params.length;
-  return db.transaction(async (tx) => {
-    await tx.query('set local enable_sort = off');
-    return tx.query<Row>(
-      `select ${fields} from events e
-       where ${where.join(' and ')} and e.seq > $${n - 2} and e.seq <= $${n - 1}
-       order by e.seq limit $${n}`,
-      params,
-    );
-  });
-}
-
-/** One chunk of an NDJSON export: whole events with their chain fields (see selectChunk). */
 export async function selectExportChunk(
   db: Db,
   organizationId: string,
@@ -255,5 +230,16 @@ export async function selectExportChunk(
   maxSeq: number,
   limit: number,
 ): Promise<ExportChunkRow[]> {
-  return selectChunk<ExportChunkRow>(db, NDJSON_FIELDS, organizationId, filters, afterSeq, maxSeq, limit);
+  const { where, params } = boundFilterClause(organizationId, filters);
+  params.push(afterSeq, maxSeq, limit);
+  const n = params.length;
+  return db.transaction(async (tx) => {
+    await tx.query('set local enable_sort = off');
+    return tx.query<ExportChunkRow>(
+      `select e.seq, e.received_at, e.data, e.prev_hash, e.hash from events e
+       where ${where.join(' and ')} and e.seq > $${n - 2} and e.seq <= $${n - 1}
+       order by e.seq limit $${n}`,
+      params,
+    );
+  });
 }

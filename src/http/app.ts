@@ -18,7 +18,7 @@ import { IntegrityService } from '../integrity/integrity.service.js';
 import { ephemeralSigningKey, signingKeyFrom, type SigningKey } from '../integrity/signing-key.js';
 import { JobRunner } from '../jobs/job-runner.js';
 import { LogAppender } from '../ingest/appender.js';
-import { GIN_CLEAN_INTERVAL_MS, GinPendingCleaner } from '../ingest/gin-pending-cleaner.js';
+import { GinPendingCleaner } from '../ingest/gin-pending-cleaner.js';
 import { registerIngestRoutes } from '../ingest/ingest.routes.js';
 import { IngestService } from '../ingest/ingest.service.js';
 import { registerKeyRoutes } from '../keys/keys.routes.js';
@@ -129,10 +129,9 @@ export async function buildApp(deps: AppDeps): Promise<VerityApp> {
   const schemas = new SchemasService(deps.db);
   const idempotency = new IdempotencyService(deps.db);
   const appender = new LogAppender(deps.db, logger, metrics);
-  const ginCleaner = new GinPendingCleaner(deps.db, logger, GIN_CLEAN_INTERVAL_MS, metrics);
-  appender.onCommit(() => ginCleaner.noteAppend());
   const systemAudit = new SystemAudit(deps.db, appender, deps.config, logger);
   const signal = new AppendSignal(deps.db, logger);
+  const ginCleaner = new GinPendingCleaner(deps.db, signal, logger, { metrics });
   const box = new SecretBox(deps.secretKey);
   const http = createHttpClient({ allowPrivate: deps.config.allowPrivateDestinations, timeoutMs: deps.config.streamRequestTimeoutMs });
   const destinationDeps = { http, allowPrivate: deps.config.allowPrivateDestinations };
@@ -246,7 +245,7 @@ export async function buildApp(deps: AppDeps): Promise<VerityApp> {
     await keys.flushTouches();
   });
   await app.ready();
-  ginCleaner.start();
+  await ginCleaner.start();
   if (deps.worker === true) {
     await dispatcher.start();
     await services.jobs.start();

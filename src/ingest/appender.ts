@@ -52,7 +52,6 @@ export class LogAppender {
   /** Each organization's head as this process last read or wrote it: what the fast path chains onto. */
   private readonly heads = new Map<string, HeadRow>();
   private draining: Promise<void> | undefined;
-  private readonly committed: (() => void)[] = [];
 
   constructor(
     private readonly db: Db,
@@ -65,11 +64,6 @@ export class LogAppender {
       this.queue.push({ ...request, resolve, reject });
       this.startDraining();
     });
-  }
-
-  /** Calls `listener` after each commit that appended events. */
-  onCommit(listener: () => void): void {
-    this.committed.push(listener);
   }
 
   private startDraining(): void {
@@ -177,7 +171,6 @@ export class LogAppender {
   private observe(group: readonly Pending[], outcomes: readonly (AppendOutcome | undefined)[], started: number): void {
     const events = outcomes.reduce((n, o) => n + (o?.kind === 'appended' ? o.seqs.length : 0), 0);
     this.metrics?.observeGroup(group.length, events, (performance.now() - started) / 1000);
-    if (events > 0) for (const listener of this.committed) listener();
   }
 
   /**

@@ -1,20 +1,21 @@
 import type { Logger } from 'pino';
 import type { Db } from '../db/db.js';
 import type { GinMergeMetrics } from '../metrics/metrics.js';
+import type { AppendSignal } from '../query/append-signal.js';
 import { cleanGinPendingLists } from './ingest.sql.js';
 
 /**
- * How often, at most, the pending lists are emptied while events are being appended. At ~4,500 events/s
- * the search index's list reaches its 4 MB limit in about 300 ms. Measured in the single-event bench
- * (two or more runs each): merging every 250 ms left some merges to inserts (p99 31-61 ms, 4.2-4.8k
- * events/s); every 100 ms kept p99 at 31 ms for 3.8-3.9k events/s, as merging smaller lists costs more in
- * all; every 50 ms gained nothing more. Without the cleaner: p99 56-64 ms, 4.4-4.7k events/s.
+ * How often, at most, the pending lists are emptied while events are being appended. Measured in the
+ * single-event bench (two or more runs each): every 250 ms still left some merges to inserts (p99 31-61 ms,
+ * 4.2-4.8k events/s); every 100 ms gave p99 26-31 ms at 3.8-4.5k events/s (merging smaller lists costs more
+ * in all); every 50 ms was no better (27-33 ms). Without the cleaner: p99 56-64 ms, 4.4-4.7k events/s.
  */
 export const GIN_CLEAN_INTERVAL_MS = 100;
 
 /**
  * Empties the pending lists of the events table's GIN indexes (search text, tags) in the background, on
- * PostgreSQL, while events are being appended.
+ * PostgreSQL, while events are being appended (by any process: it listens to the append signal, so the
+ * append path itself does nothing for it).
  *
  * Why: a GIN index with fastupdate (the default, and much cheaper per insert: turning it off cut
  * single-event ingest to a third) queues new entries in a pending list, and the insert that finds the list
@@ -30,25 +31,30 @@ export class GinPendingCleaner {
   private running: Promise<void> | undefined;
   private appended = false;
   private disabled = false;
+  private unsubscribe: (() => void) | undefined;
   /** After a failure, no merge before this time (exponential backoff with jitter). */
   private pausedUntil = 0;
   private failures = 0;
 
+  private readonly intervalMs: number;
+  private readonly metrics: GinMergeMetrics | undefined;
+
   constructor(
     private readonly db: Db,
+    private readonly signal: Pick<AppendSignal, 'subscribeAll'>,
     private readonly logger: Logger,
-    private readonly intervalMs = GIN_CLEAN_INTERVAL_MS,
-    private readonly metrics?: GinMergeMetrics,
-  ) {}
-
-  /** Called after each commit of the appender: there is something to merge. */
-  noteAppend(): void {
-    this.appended = true;
+    options: { intervalMs?: number; metrics?: GinMergeMetrics } = {},
+  ) {
+    this.intervalMs = options.intervalMs ?? GIN_CLEAN_INTERVAL_MS;
+    this.metrics = options.metrics;
   }
 
   /** Merges every intervalMs while appends happen (PostgreSQL only; a no-op on PGlite). */
-  start(): void {
+  async start(): Promise<void> {
     if (this.db.kind !== 'postgres' || this.timer !== undefined) return;
+    this.unsubscribe = await this.signal.subscribeAll(() => {
+      this.appended = true;
+    });
     this.timer = setInterval(() => {
       if (!this.appended || this.running !== undefined || this.disabled || Date.now() < this.pausedUntil) return;
       this.appended = false;
@@ -63,6 +69,8 @@ export class GinPendingCleaner {
 
   /** Stops merging; waits for a merge in flight. */
   async stop(): Promise<void> {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
     clearInterval(this.timer);
     this.timer = undefined;
     await this.running;

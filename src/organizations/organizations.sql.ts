@@ -100,8 +100,10 @@ export async function selectOrganizationPage(
   );
 }
 
-/** Removes an organization and its whole log (events have no FK, so they go first, explicitly). */
-/** Deletes an organization and its events; answers its name, or undefined when there was none. */
+/**
+ * Removes an organization and its whole log (events have no FK, so they go first, explicitly); answers
+ * which one it was, or undefined when there was none. The system organization is answered, not deleted.
+ */
 export async function deleteOrganization(tx: Queryable, id: string): Promise<{ id: string; name: string; system: boolean } | undefined> {
   const [found] = await tx.query<{ id: string; name: string; system: boolean }>(
     `select o.id, o.name, ${isSystemOrganizationSql('o.id')} as system from organizations o where o.id = $1 for update`,

@@ -4,7 +4,7 @@ import { AppError } from '../errors/app-error.js';
 import { PORTAL_COOKIE, sessionCookieOptions } from '../http/plugins/auth.js';
 import { setPageHeaders } from '../http/plugins/static-ui.js';
 import type { PortalIntent } from '../keys/keys.service.js';
-import { principalActor, requestContext, type SystemAudit } from '../system-audit/system-audit.service.js';
+import { requestContext, type SystemAudit } from '../system-audit/system-audit.service.js';
 import { linkErrorPage } from './portal.page.js';
 import {
   ExchangeBodySchema,
@@ -53,12 +53,11 @@ export function registerPortalRoutes(app: FastifyInstance, deps: PortalRouteDeps
     async (request, reply) => {
       const principal = request.principal();
       const { link, row } = await portal.generateLink(principal, request.body);
-      await systemAudit.record(
+      await systemAudit.recordRequest(
+        request,
         'portal.link_created',
-        principalActor(principal),
         [{ id: row.organization_id, type: 'organization' }],
         { intent: row.intent, link_id: row.id, embed: row.embed, expires_at: row.expires_at.toISOString() },
-        requestContext(request),
       );
       return reply.code(201).send({ link });
     },

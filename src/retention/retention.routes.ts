@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { requireScope, requireUnrestrictedAdmin } from '../keys/access.js';
 import { OrganizationParamsSchema } from '../organizations/organizations.schema.js';
-import { principalActor, requestContext, type SystemAudit } from '../system-audit/system-audit.service.js';
+import type { SystemAudit } from '../system-audit/system-audit.service.js';
 import { LegalHoldBodySchema, type LegalHoldBody } from './retention.schema.js';
 import type { RetentionService } from './retention.service.js';
 
@@ -35,12 +35,11 @@ export function registerRetentionRoutes(app: FastifyInstance, retention: Retenti
       requireScope(request.principal(), 'admin');
       const organization = await retention.setLegalHold(request.params.id, request.body, request.principal());
       // Placing or lifting a hold decides whether evidence may be deleted: it is an audit event itself.
-      await systemAudit.record(
+      await systemAudit.recordRequest(
+        request,
         request.body.enabled ? 'organization.legal_hold_enabled' : 'organization.legal_hold_disabled',
-        principalActor(request.principal()),
         [{ id: organization.id, type: 'organization', name: organization.name }],
         { reason: organization.legal_hold.reason },
-        requestContext(request),
       );
       return organization;
     },

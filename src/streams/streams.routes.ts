@@ -8,10 +8,10 @@ import {
   UpdateStreamBodySchema,
   type CreateStreamBody,
   type ReplayBody,
+  type LogStreamView,
   type UpdateStreamBody,
 } from './streams.schema.js';
 import type { SystemAudit } from '../system-audit/system-audit.service.js';
-import type { LogStreamView } from './streams.schema.js';
 import type { StreamsService } from './streams.service.js';
 
 type IdParams = { id: string };

@@ -73,15 +73,15 @@ export class SystemAudit {
     return this.organization;
   }
 
-  /**
-   * Appends one event to the system log. Never throws: an administrative action that already happened
-   * is not undone because its record failed; the failure is logged with everything needed to redo it.
-   */
   /** Records what the request's principal did, from where: the usual shape of an administrative action. */
   recordRequest(request: FastifyRequest, action: string, targets: readonly SystemTarget[], metadata: SystemMetadata = {}): Promise<void> {
     return this.record(action, principalActor(request.principal()), targets, metadata, requestContext(request));
   }
 
+  /**
+   * Appends one event to the system log. Never throws: an administrative action that already happened
+   * is not undone because its record failed; the failure is logged with everything needed to redo it.
+   */
   async record(action: string, actor: SystemActor, targets: readonly SystemTarget[], metadata: SystemMetadata = {}, context: SystemContext = {}): Promise<void> {
     const input: EventInput = {
       action,

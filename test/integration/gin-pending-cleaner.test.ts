@@ -2,7 +2,8 @@ import { pino } from 'pino';
 import { expect, it } from 'vitest';
 import type { Db } from '../../src/db/db.js';
 import { GinPendingCleaner } from '../../src/ingest/gin-pending-cleaner.js';
-import { cleanGinPendingLists } from '../../src/ingest/ingest.sql.js';
+import { cleanGinPendingLists, LOG_CHANNEL } from '../../src/ingest/ingest.sql.js';
+import { AppendSignal } from '../../src/query/append-signal.js';
 import { describeEachBackendWith } from '../helpers/app.js';
 import { createTestDb } from '../helpers/db.js';
 
@@ -27,36 +28,47 @@ async function startDb(kind: 'pglite' | 'postgres'): Promise<{ db: Db; kind: str
 }
 
 const wait = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const silent = pino({ level: 'silent' });
+const noSignal = { subscribeAll: async (): Promise<() => void> => () => undefined };
+
+/** The NOTIFY an append sends when it commits (see notifySql), here for the events insertEvents wrote. */
+async function announceAppend(db: Db): Promise<void> {
+  await db.query(`select pg_notify($1, $2)`, [LOG_CHANNEL, `${ORG}:${nextSeq - 1}`]);
+}
 
 describeEachBackendWith('GIN pending lists', startDb, (ctx) => {
   it('are filled by inserts, and cleanOnce merges them (and counts what it merged)', async () => {
     await insertEvents(ctx().db, 50);
     const counted: [string, number][] = [];
-    const cleaner = new GinPendingCleaner(ctx().db, pino({ level: 'silent' }), 100, { countGinMerge: (outcome, pages) => counted.push([outcome, pages]) });
+    const cleaner = new GinPendingCleaner(ctx().db, noSignal, silent, { metrics: { countGinMerge: (outcome, pages) => counted.push([outcome, pages]) } });
     const pages = await cleaner.cleanOnce();
     expect(pages).toBeGreaterThan(0);
     expect(counted).toEqual([['merged', pages]]);
     expect(await cleanGinPendingLists(ctx().db)).toBe(0);
   });
 
-  it('are merged in the background after appends on PostgreSQL, and left to inserts on PGlite', async () => {
-    const cleaner = new GinPendingCleaner(ctx().db, pino({ level: 'silent' }), 20);
-    cleaner.start();
+  it('are merged in the background after an append is signalled on PostgreSQL, and left to inserts on PGlite', async () => {
+    const signal = new AppendSignal(ctx().db, silent);
+    const cleaner = new GinPendingCleaner(ctx().db, signal, silent, { intervalMs: 20 });
+    await cleaner.start();
     await insertEvents(ctx().db, 50);
-    cleaner.noteAppend();
+    await announceAppend(ctx().db);
     await wait(300);
     await cleaner.stop();
+    await signal.close();
     const left = await cleanGinPendingLists(ctx().db);
     if (ctx().kind === 'postgres') expect(left).toBe(0);
     else expect(left).toBeGreaterThan(0);
   });
 
-  it('does nothing while nothing was appended', async () => {
+  it('does nothing while no append is signalled', async () => {
+    const signal = new AppendSignal(ctx().db, silent);
+    const cleaner = new GinPendingCleaner(ctx().db, signal, silent, { intervalMs: 20 });
+    await cleaner.start();
     await insertEvents(ctx().db, 20);
-    const cleaner = new GinPendingCleaner(ctx().db, pino({ level: 'silent' }), 20);
-    cleaner.start();
     await wait(200);
     await cleaner.stop();
+    await signal.close();
     expect(await cleanGinPendingLists(ctx().db)).toBeGreaterThan(0);
   });
 });
@@ -70,11 +82,11 @@ function failingDb(error: Error & { code?: string }): Db {
 }
 
 it('stops for good when the role does not own the indexes (42501), and only backs off after other failures', async () => {
-  const notOwner = new GinPendingCleaner(failingDb(Object.assign(new Error('must be owner of index events_org_search_idx'), { code: '42501' })), pino({ level: 'silent' }));
+  const notOwner = new GinPendingCleaner(failingDb(Object.assign(new Error('must be owner of index events_org_search_idx'), { code: '42501' })), noSignal, silent);
   expect(await notOwner.cleanOnce()).toBe(0);
   expect(notOwner.enabled).toBe(false);
 
-  const lost = new GinPendingCleaner(failingDb(new Error('Connection terminated unexpectedly')), pino({ level: 'silent' }));
+  const lost = new GinPendingCleaner(failingDb(new Error('Connection terminated unexpectedly')), noSignal, silent);
   expect(await lost.cleanOnce()).toBe(0);
   expect(lost.enabled).toBe(true);
 });
