@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../../bench/lib/proc.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = path.join(ROOT, 'src/cli/main.ts');
@@ -26,7 +27,8 @@ export function runCli(args: string[], env: Record<string, string>): Promise<{ c
 
 /** Starts `verity serve` on a free port and waits until it answers /readyz. */
 export async function startServerProcess(env: Record<string, string>, timeoutMs = 30_000, args: string[] = []): Promise<ServerProcess> {
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  // A port the kernel says is free (a random one collided with RabbitMQ's 25672 in CI).
+  const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', ...args], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn', PORT: String(port), HOST: '127.0.0.1', ...env },
