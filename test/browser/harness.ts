@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } fro
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
+import { onTestFailed } from 'vitest';
 import { ROOT, startServerProcess, type ServerProcess } from '../helpers/process.js';
 import { Api, seed, type Seeded } from './seed.js';
 
@@ -109,6 +110,18 @@ export async function openSession(ui: Ui, name: string, expected: RegExp[] = [],
   };
   page.on('console', record);
   page.on('pageerror', (error) => errors.push(`uncaught: ${error.message}`));
+  // A failed test leaves evidence (CI keeps only the log): a screenshot, and whether the page still
+  // renders frames, which tells a hung renderer from a page in the wrong state.
+  onTestFailed(async () => {
+    const shot = path.join(RESULTS, `FAILED-${name}.png`);
+    await page.screenshot({ path: shot, timeout: 5_000 }).catch(() => undefined);
+    const probe = await Promise.race([
+      page.evaluate(() => new Promise<string>((resolve) => requestAnimationFrame(() => resolve(`frames render; visibility ${document.visibilityState}`)))),
+      new Promise<string>((resolve) => setTimeout(() => resolve('no animation frame within 3 s'), 3_000)),
+    ]).catch((error: unknown) => `probe failed: ${String(error)}`);
+    console.log(`[browser] ${name} failed at ${page.url()}: ${probe}; screenshot ${shot}; console errors: ${errors.join(' | ') || 'none'}`);
+    await context.close().catch(() => undefined);
+  });
   return {
     context,
     page,

@@ -9,7 +9,9 @@ const status = chromiumStatus();
  * The built UI in headless Chromium against the real server (its own process, PGlite in a temp dir),
  * seeded through the API. Every test saves a screenshot to test-results/browser/ and fails on console errors.
  */
-describe.runIf(status.run)('web UI in a real browser', () => {
+// One retry: CI runs this file beside a heavy integration file on two cores, and a starved renderer once
+// stalled a fill for the whole 15 s timeout (the failure hook logs what the page was doing when that happens).
+describe.runIf(status.run)('web UI in a real browser', { retry: 1 }, () => {
   let ui: Ui;
 
   beforeAll(async () => {
@@ -151,6 +153,7 @@ describe.runIf(status.run)('web UI in a real browser', () => {
     const session = await openSession(ui, 'legal-hold');
     const { page } = session;
     await signIn(ui, page, `/dashboard/organizations/${ui.seeded.globex}`);
+    await page.getByRole('heading', { name: 'Globex', exact: true }).waitFor();
     const card = page.getByRole('region', { name: 'Legal hold' });
     await card.getByLabel('Reason').fill('Matter 2026-114');
     await card.getByRole('button', { name: 'Place legal hold' }).click();
