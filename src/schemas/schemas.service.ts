@@ -81,7 +81,7 @@ export class SchemasService {
    * action has no schemas (then any well-formed event is accepted).
    */
   async resolve(action: string, version: number | undefined): Promise<CompiledSchema | null> {
-    const latest = await this.latestVersion(action, version !== undefined);
+    const latest = await this.latestVersion(action, version);
     if (latest === null) {
       if (version === undefined) return null;
       throw unknownVersion(action, version);
@@ -98,9 +98,17 @@ export class SchemasService {
     return compiled;
   }
 
-  private async latestVersion(action: string, fresh: boolean): Promise<number | null> {
+  /**
+   * The action's latest version, cached for LATEST_TTL_MS. An event naming a version the cached latest
+   * does not reach re-reads it (the version may have just been created); versions are never deleted, so
+   * one at or below the cached latest exists.
+   */
+  private async latestVersion(action: string, named: number | undefined): Promise<number | null> {
     const cached = this.latest.get(action);
-    if (!fresh && cached !== undefined && cached.expires > Date.now()) return cached.version;
+    if (cached !== undefined && cached.expires > Date.now()) {
+      const version = await cached.version;
+      if (named === undefined || (version !== null && named <= version)) return version;
+    }
     const version = selectLatestVersion(this.db, action);
     if (this.latest.size > 5_000) this.latest.clear();
     this.latest.set(action, { version, expires: Date.now() + LATEST_TTL_MS });
