@@ -2,27 +2,31 @@ import type { Logger } from 'pino';
 import type { Db } from '../db/db.js';
 import type { GinMergeMetrics } from '../metrics/metrics.js';
 import type { AppendSignal } from '../query/append-signal.js';
-import { cleanGinPendingLists } from './ingest.sql.js';
+import { cleanGinPendingLists, setGinPendingListLimit } from './ingest.sql.js';
 
 /**
- * How often, at most, the pending lists are emptied while events are being appended. Measured in the
- * single-event bench (two or more runs each): every 250 ms still left some merges to inserts (p99 31-61 ms,
- * 4.2-4.8k events/s); every 100 ms gave p99 26-31 ms at 3.8-4.5k events/s (merging smaller lists costs more
- * in all); every 50 ms was no better (27-33 ms). Without the cleaner: p99 56-64 ms, 4.4-4.7k events/s.
+ * How often, at most, the pending lists are emptied while events are being appended, and the pending-list
+ * limit set on the indexes so that inserts leave the merging to the cleaner. Merging a bigger list costs
+ * less per entry (each merge decodes and re-encodes the posting list of every key it touches). Measured in
+ * the single-event bench with the search index on blocks (migration 0008): every 100 ms with PostgreSQL's
+ * 4 MB limit, 5,377 events/s, p99 23.0 ms, PostgreSQL at 86% CPU; every 500 ms with a 16-32 MB limit,
+ * 5,857 events/s, p99 22.5 ms, PostgreSQL at 67%; every 1,000 ms, 5,893 events/s, p99 20.6 ms, 65%.
+ * 500 ms keeps the list a search must also read (it is not in the index yet) to about a megabyte at that rate.
  */
-export const GIN_CLEAN_INTERVAL_MS = 100;
+export const GIN_CLEAN_INTERVAL_MS = 500;
+export const GIN_PENDING_LIST_LIMIT_KB = 16 * 1024;
 
 /**
- * Empties the pending lists of the events table's GIN indexes (search text, tags) in the background, on
+ * Empties the pending lists of the events' GIN indexes (search blocks, tags) in the background, on
  * PostgreSQL, while events are being appended (by any process: it listens to the append signal, so the
  * append path itself does nothing for it).
  *
  * Why: a GIN index with fastupdate (the default, and much cheaper per insert: turning it off cut
  * single-event ingest to a third) queues new entries in a pending list, and the insert that finds the list
- * over gin_pending_list_limit (4 MB) merges it into the index inside its own statement — with the
- * appender's group commit waiting behind it. Autovacuum would do it otherwise, but an insert-only table
- * is vacuumed rarely (and not at all where autovacuum is off). Merging often on another
- * connection keeps commits short (see GIN_CLEAN_INTERVAL_MS for what it buys and costs).
+ * over gin_pending_list_limit merges it into the index inside its own statement — with the appender's
+ * group commit waiting behind it. Autovacuum would do it otherwise, but an insert-only table is vacuumed
+ * rarely (and not at all where autovacuum is off). Merging on another connection, under a limit raised
+ * out of the inserts' way, keeps commits short (see GIN_CLEAN_INTERVAL_MS for what it buys and costs).
  *
  * PGlite has one connection: a merge there stalls ingest wherever it runs, so this is PostgreSQL only.
  */
@@ -52,6 +56,7 @@ export class GinPendingCleaner {
   /** Merges every intervalMs while appends happen (PostgreSQL only; a no-op on PGlite). */
   async start(): Promise<void> {
     if (this.db.kind !== 'postgres' || this.timer !== undefined) return;
+    if (!(await this.raiseLimits())) return;
     this.unsubscribe = await this.signal.subscribeAll(() => {
       this.appended = true;
     });
@@ -65,6 +70,32 @@ export class GinPendingCleaner {
         });
     }, this.intervalMs);
     this.timer.unref();
+  }
+
+  /**
+   * Raises the pending-list limits so that inserts do not merge while the cleaner runs; false (and the
+   * cleaner off) when the role may not alter the indexes, which also means it may not merge them.
+   */
+  private async raiseLimits(): Promise<boolean> {
+    try {
+      await setGinPendingListLimit(this.db, GIN_PENDING_LIST_LIMIT_KB);
+      return true;
+    } catch (error) {
+      if ((error as { code?: unknown }).code === INSUFFICIENT_PRIVILEGE) {
+        this.disableForPrivileges(error);
+        return false;
+      }
+      // Merging still helps under the old limits; the next start tries again.
+      this.logger.warn({ err: error }, 'could not raise the GIN pending-list limits');
+      return true;
+    }
+  }
+
+  private disableForPrivileges(error: unknown): void {
+    // Only the index's owner may merge or alter it: a deployment whose runtime role does not own the
+    // tables keeps PostgreSQL's own behaviour (inserts merge), and says so once.
+    this.disabled = true;
+    this.logger.warn({ err: error }, 'the database role does not own the events indexes: GIN pending lists are left to inserts to merge');
   }
 
   /** Stops merging; waits for a merge in flight. */
@@ -86,13 +117,11 @@ export class GinPendingCleaner {
     } catch (error) {
       this.metrics?.countGinMerge('failed', 0);
       if ((error as { code?: unknown }).code === INSUFFICIENT_PRIVILEGE) {
-        // Only the index's owner may merge it: a deployment whose runtime role does not own the tables
-        // keeps PostgreSQL's own behaviour (inserts merge), and says so once.
-        this.disabled = true;
-        this.logger.warn({ err: error }, 'the database role does not own the events indexes: GIN pending lists are left to inserts to merge');
+        this.disableForPrivileges(error);
         return 0;
       }
-      // A restart, failover or lost connection: try again later, not in a tight loop.
+      // A restart, failover or lost connection: try again later, not in a tight loop. Inserts merge if
+      // the list reaches GIN_PENDING_LIST_LIMIT_KB meanwhile.
       this.failures += 1;
       const delay = Math.min(MAX_BACKOFF_MS, this.intervalMs * 2 ** this.failures) * (0.5 + Math.random() / 2);
       this.pausedUntil = Date.now() + delay;

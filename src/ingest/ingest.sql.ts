@@ -132,7 +132,24 @@ export function isStaleAppend(error: unknown): boolean {
  */
 export async function cleanGinPendingLists(db: Queryable): Promise<number> {
   const rows = await db.query<{ pages: number }>(
-    `select gin_clean_pending_list('events_org_search_idx'::regclass) + gin_clean_pending_list('events_org_tags_idx'::regclass) as pages`,
+    `select gin_clean_pending_list('event_search_blocks_text_idx'::regclass) + gin_clean_pending_list('events_org_tags_idx'::regclass) as pages`,
   );
   return Number(rows[0]?.pages ?? 0);
+}
+
+const GIN_INDEXES = ['event_search_blocks_text_idx', 'events_org_tags_idx'];
+
+/**
+ * Sets the pending-list limit (kB) of the GIN indexes where it differs. Only the indexes' owner may;
+ * any other role gets 42501.
+ */
+export async function setGinPendingListLimit(db: Queryable, limitKb: number): Promise<void> {
+  const option = `gin_pending_list_limit=${Math.trunc(limitKb)}`;
+  const stale = await db.query<{ name: string }>(
+    `select c.relname as name from pg_class c
+     where c.oid = any(array[${GIN_INDEXES.map((name) => `'${name}'::regclass`).join(', ')}])
+       and not coalesce(c.reloptions, '{}') @> array[$1]`,
+    [option],
+  );
+  for (const { name } of stale) await db.exec(`alter index ${name} set (${option.replace('=', ' = ')})`);
 }

@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { expect, it } from 'vitest';
 import type { Db } from '../../src/db/db.js';
-import { GinPendingCleaner } from '../../src/ingest/gin-pending-cleaner.js';
+import { GIN_PENDING_LIST_LIMIT_KB, GinPendingCleaner } from '../../src/ingest/gin-pending-cleaner.js';
 import { cleanGinPendingLists, LOG_CHANNEL } from '../../src/ingest/ingest.sql.js';
 import { AppendSignal } from '../../src/query/append-signal.js';
 import { describeEachBackendWith } from '../helpers/app.js';
@@ -61,6 +61,25 @@ describeEachBackendWith('GIN pending lists', startDb, (ctx) => {
     else expect(left).toBeGreaterThan(0);
   });
 
+  it('raise the pending-list limits out of the inserts\' way when the cleaner starts, on PostgreSQL only', async () => {
+    const limits = async (): Promise<string[]> =>
+      (
+        await ctx().db.query<{ option: string }>(
+          `select c.relname || ':' || coalesce(array_to_string(c.reloptions, ','), '') as option from pg_class c
+           where c.relname in ('event_search_blocks_text_idx', 'events_org_tags_idx') order by c.relname`,
+        )
+      ).map((row) => row.option);
+    // As migration 0008 leaves them (an earlier test in this database may have started a cleaner).
+    await ctx().db.exec('alter index event_search_blocks_text_idx set (gin_pending_list_limit = 1024); alter index events_org_tags_idx reset (gin_pending_list_limit)');
+    const before = await limits();
+    expect(before).toEqual(['event_search_blocks_text_idx:gin_pending_list_limit=1024', 'events_org_tags_idx:']);
+    const cleaner = new GinPendingCleaner(ctx().db, noSignal, silent);
+    await cleaner.start();
+    await cleaner.stop();
+    const limit = `gin_pending_list_limit=${GIN_PENDING_LIST_LIMIT_KB}`;
+    expect(await limits()).toEqual(ctx().kind === 'postgres' ? [`event_search_blocks_text_idx:${limit}`, `events_org_tags_idx:${limit}`] : before);
+  });
+
   it('does nothing while no append is signalled', async () => {
     const signal = new AppendSignal(ctx().db, silent);
     const cleaner = new GinPendingCleaner(ctx().db, signal, silent, { intervalMs: 20 });
@@ -82,11 +101,17 @@ function failingDb(error: Error & { code?: string }): Db {
 }
 
 it('stops for good when the role does not own the indexes (42501), and only backs off after other failures', async () => {
-  const notOwner = new GinPendingCleaner(failingDb(Object.assign(new Error('must be owner of index events_org_search_idx'), { code: '42501' })), noSignal, silent);
+  const notOwner = new GinPendingCleaner(failingDb(Object.assign(new Error('must be owner of index event_search_blocks_text_idx'), { code: '42501' })), noSignal, silent);
   expect(await notOwner.cleanOnce()).toBe(0);
   expect(notOwner.enabled).toBe(false);
 
   const lost = new GinPendingCleaner(failingDb(new Error('Connection terminated unexpectedly')), noSignal, silent);
   expect(await lost.cleanOnce()).toBe(0);
   expect(lost.enabled).toBe(true);
+
+  // Altering the limits at start needs the same ownership: a role that may not never starts merging.
+  const notOwnerAtStart = new GinPendingCleaner(failingDb(Object.assign(new Error('must be owner of index events_org_tags_idx'), { code: '42501' })), noSignal, silent);
+  await notOwnerAtStart.start();
+  expect(notOwnerAtStart.enabled).toBe(false);
+  await notOwnerAtStart.stop();
 });
