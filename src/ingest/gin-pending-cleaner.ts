@@ -7,17 +7,18 @@ import { cleanGinPendingLists, setGinPendingListLimit } from './ingest.sql.js';
 /**
  * How often, at most, the pending lists are emptied while events are being appended, and the pending-list
  * limit set on the indexes so that inserts leave the merging to the cleaner. Merging a bigger list costs
- * less per entry (each merge decodes and re-encodes the posting list of every key it touches). Measured in
- * the single-event bench with the search index on blocks (migration 0008): every 100 ms with PostgreSQL's
- * 4 MB limit, 5,377 events/s, p99 23.0 ms, PostgreSQL at 86% CPU; every 500 ms with a 16-32 MB limit,
- * 5,857 events/s, p99 22.5 ms, PostgreSQL at 67%; every 1,000 ms, 5,893 events/s, p99 20.6 ms, 65%.
- * 500 ms keeps the list a search must also read (it is not in the index yet) to about a megabyte at that rate.
+ * less per entry (each merge decodes and re-encodes the posting list of every key it touches), but a
+ * search also reads the part not merged yet. Single-event bench, two runs each: every 100 ms under
+ * PostgreSQL's 4 MB limit, 3,977 and 3,937 events/s, p99 28.8 and 31.5 ms, PostgreSQL at 97-100% CPU;
+ * every 100 ms under 16 MB, 3,707 and 4,141 events/s, 94-97%; every 250 ms under 16 MB, 4,366 and 3,629
+ * events/s, p99 27.1 and 34.0 ms, 82-84%. Before the limit was raised, every 250 ms left some merges to
+ * inserts (p99 31-61 ms). At these rates 250 ms leaves about 2 MB for a search to read.
  */
-export const GIN_CLEAN_INTERVAL_MS = 500;
+export const GIN_CLEAN_INTERVAL_MS = 250;
 export const GIN_PENDING_LIST_LIMIT_KB = 16 * 1024;
 
 /**
- * Empties the pending lists of the events' GIN indexes (search blocks, tags) in the background, on
+ * Empties the pending lists of the events' GIN indexes (search text, tags) in the background, on
  * PostgreSQL, while events are being appended (by any process: it listens to the append signal, so the
  * append path itself does nothing for it).
  *

@@ -132,12 +132,12 @@ export function isStaleAppend(error: unknown): boolean {
  */
 export async function cleanGinPendingLists(db: Queryable): Promise<number> {
   const rows = await db.query<{ pages: number }>(
-    `select gin_clean_pending_list('event_search_blocks_text_idx'::regclass) + gin_clean_pending_list('events_org_tags_idx'::regclass) as pages`,
+    `select gin_clean_pending_list('events_org_search_idx'::regclass) + gin_clean_pending_list('events_org_tags_idx'::regclass) as pages`,
   );
   return Number(rows[0]?.pages ?? 0);
 }
 
-const GIN_INDEXES = ['event_search_blocks_text_idx', 'events_org_tags_idx'];
+const GIN_INDEXES = ['events_org_search_idx', 'events_org_tags_idx'];
 
 /**
  * Sets the pending-list limit (kB) of the GIN indexes where it differs. Only the indexes' owner may;

@@ -5,7 +5,7 @@ import { assertOrganizationAccess, requireScope } from '../keys/access.js';
 import type { Principal } from '../keys/keys.service.js';
 import { cursorOf, scanOrder, toList, type List, type PageParams } from '../shared/pagination.js';
 import type { EventFilters } from './query.filters.js';
-import { selectBlockCandidates, selectEventById, selectEventPage, selectEventsAfterSeq, selectHeadSeq, type EventRow } from './query.sql.js';
+import { selectEventById, selectEventPage, selectEventsAfterSeq, selectHeadSeq, type EventRow } from './query.sql.js';
 
 /** An event as the search API returns it: the stored event plus its place in the chain. */
 export type EventView = AuditEvent & { object: 'audit_log_event'; seq: number; hash: string; prev_hash: string; received_at: string };
@@ -28,10 +28,7 @@ export class QueryService {
     requireScope(principal, 'events:read');
     const scoped = this.scope(principal, filters);
     const { cursor, op } = cursorOf(page);
-    // Free text narrows to the search blocks holding every term, unless they hold too many events to read.
-    const candidates = scoped.terms.length > 0 ? await selectBlockCandidates(this.db, scoped.organizationId, scoped.terms) : undefined;
-    const rows =
-      candidates?.firstSeqs.length === 0 ? [] : await selectEventPage(this.db, scoped, cursor, op, scanOrder(page), page.limit + 1, candidates);
+    const rows = await selectEventPage(this.db, scoped, cursor, op, scanOrder(page), page.limit + 1);
     return toList(rows, page, (row) => row.data.id, toEventView);
   }
 

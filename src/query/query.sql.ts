@@ -18,56 +18,8 @@ function likePattern(term: string): string {
 }
 
 /**
- * A free-text search reads the events of the matching search blocks (migration 0008) when there are at
- * most this many blocks holding at most this many events; past that the term is common enough that
- * walking the events newest first finds a page sooner than checking every candidate (see the q rows of
- * `npm run bench`'s search step).
- */
-export const MAX_CANDIDATE_BLOCKS = 1_000;
-export const MAX_CANDIDATE_EVENTS = 20_000;
-
-/** Where a free-text search looks: the events of these blocks only, or (undefined) every event. */
-export interface BlockCandidates {
-  organizationIds: string[];
-  firstSeqs: number[];
-  lastSeqs: number[];
-}
-
-/**
- * The search blocks holding every term, or undefined when there are too many to be worth reading (see
- * MAX_CANDIDATE_BLOCKS). A block's text holds the distinct lines of its events' texts, so it holds a term
- * whenever one of its events does: the events' own text decides afterwards.
- */
-export async function selectBlockCandidates(
-  db: Queryable,
-  organizationId: string | undefined,
-  terms: readonly string[],
-  limits: { blocks: number; events: number } = { blocks: MAX_CANDIDATE_BLOCKS, events: MAX_CANDIDATE_EVENTS },
-): Promise<BlockCandidates | undefined> {
-  const params: unknown[] = terms.map(likePattern);
-  const where = terms.map((_, index) => `b.search_text like $${index + 1}`);
-  if (organizationId !== undefined) {
-    params.push(organizationId);
-    where.push(`b.organization_id = $${params.length}`);
-  } else where.push(`not ${isSystemOrganizationSql('b.organization_id')}`);
-  params.push(limits.blocks + 1);
-  const rows = await db.query<{ organization_id: string; first_seq: number; last_seq: number; event_count: number }>(
-    `select b.organization_id, b.first_seq, b.last_seq, b.event_count from event_search_blocks b
-     where ${where.join(' and ')} limit $${params.length}`,
-    params,
-  );
-  if (rows.length > limits.blocks || rows.reduce((sum, row) => sum + row.event_count, 0) > limits.events) return undefined;
-  return {
-    organizationIds: rows.map((row) => row.organization_id),
-    firstSeqs: rows.map((row) => row.first_seq),
-    lastSeqs: rows.map((row) => row.last_seq),
-  };
-}
-
-/**
  * One parameterised statement per search; every filter narrows with AND, values within a filter with OR.
  * Newest first by (occurred_at, id); the cursor is an event id, resolved to its position in the order.
- * `candidates` (from selectBlockCandidates) restricts the search to those blocks' events.
  */
 export async function selectEventPage(
   db: Queryable,
@@ -76,7 +28,6 @@ export async function selectEventPage(
   op: '<' | '>',
   order: 'asc' | 'desc',
   limit: number,
-  candidates?: BlockCandidates,
 ): Promise<EventRow[]> {
   const where: string[] = [];
   const params: unknown[] = [];
@@ -106,14 +57,7 @@ export async function selectEventPage(
   if (cursor !== undefined) {
     where.push(`(e.occurred_at, e.id) ${op} (select c.occurred_at, c.id from events c where c.id = ${param(cursor)})`);
   }
-  // Blocks never overlap, so an event joins at most one: the join only narrows.
-  const join =
-    candidates === undefined
-      ? ''
-      : `join unnest(${param(candidates.organizationIds)}::text[], ${param(candidates.firstSeqs)}::bigint[], ${param(candidates.lastSeqs)}::bigint[])
-           as m(organization_id, first_seq, last_seq)
-           on e.organization_id = m.organization_id and e.seq between m.first_seq and m.last_seq`;
-  const sql = `select ${COLUMNS} from events e ${join}
+  const sql = `select ${COLUMNS} from events e
     ${where.length > 0 ? `where ${where.join(' and ')}` : ''}
     order by e.occurred_at ${order}, e.id ${order}
     limit ${param(limit)}`;

@@ -66,18 +66,18 @@ describeEachBackendWith('GIN pending lists', startDb, (ctx) => {
       (
         await ctx().db.query<{ option: string }>(
           `select c.relname || ':' || coalesce(array_to_string(c.reloptions, ','), '') as option from pg_class c
-           where c.relname in ('event_search_blocks_text_idx', 'events_org_tags_idx') order by c.relname`,
+           where c.relname in ('events_org_search_idx', 'events_org_tags_idx') order by c.relname`,
         )
       ).map((row) => row.option);
-    // As migration 0008 leaves them (an earlier test in this database may have started a cleaner).
-    await ctx().db.exec('alter index event_search_blocks_text_idx set (gin_pending_list_limit = 1024); alter index events_org_tags_idx reset (gin_pending_list_limit)');
+    // As the migrations leave them (an earlier test in this database may have started a cleaner).
+    await ctx().db.exec('alter index events_org_search_idx reset (gin_pending_list_limit); alter index events_org_tags_idx reset (gin_pending_list_limit)');
     const before = await limits();
-    expect(before).toEqual(['event_search_blocks_text_idx:gin_pending_list_limit=1024', 'events_org_tags_idx:']);
+    expect(before).toEqual(['events_org_search_idx:', 'events_org_tags_idx:']);
     const cleaner = new GinPendingCleaner(ctx().db, noSignal, silent);
     await cleaner.start();
     await cleaner.stop();
     const limit = `gin_pending_list_limit=${GIN_PENDING_LIST_LIMIT_KB}`;
-    expect(await limits()).toEqual(ctx().kind === 'postgres' ? [`event_search_blocks_text_idx:${limit}`, `events_org_tags_idx:${limit}`] : before);
+    expect(await limits()).toEqual(ctx().kind === 'postgres' ? [`events_org_search_idx:${limit}`, `events_org_tags_idx:${limit}`] : before);
   });
 
   it('does nothing while no append is signalled', async () => {
@@ -101,7 +101,7 @@ function failingDb(error: Error & { code?: string }): Db {
 }
 
 it('stops for good when the role does not own the indexes (42501), and only backs off after other failures', async () => {
-  const notOwner = new GinPendingCleaner(failingDb(Object.assign(new Error('must be owner of index event_search_blocks_text_idx'), { code: '42501' })), noSignal, silent);
+  const notOwner = new GinPendingCleaner(failingDb(Object.assign(new Error('must be owner of index events_org_search_idx'), { code: '42501' })), noSignal, silent);
   expect(await notOwner.cleanOnce()).toBe(0);
   expect(notOwner.enabled).toBe(false);
 
