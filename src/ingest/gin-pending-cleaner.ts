@@ -40,31 +40,37 @@ export class GinPendingCleaner {
   /** After a failure, no merge before this time (exponential backoff with jitter). */
   private pausedUntil = 0;
   private failures = 0;
+  private limitsRaised = false;
+  private nextRaiseAt = 0;
 
   private readonly intervalMs: number;
+  private readonly raiseRetryMs: number;
   private readonly metrics: GinMergeMetrics | undefined;
 
   constructor(
     private readonly db: Db,
     private readonly signal: Pick<AppendSignal, 'subscribeAll'>,
     private readonly logger: Logger,
-    options: { intervalMs?: number; metrics?: GinMergeMetrics } = {},
+    options: { intervalMs?: number; raiseRetryMs?: number; metrics?: GinMergeMetrics } = {},
   ) {
     this.intervalMs = options.intervalMs ?? GIN_CLEAN_INTERVAL_MS;
+    this.raiseRetryMs = options.raiseRetryMs ?? RAISE_RETRY_MS;
     this.metrics = options.metrics;
   }
 
   /** Merges every intervalMs while appends happen (PostgreSQL only; a no-op on PGlite). */
   async start(): Promise<void> {
     if (this.db.kind !== 'postgres' || this.timer !== undefined) return;
-    if (!(await this.raiseLimits())) return;
+    await this.raiseLimits();
+    if (this.disabled) return;
     this.unsubscribe = await this.signal.subscribeAll(() => {
       this.appended = true;
     });
     this.timer = setInterval(() => {
       if (!this.appended || this.running !== undefined || this.disabled || Date.now() < this.pausedUntil) return;
       this.appended = false;
-      this.running = this.cleanOnce()
+      this.running = this.raiseLimitsWhenDue()
+        .then(() => (this.disabled ? 0 : this.cleanOnce()))
         .then(() => undefined)
         .finally(() => {
           this.running = undefined;
@@ -74,22 +80,30 @@ export class GinPendingCleaner {
   }
 
   /**
-   * Raises the pending-list limits so that inserts do not merge while the cleaner runs; false (and the
-   * cleaner off) when the role may not alter the indexes, which also means it may not merge them.
+   * Raises the pending-list limits so that inserts do not merge while the cleaner runs. A role that may
+   * not alter the indexes may not merge them either: the cleaner turns off. Busy indexes or other
+   * failures leave the old limits (merging still helps under them) until a later try.
    */
-  private async raiseLimits(): Promise<boolean> {
+  private async raiseLimits(): Promise<void> {
+    this.nextRaiseAt = Date.now() + this.raiseRetryMs;
     try {
-      await setGinPendingListLimit(this.db, GIN_PENDING_LIST_LIMIT_KB);
-      return true;
+      this.limitsRaised = await setGinPendingListLimit(this.db, GIN_PENDING_LIST_LIMIT_KB, RAISE_LOCK_TIMEOUT_MS);
     } catch (error) {
       if ((error as { code?: unknown }).code === INSUFFICIENT_PRIVILEGE) {
         this.disableForPrivileges(error);
-        return false;
+        return;
       }
-      // Merging still helps under the old limits; the next start tries again.
-      this.logger.warn({ err: error }, 'could not raise the GIN pending-list limits');
-      return true;
+      this.logger.warn({ err: error }, 'could not raise the GIN pending-list limits; trying again later');
     }
+  }
+
+  private async raiseLimitsWhenDue(): Promise<void> {
+    if (!this.limitsRaised && Date.now() >= this.nextRaiseAt) await this.raiseLimits();
+  }
+
+  /** Whether the limits are raised (false until an ALTER found the indexes free, or on PGlite). */
+  get limitsAreRaised(): boolean {
+    return this.limitsRaised;
   }
 
   private disableForPrivileges(error: unknown): void {
@@ -138,4 +152,7 @@ export class GinPendingCleaner {
 }
 
 const INSUFFICIENT_PRIVILEGE = '42501';
+/** How long raising the limits waits for the indexes' lock, and how long until it tries again. */
+const RAISE_LOCK_TIMEOUT_MS = 200;
+const RAISE_RETRY_MS = 10_000;
 const MAX_BACKOFF_MS = 30_000;

@@ -1,4 +1,4 @@
-import type { Queryable } from '../db/db.js';
+import type { Db, Queryable } from '../db/db.js';
 import { insertRecordsSql, type NewIdempotencyRecord } from '../idempotency/idempotency.sql.js';
 
 export const LOG_CHANNEL = 'verity_log';
@@ -140,16 +140,29 @@ export async function cleanGinPendingLists(db: Queryable): Promise<number> {
 const GIN_INDEXES = ['events_org_search_idx', 'events_org_tags_idx'];
 
 /**
- * Sets the pending-list limit (kB) of the GIN indexes where it differs. Only the indexes' owner may;
- * any other role gets 42501.
+ * Sets the pending-list limit (kB) of the GIN indexes where it differs; answers false, having changed
+ * nothing, when an index was busy. ALTER INDEX takes an ACCESS EXCLUSIVE lock on the index: waiting for it
+ * behind a long query that reads the index (a search, an export) would queue every insert behind the
+ * ALTER, so it waits `lockTimeoutMs` at most (SQLSTATE 55P03) and the caller tries again later. Only the indexes' owner may; others get 42501.
  */
-export async function setGinPendingListLimit(db: Queryable, limitKb: number): Promise<void> {
+export async function setGinPendingListLimit(db: Db, limitKb: number, lockTimeoutMs: number): Promise<boolean> {
   const option = `gin_pending_list_limit=${Math.trunc(limitKb)}`;
-  const stale = await db.query<{ name: string }>(
-    `select c.relname as name from pg_class c
-     where c.oid = any(array[${GIN_INDEXES.map((name) => `'${name}'::regclass`).join(', ')}])
-       and not coalesce(c.reloptions, '{}') @> array[$1]`,
-    [option],
-  );
-  for (const { name } of stale) await db.exec(`alter index ${name} set (${option.replace('=', ' = ')})`);
+  try {
+    await db.transaction(async (tx) => {
+      await tx.query(`select set_config('lock_timeout', $1, true)`, [`${Math.trunc(lockTimeoutMs)}ms`]);
+      const stale = await tx.query<{ name: string }>(
+        `select c.relname as name from pg_class c
+         where c.oid = any(array[${GIN_INDEXES.map((name) => `'${name}'::regclass`).join(', ')}])
+           and not coalesce(c.reloptions, '{}') @> array[$1]`,
+        [option],
+      );
+      for (const { name } of stale) await tx.exec(`alter index ${name} set (${option.replace('=', ' = ')})`);
+    });
+    return true;
+  } catch (error) {
+    if ((error as { code?: unknown }).code === LOCK_NOT_AVAILABLE) return false;
+    throw error;
+  }
 }
+
+const LOCK_NOT_AVAILABLE = '55P03';

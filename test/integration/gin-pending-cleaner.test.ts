@@ -80,6 +80,45 @@ describeEachBackendWith('GIN pending lists', startDb, (ctx) => {
     expect(await limits()).toEqual(ctx().kind === 'postgres' ? [`events_org_search_idx:${limit}`, `events_org_tags_idx:${limit}`] : before);
   });
 
+  it('does not wait behind a busy index to raise the limits, and raises them on a later merge', async () => {
+    const db = ctx().db;
+    await db.exec('alter index events_org_search_idx reset (gin_pending_list_limit); alter index events_org_tags_idx reset (gin_pending_list_limit)');
+    const signal = new AppendSignal(db, silent);
+    const cleaner = new GinPendingCleaner(db, signal, silent, { intervalMs: 20, raiseRetryMs: 50 });
+    // A search still open holds the trigram index: ALTER INDEX (ACCESS EXCLUSIVE) would wait for it, and
+    // every insert after would wait behind the ALTER.
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let started = 0;
+    const blocker = db.transaction(async (tx) => {
+      await tx.exec('set local enable_seqscan = off');
+      await tx.query(`select count(*) from events where organization_id = $1 and search_text like '%user_1%'`, [ORG]);
+      const began = performance.now();
+      try {
+        await cleaner.start();
+      } finally {
+        started = performance.now() - began;
+      }
+      await held;
+    });
+    try {
+      await expect.poll(() => started, { timeout: 5_000 }).toBeGreaterThan(0);
+      expect(cleaner.limitsAreRaised).toBe(false);
+      expect(cleaner.enabled).toBe(true);
+      if (ctx().kind === 'postgres') expect(started).toBeLessThan(2_000);
+    } finally {
+      release();
+      await blocker;
+    }
+    await insertEvents(db, 5);
+    await announceAppend(db);
+    if (ctx().kind === 'postgres') await expect.poll(() => cleaner.limitsAreRaised, { timeout: 5_000 }).toBe(true);
+    await cleaner.stop();
+    await signal.close();
+  });
+
   it('does nothing while no append is signalled', async () => {
     const signal = new AppendSignal(ctx().db, silent);
     const cleaner = new GinPendingCleaner(ctx().db, signal, silent, { intervalMs: 20 });
