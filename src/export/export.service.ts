@@ -297,6 +297,10 @@ export class ExportService {
     const scope = principal.organizationId ?? organizationId ?? null;
     const { cursor, op } = cursorOf(page);
     const rows = await selectExportPage(this.db, scope, cursor, op, scanOrder(page), page.limit + 1);
+    // As for event search: an empty list of an organization that does not exist is a mistyped id.
+    if (rows.length === 0 && organizationId !== undefined && !(await organizationExists(this.db, organizationId))) {
+      throw new AppError('not_found', `Organization not found: '${organizationId}'.`);
+    }
     return toList(rows, page, (row) => row.id, (row) => this.view(row));
   }
 

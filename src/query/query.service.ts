@@ -29,6 +29,11 @@ export class QueryService {
     const scoped = this.scope(principal, filters);
     const { cursor, op } = cursorOf(page);
     const rows = await selectEventPage(this.db, scoped, cursor, op, scanOrder(page), page.limit + 1);
+    // An empty page of an organization that does not exist is a mistyped id, not "no events" (checked only
+    // then, so a search that finds events costs no extra query).
+    if (rows.length === 0 && scoped.organizationId !== undefined && (await selectHeadSeq(this.db, scoped.organizationId)) === undefined) {
+      throw new AppError('not_found', `Organization not found: '${scoped.organizationId}'.`);
+    }
     return toList(rows, page, (row) => row.data.id, toEventView);
   }
 

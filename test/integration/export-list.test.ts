@@ -57,6 +57,16 @@ describeEachBackend('listing exports', (ctx) => {
     expect((await ctx().app.inject({ method: 'GET', url: `${link.pathname}${link.search}` })).statusCode).toBe(200);
   });
 
+  it('answers 404 for an organization that does not exist, and an empty list for one with no exports', async () => {
+    const unknown = await ctx().call('GET', '/audit_logs/exports?organization_id=org_nope');
+    expect(unknown.status).toBe(404);
+    expect(unknown.body).toEqual({ message: "Organization not found: 'org_nope'." });
+    const org = await ctx().createOrg('No Exports');
+    const none = await ctx().call<{ data: unknown[] }>('GET', `/audit_logs/exports?organization_id=${org}`);
+    expect(none.status).toBe(200);
+    expect(none.body.data).toEqual([]);
+  });
+
   it('leaves expired exports out (their files are about to be swept)', async () => {
     const org = await ctx().createOrg('Expiring');
     const kept = await createExport(org);

@@ -27,6 +27,17 @@ describeEachBackend('GET /audit_logs/events', (ctx) => {
   };
   const actorsOf = (page: Page): string[] => page.data.map((e) => e.actor.id);
 
+  it('answers 404 for an organization that does not exist, and an empty list for one without matches', async () => {
+    const unknown = await ctx().call('GET', '/audit_logs/events?organization_id=org_01M8E5JF5XEC8J7HDY32J4RPA0');
+    expect(unknown.status).toBe(404);
+    expect(unknown.body).toEqual({ message: "Organization not found: 'org_01M8E5JF5XEC8J7HDY32J4RPA0'." });
+    expect((await search('actions=nothing.happened')).data).toEqual([]);
+    const empty = await ctx().createOrg('Empty Co');
+    const none = await ctx().call<Page>('GET', `/audit_logs/events?organization_id=${empty}`);
+    expect(none.status).toBe(200);
+    expect(none.body.data).toEqual([]);
+  });
+
   it('lists newest first by default, oldest first with order=asc', async () => {
     expect(actorsOf(await search(''))).toEqual(['carol', 'svc', 'alice', 'bob', 'alice']);
     expect(actorsOf(await search('order=asc'))).toEqual(['alice', 'bob', 'alice', 'svc', 'carol']);
