@@ -29,7 +29,11 @@ program
   .action(async () => {
     const opened = await openDatabase(loadConfig(), { pid: process.pid, role: 'cli migrate' });
     await opened.close();
-    process.stdout.write('Database is up to date.\n');
+    process.stdout.write(
+      opened.applied.length === 0
+        ? 'Nothing to apply: the database is up to date.\n'
+        : `Applied ${opened.applied.length} migration${opened.applied.length === 1 ? '' : 's'} (${opened.applied.join(', ')}); the database is up to date.\n`,
+    );
   });
 
 registerKeysCommand(program);

@@ -8,6 +8,8 @@ import { openPostgres } from './postgres.js';
 
 export interface OpenedDb {
   db: Db;
+  /** The migrations this open applied (empty when the database was up to date). */
+  applied: string[];
   /** Closes the database and frees the data-directory lock. */
   close(): Promise<void>;
 }
@@ -19,15 +21,16 @@ export interface OpenedDb {
 export async function openDatabase(config: Config, holder: LockHolder, logger?: Logger): Promise<OpenedDb> {
   if (config.databaseUrl !== undefined) {
     const db = await openPostgres({ connectionString: config.databaseUrl, poolSize: config.dbPoolSize, logger });
-    await runMigrations(db, logger);
-    return { db, close: () => db.close() };
+    const applied = await runMigrations(db, logger);
+    return { db, applied, close: () => db.close() };
   }
   const lock: DataDirLock = await lockDataDir(config.dataDir, holder);
   try {
     const db = await openPglite({ dataDir: `${config.dataDir}/pglite` });
-    await runMigrations(db, logger);
+    const applied = await runMigrations(db, logger);
     return {
       db,
+      applied,
       close: async () => {
         await db.close();
         await lock.release();
@@ -39,7 +42,8 @@ export async function openDatabase(config: Config, holder: LockHolder, logger?: 
   }
 }
 
-async function runMigrations(db: Db, logger?: Logger): Promise<void> {
+async function runMigrations(db: Db, logger?: Logger): Promise<string[]> {
   const applied = await migrate(db);
   if (applied.length > 0) logger?.info({ applied }, 'database migrations applied');
+  return applied;
 }

@@ -32,7 +32,10 @@ describe('verity usage (CLI)', () => {
   it('prints the bill from the database, as CSV', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'verity-cli-usage-'));
     const env = { VERITY_DATA_DIR: dir };
-    expect((await runCli(['migrate'], env)).code).toBe(0);
+    const migrated = await runCli(['migrate'], env);
+    expect(migrated.code).toBe(0);
+    expect(migrated.stdout).toMatch(/^Applied \d+ migrations \(0001_init, .*\); the database is up to date\.\n$/);
+    expect((await runCli(['migrate'], env)).stdout).toBe('Nothing to apply: the database is up to date.\n');
     const db = await openPglite({ dataDir: `${dir}/pglite` });
     try {
       await seedOctober(db, 'org_01CLIUSAGE0000000000000000', 'Local Co');
