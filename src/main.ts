@@ -99,7 +99,9 @@ function printBanner(url: string, storage: string, role: Role, newAdminKey: stri
       '',
       `    ${newAdminKey}`,
       '',
-      `  Try it:  curl -H "Authorization: Bearer ${newAdminKey}" ${url}/organizations`,
+      // The secret is printed once; the example refers to it rather than repeating it.
+      `  Try it:  export VERITY_KEY=${newAdminKey.slice(0, 7)}…   # the whole key above`,
+      `           curl -H "Authorization: Bearer $VERITY_KEY" ${url}/organizations`,
     );
   }
   if (setupLink !== undefined) {
