@@ -158,7 +158,8 @@ async function exportRemote(options: ExportOptions, baseUrl: string, out: string
   };
   let current = await call('POST', '/audit_logs/exports', requestBody(options));
   while (current.state === 'pending') {
-    bar.update({ rowsWritten: current.rows_written, rowsTotal: current.rows_total ?? 0 });
+    // Until the job has counted the rows there is no total to draw against.
+    if (current.rows_total !== null) bar.update({ rowsWritten: current.rows_written, rowsTotal: current.rows_total });
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     current = await call('GET', `/audit_logs/exports/${encodeURIComponent(current.id)}`);
   }
@@ -196,6 +197,6 @@ export function registerExportCommand(program: Command): void {
       const started = Date.now();
       const rows = options.url === undefined ? await exportDirect(options, out, bar) : await exportRemote(options, options.url, out, bar);
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
-      process.stderr.write(`Exported ${rows.toLocaleString('en-US')} events${out === '-' ? '' : ` to ${out}`} in ${seconds} s.\n`);
+      process.stderr.write(`Exported ${rows.toLocaleString('en-US')} event${rows === 1 ? '' : 's'}${out === '-' ? '' : ` to ${out}`} in ${seconds} s.\n`);
     });
 }
