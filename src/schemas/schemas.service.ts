@@ -158,5 +158,7 @@ function schemaError(error: ErrorObject, path: string): ErrorDetail {
 }
 
 function unknownVersion(action: string, version: number): AppError {
-  return new AppError('invalid_audit_log_schema_version', `Schema version ${version} does not exist for action '${action}'.`);
+  const message = `Schema version ${version} does not exist for action '${action}'.`;
+  // With `errors` the WorkOS SDK raises BadRequestException (it maps a 400 only when the body has both).
+  return new AppError('invalid_audit_log_schema_version', message, { errors: [{ instancePath: '/version', message }] });
 }

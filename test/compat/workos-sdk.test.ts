@@ -272,6 +272,14 @@ describeEachBackendListening('WorkOS Node SDK', (ctx) => {
       expect(bad).toMatchObject({ status: 400, code: 'invalid_audit_log_event' });
       expect((bad as BadRequestException).errors).toEqual(expect.arrayContaining([expect.objectContaining({ instancePath: '/targets/0/metadata/amount' })]));
 
+      // A version that does not exist is a bad request the SDK can catch as such.
+      const unknownVersion = await rejectionOf(
+        workos.auditLogs.createEvent(org, { ...sdkEvent({ action, actor: { id: actorId, type: 'user' }, targets: [{ id: 'inv_3', type: 'invoice' }] }), version: 99 }),
+      );
+      expect(unknownVersion).toBeInstanceOf(BadRequestException);
+      expect(unknownVersion).toMatchObject({ status: 400, code: 'invalid_audit_log_schema_version' });
+      expect((unknownVersion as BadRequestException).errors).toEqual([expect.objectContaining({ instancePath: '/version' })]);
+
       const stored = await eventsOf(ctx(), `organization_id=${org}&actor_ids=${actorId}`);
       expect(stored.map((e) => e.targets[0]?.id)).toEqual(['inv_1']);
       expect(stored[0]?.version).toBe(1);
