@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { StringEnum } from '../shared/string-enum.js';
 
 const filterList = (description?: string) =>
   Type.Array(Type.String({ minLength: 1, maxLength: 1024 }), { maxItems: 100, ...(description === undefined ? {} : { description }) });
@@ -28,7 +29,7 @@ export const CreateExportBodySchema = Type.Object(
     actor_ids: Type.Optional(filterList()),
     targets: Type.Optional(filterList('Target types.')),
     actors: Type.Optional(filterList('Deprecated WorkOS alias of actor_names.')),
-    format: Type.Optional(Type.Union([Type.Literal('csv'), Type.Literal('ndjson')], { description: 'Verity: csv (default) or ndjson.' })),
+    format: Type.Optional(StringEnum(['csv', 'ndjson'], { description: 'Verity: csv (default) or ndjson.' })),
     metadata: Type.Optional(ExportMetadataFilterSchema),
     gzip: Type.Optional(Type.Boolean({ description: 'Verity: gzip the file (audit_logs_export.csv.gz).' })),
   },

@@ -4,10 +4,11 @@ import type { Db } from '../db/db.js';
 import { AppError } from '../errors/app-error.js';
 import { assertOrganizationAccess, requireScope } from '../keys/access.js';
 import { selectTop, selectVolume } from './stats.sql.js';
+import { StringEnum } from '../shared/string-enum.js';
 
 const StatsQuerySchema = Type.Object({
   organization_id: Type.Optional(Type.String()),
-  interval: Type.Optional(Type.Union([Type.Literal('hour'), Type.Literal('day')], { default: 'day' })),
+  interval: Type.Optional(StringEnum(['hour', 'day'], { default: 'day' })),
   range_start: Type.Optional(Type.String({ format: 'date-time' })),
   range_end: Type.Optional(Type.String({ format: 'date-time' })),
 });

@@ -1,10 +1,11 @@
 import { Type, type Static } from 'typebox';
 import { AppError } from '../errors/app-error.js';
+import { StringEnum } from './string-enum.js';
 
 /** WorkOS list query parameters. */
 export const PageQuerySchema = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 10 })),
-  order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc'), Type.Literal('normal')])),
+  order: Type.Optional(StringEnum(['asc', 'desc', 'normal'])),
   before: Type.Optional(Type.String({ maxLength: 200 })),
   after: Type.Optional(Type.String({ maxLength: 200 })),
 });

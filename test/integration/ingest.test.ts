@@ -55,6 +55,17 @@ describeEachBackend('POST /audit_logs/events', (ctx) => {
     expect(stored.body.data).toHaveLength(0);
   });
 
+  it('reports a nested metadata value as one error naming the allowed types', async () => {
+    const org = await ctx().createOrg();
+    const response = await ctx().call<{ errors: unknown[] }>('POST', '/audit_logs/events', {
+      body: { organization_id: org, event: makeEvent({ metadata: { nested: { a: 1 } } }) },
+    });
+    expect(response.status).toBe(400);
+    expect(response.body.errors).toEqual([
+      { instancePath: '/metadata/nested', keyword: 'type', message: 'must be string,number,boolean', params: { type: ['string', 'number', 'boolean'] } },
+    ]);
+  });
+
   it('accepts metadata at exactly the limits', async () => {
     const org = await ctx().createOrg();
     const metadata = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`.padEnd(40, 'x'), 'v'.repeat(500)]));

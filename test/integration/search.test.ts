@@ -113,6 +113,12 @@ describeEachBackend('GET /audit_logs/events', (ctx) => {
     expect(typeof response.body.message).toBe('string');
   });
 
+  it('names the allowed values of an enumerated parameter in one error', async () => {
+    const response = await ctx().call('GET', `/audit_logs/events?organization_id=${org}&order=sideways`);
+    expect(response.status).toBe(422);
+    expect(response.body).toEqual({ message: 'Validation failed.', errors: [{ code: 'invalid', field: 'order', message: 'must be one of: asc, desc, normal' }] });
+  });
+
   it('treats injection attempts as plain values', async () => {
     // No stored event contains these strings, so every search must come back empty (and the table intact).
     // (Spaces would split q into words and "_" is a legitimate literal match, so q gets space-free attempts.)

@@ -83,7 +83,7 @@ function validationError(errors: ErrorObject[], request: FastifyRequest): AppErr
     errors: errors.map((e) => ({
       code: e.keyword === 'required' ? 'required' : 'invalid',
       field: pathToField(e.instancePath, e.params.missingProperty),
-      message: e.message ?? 'is invalid',
+      message: e.keyword === 'enum' ? `must be one of: ${(e.params.allowedValues as unknown[]).join(', ')}` : (e.message ?? 'is invalid'),
     })),
   });
 }
