@@ -1,4 +1,5 @@
 import { hash } from 'node:crypto';
+import { isWellFormed } from '../shared/unicode.js';
 
 /**
  * RFC 8785 canonical JSON straight from JSON text, written as UTF-8 into a reused buffer.
@@ -380,7 +381,3 @@ class CanonicalWriter {
 
 const shared = new CanonicalWriter();
 
-// String.prototype.isWellFormed is in every supported Node (≥ 20) but not in the ES2022 typings.
-function isWellFormed(value: string): boolean {
-  return (value as unknown as { isWellFormed(): boolean }).isWellFormed();
-}

@@ -66,6 +66,34 @@ describeEachBackend('POST /audit_logs/events', (ctx) => {
     ]);
   });
 
+  it('refuses a lone surrogate escape with a 400 naming where it is, on every POST and with an idempotency key too', async () => {
+    const org = await ctx().createOrg();
+    const event = JSON.stringify({ organization_id: org, event: makeEvent({ actor: { id: 'u_1', type: 'user', name: 'NAME' } }) }).replace('NAME', '\\ud800');
+    for (const headers of [{}, { 'idempotency-key': 'surrogate-1' }] as Record<string, string>[]) {
+      const single = await ctx().call('POST', '/audit_logs/events', { rawBody: event, headers });
+      expect(single.status).toBe(400);
+      expect(single.body).toEqual({
+        message: 'The request body is not valid Unicode: the string at /event/actor/name holds a lone surrogate escape (such as \\ud800).',
+        code: 'invalid_json',
+      });
+    }
+    const batch = await ctx().call('POST', '/audit_logs/events/batch', {
+      rawBody: JSON.stringify({ organization_id: org, events: [makeEvent(), makeEvent({ targets: [{ id: 'TARGET', type: 'team' }] })] }).replace('TARGET', 'x\\udc00'),
+    });
+    expect(batch.status).toBe(400);
+    expect(batch.body).toEqual({
+      message: 'The request body is not valid Unicode: the string at /events/1/targets/0/id holds a lone surrogate escape (such as \\ud800).',
+      code: 'invalid_json',
+    });
+    const organization = await ctx().call('POST', '/organizations', { rawBody: '{"name":"\\udbff"}', headers: { 'idempotency-key': 'surrogate-2' } });
+    expect(organization.status).toBe(400);
+    const stored = await ctx().call<{ data: unknown[] }>('GET', `/audit_logs/events?organization_id=${org}`);
+    expect(stored.body.data).toHaveLength(0);
+    // A well-formed pair of escapes is an ordinary character.
+    const emoji = JSON.stringify({ organization_id: org, event: makeEvent({ actor: { id: 'u_2', type: 'user', name: 'NAME' } }) }).replace('NAME', '\\ud83d\\ude00');
+    expect((await ctx().call('POST', '/audit_logs/events', { rawBody: emoji })).status).toBe(200);
+  });
+
   it('accepts metadata at exactly the limits', async () => {
     const org = await ctx().createOrg();
     const metadata = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`.padEnd(40, 'x'), 'v'.repeat(500)]));
