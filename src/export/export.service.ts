@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type { Logger } from 'pino';
 import type { Db } from '../db/db.js';
-import { AppError } from '../errors/app-error.js';
+import { AppError, notFound } from '../errors/app-error.js';
 import type { JobRunner } from '../jobs/job-runner.js';
 import { assertOrganizationAccess, requireScope } from '../keys/access.js';
 import type { Principal } from '../keys/keys.service.js';
@@ -259,7 +259,7 @@ export class ExportService {
     assertOrganizationAccess(principal, body.organization_id);
     const filters = exportFiltersOf(body);
     if (!(await organizationExists(this.db, body.organization_id))) {
-      throw new AppError('not_found', `Organization not found: '${body.organization_id}'.`);
+      throw notFound('Organization', body.organization_id);
     }
     const row = await insertExport(this.db, {
       id: newId('export'),
@@ -299,7 +299,7 @@ export class ExportService {
     const rows = await selectExportPage(this.db, scope, cursor, op, scanOrder(page), page.limit + 1);
     // As for event search: an empty list of an organization that does not exist is a mistyped id.
     if (rows.length === 0 && organizationId !== undefined && !(await organizationExists(this.db, organizationId))) {
-      throw new AppError('not_found', `Organization not found: '${organizationId}'.`);
+      throw notFound('Organization', organizationId);
     }
     return toList(rows, page, (row) => row.id, (row) => this.view(row));
   }

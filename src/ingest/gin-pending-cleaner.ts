@@ -12,7 +12,8 @@ import { cleanGinPendingLists, setGinPendingListLimit } from './ingest.sql.js';
  * PostgreSQL's 4 MB limit, 3,977 and 3,937 events/s, p99 28.8 and 31.5 ms, PostgreSQL at 97-100% CPU;
  * every 100 ms under 16 MB, 3,707 and 4,141 events/s, 94-97%; every 250 ms under 16 MB, 4,366 and 3,629
  * events/s, p99 27.1 and 34.0 ms, 82-84%. Before the limit was raised, every 250 ms left some merges to
- * inserts (p99 31-61 ms). At these rates 250 ms leaves about 2 MB for a search to read.
+ * inserts (p99 31-61 ms). A search reads the unmerged part too: about 250 ms of appends (not measured
+ * separately; the bench's q searches run without concurrent ingest).
  */
 export const GIN_CLEAN_INTERVAL_MS = 250;
 export const GIN_PENDING_LIST_LIMIT_KB = 16 * 1024;

@@ -126,27 +126,28 @@ export function isStaleAppend(error: unknown): boolean {
   return code === STALE_HEAD_SQLSTATE || (code === '23505' && constraint === 'events_pkey');
 }
 
+/** The events table's GIN indexes, whose pending lists GinPendingCleaner merges. */
+const GIN_INDEXES = ['events_org_search_idx', 'events_org_tags_idx'];
+
 /**
  * Merges the pending lists of the events table's GIN indexes into the indexes (see GinPendingCleaner);
  * answers the pending-list pages removed.
  */
 export async function cleanGinPendingLists(db: Queryable): Promise<number> {
-  const rows = await db.query<{ pages: number }>(
-    `select gin_clean_pending_list('events_org_search_idx'::regclass) + gin_clean_pending_list('events_org_tags_idx'::regclass) as pages`,
-  );
+  const merges = GIN_INDEXES.map((name) => `gin_clean_pending_list('${name}'::regclass)`).join(' + ');
+  const rows = await db.query<{ pages: number }>(`select ${merges} as pages`);
   return Number(rows[0]?.pages ?? 0);
 }
-
-const GIN_INDEXES = ['events_org_search_idx', 'events_org_tags_idx'];
 
 /**
  * Sets the pending-list limit (kB) of the GIN indexes where it differs; answers false, having changed
  * nothing, when an index was busy. ALTER INDEX takes an ACCESS EXCLUSIVE lock on the index: waiting for it
  * behind a long query that reads the index (a search, an export) would queue every insert behind the
- * ALTER, so it waits `lockTimeoutMs` at most (SQLSTATE 55P03) and the caller tries again later. Only the indexes' owner may; others get 42501.
+ * ALTER, so it waits `lockTimeoutMs` at most (SQLSTATE 55P03) and the caller tries again later. Only the
+ * indexes' owner may; others get 42501.
  */
 export async function setGinPendingListLimit(db: Db, limitKb: number, lockTimeoutMs: number): Promise<boolean> {
-  const option = `gin_pending_list_limit=${Math.trunc(limitKb)}`;
+  const limit = Math.trunc(limitKb);
   try {
     await db.transaction(async (tx) => {
       await tx.query(`select set_config('lock_timeout', $1, true)`, [`${Math.trunc(lockTimeoutMs)}ms`]);
@@ -154,9 +155,9 @@ export async function setGinPendingListLimit(db: Db, limitKb: number, lockTimeou
         `select c.relname as name from pg_class c
          where c.oid = any(array[${GIN_INDEXES.map((name) => `'${name}'::regclass`).join(', ')}])
            and not coalesce(c.reloptions, '{}') @> array[$1]`,
-        [option],
+        [`gin_pending_list_limit=${limit}`],
       );
-      for (const { name } of stale) await tx.exec(`alter index ${name} set (${option.replace('=', ' = ')})`);
+      for (const { name } of stale) await tx.exec(`alter index ${name} set (gin_pending_list_limit = ${limit})`);
     });
     return true;
   } catch (error) {

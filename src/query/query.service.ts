@@ -1,5 +1,5 @@
 import type { Db } from '../db/db.js';
-import { AppError } from '../errors/app-error.js';
+import { AppError, notFound } from '../errors/app-error.js';
 import type { AuditEvent } from '../ingest/event.schema.js';
 import { assertOrganizationAccess, requireScope } from '../keys/access.js';
 import type { Principal } from '../keys/keys.service.js';
@@ -32,7 +32,7 @@ export class QueryService {
     // An empty page of an organization that does not exist is a mistyped id, not "no events" (checked only
     // then, so a search that finds events costs no extra query).
     if (rows.length === 0 && scoped.organizationId !== undefined && (await selectHeadSeq(this.db, scoped.organizationId)) === undefined) {
-      throw new AppError('not_found', `Organization not found: '${scoped.organizationId}'.`);
+      throw notFound('Organization', scoped.organizationId);
     }
     return toList(rows, page, (row) => row.data.id, toEventView);
   }
@@ -51,7 +51,7 @@ export class QueryService {
     requireScope(principal, 'events:read');
     assertOrganizationAccess(principal, organizationId);
     const seq = await selectHeadSeq(this.db, organizationId);
-    if (seq === undefined) throw new AppError('not_found', `Organization not found: '${organizationId}'.`);
+    if (seq === undefined) throw notFound('Organization', organizationId);
     return seq;
   }
 
