@@ -1,11 +1,12 @@
 import { Type, type Static } from 'typebox';
 import { MetadataSchema } from '../ingest/event.schema.js';
+import { StringEnum } from '../shared/string-enum.js';
 
 const DomainData = Type.Array(
   Type.Object(
     {
       domain: Type.String({ minLength: 1, maxLength: 253 }),
-      state: Type.Union([Type.Literal('pending'), Type.Literal('verified')]),
+      state: StringEnum(['pending', 'verified']),
     },
     { additionalProperties: false },
   ),

@@ -8,3 +8,8 @@ import { Type, type TSchemaOptions, type TUnsafe } from 'typebox';
 export function StringEnum<const T extends string>(values: readonly T[], options: TSchemaOptions = {}): TUnsafe<T> {
   return Type.Unsafe<T>({ type: 'string', enum: [...values], ...options });
 }
+
+/** What a failed enum check says: the allowed values (never the value given, which may be a secret). */
+export function enumMessage(allowedValues: unknown): string {
+  return `must be one of: ${(Array.isArray(allowedValues) ? allowedValues : []).join(', ')}`;
+}

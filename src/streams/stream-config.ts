@@ -2,6 +2,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { AppError } from '../errors/app-error.js';
 import type { SecretBox } from '../shared/secret-box.js';
+import { enumMessage } from '../shared/string-enum.js';
 import type { Destination, DestinationDeps } from './destinations/destination.js';
 import { destinationType } from './destinations/registry.js';
 
@@ -30,7 +31,7 @@ export function validateConfig(type: string, config: Record<string, unknown>): R
         const path = error.instancePath.split('/').filter(Boolean);
         if (error.keyword === 'required') path.push(String(error.params.missingProperty));
         if (error.keyword === 'additionalProperties') path.push(String(error.params.additionalProperty));
-        return { code: error.keyword === 'required' ? 'required' : 'invalid', field: ['config', ...path].join('.'), message: error.message ?? 'is invalid' };
+        return { code: error.keyword === 'required' ? 'required' : 'invalid', field: ['config', ...path].join('.'), message: error.keyword === 'enum' ? enumMessage(error.params.allowedValues) : (error.message ?? 'is invalid') };
       }),
     });
   }

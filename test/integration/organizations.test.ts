@@ -17,6 +17,10 @@ describeEachBackend('organizations and retention', (ctx) => {
     const id = created.body.id;
     expect(id).toMatch(/^org_[0-9A-Z]{26}$/);
 
+    const badState = await ctx().call<{ errors: unknown[] }>('PUT', `/organizations/${id}`, { body: { name: 'Globex', domain_data: [{ domain: 'globex.com', state: 'approved' }] } });
+    expect(badState.status).toBe(422);
+    expect(badState.body.errors).toEqual([{ code: 'invalid', field: 'domain_data.0.state', message: 'must be one of: pending, verified' }]);
+
     const updated = await ctx().call('PUT', `/organizations/${id}`, { body: { name: 'Globex Corp', domain_data: [] } });
     expect(updated.body).toMatchObject({ name: 'Globex Corp', domains: [] });
 

@@ -42,9 +42,11 @@ describeEachBackend(
 
     it('validates config per type with field-level errors, and never returns secrets', async () => {
       const org = await ctx().createOrg();
-      const bad = await ctx().call<{ errors: { field: string }[] }>('POST', '/log_streams', { body: { organization_id: org, type: 'GenericHttps', config: { url: 'not a url', format: 'xml' } } });
+      const bad = await ctx().call<{ errors: { field: string; message: string }[] }>('POST', '/log_streams', { body: { organization_id: org, type: 'GenericHttps', config: { url: 'not a url', format: 'xml' } } });
       expect(bad.status).toBe(422);
       expect(bad.body.errors.map((e) => e.field)).toEqual(expect.arrayContaining(['config.url', 'config.format']));
+      // One entry for a value outside the allowed list, naming what is allowed.
+      expect(bad.body.errors.filter((e) => e.field === 'config.format')).toEqual([{ code: 'invalid', field: 'config.format', message: 'must be one of: json, ndjson' }]);
       const unknownType = await ctx().call('POST', '/log_streams', { body: { organization_id: org, type: 'Kafka', config: {} } });
       expect(unknownType.status).toBe(422);
 

@@ -2,6 +2,7 @@ import type { ErrorObject } from 'ajv';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type ErrorDetail } from '../../errors/app-error.js';
 import { INVALID_EVENT_MESSAGE } from '../../ingest/ingest.service.js';
+import { enumMessage } from '../../shared/string-enum.js';
 
 /** The one place that turns a thrown error into a response body. */
 export function registerErrorHandling(app: FastifyInstance): void {
@@ -83,7 +84,7 @@ function validationError(errors: ErrorObject[], request: FastifyRequest): AppErr
     errors: errors.map((e) => ({
       code: e.keyword === 'required' ? 'required' : 'invalid',
       field: pathToField(e.instancePath, e.params.missingProperty),
-      message: e.keyword === 'enum' ? `must be one of: ${(e.params.allowedValues as unknown[]).join(', ')}` : (e.message ?? 'is invalid'),
+      message: e.keyword === 'enum' ? enumMessage(e.params.allowedValues) : (e.message ?? 'is invalid'),
     })),
   });
 }

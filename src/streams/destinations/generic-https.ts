@@ -1,13 +1,14 @@
 import { createHash, createHmac } from 'node:crypto';
 import { Type, type Static } from 'typebox';
 import type { AuditEvent } from '../../ingest/event.schema.js';
+import { StringEnum } from '../../shared/string-enum.js';
 import { classifyHttpStatus, classifyNetworkError, type DestinationType } from './destination.js';
 import { jsonWithEvent } from './event-json.js';
 
 export const GenericHttpsConfigSchema = Type.Object(
   {
     url: Type.String({ format: 'uri', pattern: '^https?://', maxLength: 2048, description: 'Used exactly as given.' }),
-    format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('ndjson')], { default: 'json' })),
+    format: Type.Optional(StringEnum(['json', 'ndjson'], { default: 'json' })),
     headers: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9-]{1,64}$' }), Type.String({ maxLength: 4096 }), { maxProperties: 20 })),
     signing_secret: Type.Optional(Type.String({ pattern: '^(whsec_)?[A-Za-z0-9+/=]{32,128}$', description: 'Standard Webhooks secret (whsec_…, base64 of 24–64 bytes).' })),
   },

@@ -4,6 +4,7 @@ import os from 'node:os';
 import tls from 'node:tls';
 import { Type, type Static } from 'typebox';
 import type { AuditEvent } from '../../ingest/event.schema.js';
+import { StringEnum } from '../../shared/string-enum.js';
 import { ForbiddenAddressError, guardedLookup, isForbiddenAddress } from '../net/address-guard.js';
 import type { DeliveryResult, Destination, DestinationDeps, DestinationType } from './destination.js';
 import { formatSyslogMessage, frameSyslogMessage, type SyslogBodyFormat, type SyslogMessageOptions } from './syslog-format.js';
@@ -20,7 +21,7 @@ export const SyslogConfigSchema = Type.Object(
         description: "PEM of the CA that issued the receiver's certificate, when it is not publicly trusted. Replaces the system CAs.",
       }),
     ),
-    format: Type.Union([Type.Literal('rfc5424_json'), Type.Literal('cef'), Type.Literal('leef')], {
+    format: StringEnum(['rfc5424_json', 'cef', 'leef'], {
       description: 'Message body: the event as JSON, CEF (ArcSight) or LEEF 2.0 (QRadar).',
     }),
     app_name: Type.Optional(Type.String({ pattern: '^[\\x21-\\x7e]{1,48}$', default: 'verity', description: 'RFC 5424 APP-NAME.' })),
