@@ -6,6 +6,8 @@ declare module 'fastify' {
     /** The API key's principal; throws 401 when the request carries none (routes without auth never call it). */
     principal(): Principal;
     authenticated: Principal | undefined;
+    /** Re-checks the credential the request came with: false once its key is revoked or its session ended. */
+    stillAuthenticated(): Promise<boolean>;
     /**
      * Set when the principal came from a session cookie: the session's CSRF token, which every unsafe
      * request must echo in x-csrf-token. Undefined for bearer credentials (a page cannot forge those).
@@ -31,6 +33,12 @@ declare module 'fastify' {
      * 'self': the route writes the record itself, in its own transaction (ingest).
      */
     idempotency?: 'generic' | 'self';
+    /**
+     * Top-level fields of this route's response that hold a credential (an API key's secret): they are left
+     * out of the stored response, so the secret exists nowhere but in the first answer, and a replay
+     * answers without them.
+     */
+    idempotencyOmit?: readonly string[];
     /** Which WorkOS error body a schema-validation failure gets on this route. */
     validationShape?: 'default' | 'event' | 'batch';
   }

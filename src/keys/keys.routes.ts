@@ -23,7 +23,8 @@ export function registerKeyRoutes(app: FastifyInstance, keys: KeysService, syste
   const details = (key: ApiKeyView) => ({ scopes: key.scopes.join(' '), organization_id: key.organization_id ?? 'all', display_prefix: key.display_prefix });
   app.post<{ Body: CreateKeyBody }>(
     '/api_keys',
-    { schema: { tags, summary: 'Create an API key (the secret is returned once)', body: CreateKeyBodySchema } },
+    // A repeat of the request (same Idempotency-Key) answers the key without its secret: it is kept nowhere.
+    { schema: { tags, summary: 'Create an API key (the secret is returned once)', body: CreateKeyBodySchema }, config: { idempotencyOmit: ['secret'] } },
     async (request, reply) => {
       requireUnrestrictedAdmin(request.principal());
       const body = request.body;

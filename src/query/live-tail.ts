@@ -4,6 +4,12 @@ import type { AppendSignal } from './append-signal.js';
 import type { QueryService } from './query.service.js';
 
 const HEARTBEAT_MS = 15_000;
+/**
+ * How often an open tail re-checks its credential without new events to send (it also checks before each
+ * batch it sends). Key lookups are cached for 5 s, so a key revoked by another process ends the tail
+ * within about 10 s; one revoked by this process, at once.
+ */
+const REAUTH_MS = 5_000;
 const FETCH_LIMIT = 500;
 
 /**
@@ -35,6 +41,17 @@ export async function serveLiveTail(
   let closed = false;
   let pumping = false;
   let again = false;
+  // The credential is checked again while the response stays open: a revoked key or an ended session
+  // stops receiving events. The client is told why; an EventSource then reconnects and gets the 401.
+  const authorized = async (): Promise<boolean> => {
+    if (closed) return false;
+    if (await request.stillAuthenticated()) return true;
+    if (!closed) {
+      raw.end(`event: error\ndata: ${JSON.stringify({ message: 'Unauthorized: the credential that opened this stream was revoked or has expired.', code: 'unauthorized' })}\n\n`);
+      closed = true;
+    }
+    return false;
+  };
   // One fetch at a time; notifications that arrive meanwhile collapse into one more pass.
   const pump = async (): Promise<void> => {
     if (pumping) {
@@ -47,7 +64,7 @@ export async function serveLiveTail(
         again = false;
         for (;;) {
           const events = await deps.query.after(organizationId, cursor, FETCH_LIMIT);
-          if (closed || events.length === 0) break;
+          if (closed || events.length === 0 || !(await authorized())) break;
           for (const event of events) raw.write(`id: ${event.seq}\nevent: audit_log_event\ndata: ${JSON.stringify(event)}\n\n`);
           cursor = events[events.length - 1]?.seq ?? cursor;
           if (events.length < FETCH_LIMIT) break;
@@ -64,11 +81,15 @@ export async function serveLiveTail(
     if (seq > cursor) void pump();
   });
   const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), HEARTBEAT_MS);
+  const recheck = setInterval(() => {
+    authorized().catch((error: unknown) => request.log.warn({ err: error, organizationId }, 'live tail credential check failed'));
+  }, REAUTH_MS);
   deps.open.add(raw);
   raw.on('close', () => {
     deps.open.delete(raw);
     closed = true;
     clearInterval(heartbeat);
+    clearInterval(recheck);
     unsubscribe();
   });
   // Catch up on anything appended between reading the head and subscribing.

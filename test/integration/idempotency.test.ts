@@ -61,6 +61,23 @@ describeEachBackend('Idempotency-Key', (ctx) => {
     expect(second.body.id).toBe(first.body.id);
   });
 
+  it('never keeps a new API key\'s secret: a repeat answers the same key without it', async () => {
+    const headers = { 'idempotency-key': 'create-key-once' };
+    const body = { name: 'ci deploy', scopes: ['events:write'] };
+    const first = await ctx().call<{ id: string; secret?: string }>('POST', '/api_keys', { body, headers });
+    expect(first.status).toBe(201);
+    const secret = first.body.secret ?? '';
+    expect(secret).toMatch(/^sk_/);
+    const stored = await ctx().testDb.db.query<{ response_body: string }>(`select response_body from idempotency_keys where key = 'create-key-once'`);
+    expect(stored).toHaveLength(1);
+    expect(stored[0]?.response_body).not.toContain(secret);
+    const second = await ctx().call<{ id: string; secret?: string }>('POST', '/api_keys', { body, headers });
+    expect(second.status).toBe(201);
+    expect(second.headers['idempotent-replayed']).toBe('true');
+    expect(second.body.id).toBe(first.body.id);
+    expect(second.body).not.toHaveProperty('secret');
+  });
+
   it('keys are per API key: another key may use the same value', async () => {
     const org = await ctx().createOrg();
     const other = await ctx().createKey(['events:write'], org);

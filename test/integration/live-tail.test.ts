@@ -1,3 +1,4 @@
+import type { FastifyInstance } from 'fastify';
 import { expect, it } from 'vitest';
 import { ADMIN_KEY, describeEachBackend, makeEvent } from '../helpers/app.js';
 
@@ -30,9 +31,16 @@ async function readMessages(response: Response, count: number, timeoutMs = 10_00
   return messages;
 }
 
+/** The app's address, listening on a free loopback port from the first test that needs one. */
+async function listening(app: FastifyInstance): Promise<string> {
+  const bound = app.server.address();
+  if (bound !== null && typeof bound === 'object') return `http://127.0.0.1:${bound.port}`;
+  return app.listen({ port: 0, host: '127.0.0.1' });
+}
+
 describeEachBackend('GET /audit_logs/events/stream (live tail)', (ctx) => {
   it('streams events appended after connecting, in order, and resumes from Last-Event-ID', async () => {
-    const address = await ctx().app.listen({ port: 0, host: '127.0.0.1' });
+    const address = await listening(ctx().app);
     const org = await ctx().createOrg();
     await ctx().call('POST', '/audit_logs/events', { body: { organization_id: org, event: makeEvent({ actor: { id: 'before', type: 'user' } }) } });
 
@@ -52,6 +60,25 @@ describeEachBackend('GET /audit_logs/events/stream (live tail)', (ctx) => {
 
     const resumed = await fetch(`${address}/audit_logs/events/stream?organization_id=${org}`, { headers: { ...headers, 'last-event-id': '1' } });
     expect((await readMessages(resumed, 3)).map((m) => m.data.seq)).toEqual([2, 3, 4]);
+  });
+
+  it('ends an open tail when its key is revoked, telling the client why, and sends nothing after', async () => {
+    const address = await listening(ctx().app);
+    const org = await ctx().createOrg();
+    const created = await ctx().call<{ id: string; secret: string }>('POST', '/api_keys', { body: { name: 'tail', scopes: ['events:read'], organization_id: org } });
+    const live = await fetch(`${address}/audit_logs/events/stream?organization_id=${org}`, { headers: { authorization: `Bearer ${created.body.secret}` } });
+    expect(live.status).toBe(200);
+    const reading = readMessages(live, 3, 8_000);
+    await ctx().call('POST', '/audit_logs/events', { body: { organization_id: org, event: makeEvent({ actor: { id: 'seen', type: 'user' } }) } });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    expect((await ctx().call('DELETE', `/api_keys/${created.body.id}`)).status).toBe(200);
+    await ctx().call('POST', '/audit_logs/events', { body: { organization_id: org, event: makeEvent({ actor: { id: 'after-revoke', type: 'user' } }) } });
+
+    const messages = await reading;
+    expect(messages.map((m) => m.event)).toEqual(['audit_log_event', 'error']);
+    expect(messages[0]?.data.actor.id).toBe('seen');
+    expect(messages[1]?.data).toMatchObject({ code: 'unauthorized' });
   });
 
   it('refuses without organization_id or for an unknown organization, in JSON', async () => {

@@ -96,19 +96,31 @@ export async function registerAuth(app: FastifyInstance, deps: AuthDeps): Promis
     return (await fromOperatorCookie(operatorCookie)) ?? (await fromPortalCookie(portalCookie));
   }
 
+  async function resolve(request: FastifyRequest): Promise<Resolved | undefined> {
+    const header = request.headers.authorization;
+    if (header === undefined) return fromCookies(request);
+    // A request that names a credential is judged by it alone; a bad one never falls back to cookies.
+    const match = BEARER.exec(header);
+    if (match === null) throw new AppError('unauthorized', NO_CREDENTIALS);
+    return fromBearer(match[1] as string);
+  }
+
+  // For responses that outlive their request (the live tail): whether the credential that opened it is still
+  // good — a revoked key, an ended session or an expired portal link is not.
+  app.decorateRequest('stillAuthenticated', async function (this: FastifyRequest): Promise<boolean> {
+    if (this.authenticated === undefined) return false;
+    try {
+      return (await resolve(this))?.principal.id === this.authenticated.id;
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'unauthorized') return false;
+      throw error;
+    }
+  });
+
   app.addHook('onRequest', async (request) => {
     const config = request.routeOptions.config;
     if (config.auth === false) return;
-    const header = request.headers.authorization;
-    let resolved: Resolved | undefined;
-    if (header !== undefined) {
-      // A request that names a credential is judged by it alone; a bad one never falls back to cookies.
-      const match = BEARER.exec(header);
-      if (match === null) throw new AppError('unauthorized', NO_CREDENTIALS);
-      resolved = await fromBearer(match[1] as string);
-    } else {
-      resolved = await fromCookies(request);
-    }
+    const resolved = await resolve(request);
     if (resolved === undefined) {
       throw new AppError('unauthorized', config.session === 'operator' ? 'Not signed in.' : NO_CREDENTIALS);
     }

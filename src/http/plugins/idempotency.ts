@@ -38,9 +38,26 @@ export function registerIdempotency(app: FastifyInstance, idempotency: Idempoten
     if (claim === undefined || request.routeOptions.config.idempotency === 'self') return payload;
     request.idempotencyClaim = undefined;
     if (reply.statusCode >= 500 || reply.statusCode === 429) await idempotency.release(claim);
-    else await idempotency.complete(claim, { status: reply.statusCode, body: typeof payload === 'string' ? payload : '' });
+    else {
+      const body = typeof payload === 'string' ? payload : '';
+      await idempotency.complete(claim, { status: reply.statusCode, body: withoutFields(body, request.routeOptions.config.idempotencyOmit ?? []) });
+    }
     return payload;
   });
+}
+
+/** The JSON object `body` without the given top-level fields (unchanged when there are none to drop). */
+function withoutFields(body: string, fields: readonly string[]): string {
+  if (fields.length === 0) return body;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return body;
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return body;
+  const kept = Object.fromEntries(Object.entries(parsed).filter(([name]) => !fields.includes(name)));
+  return JSON.stringify(kept);
 }
 
 /** Sends a response kept as JSON text, marking replays with `Idempotent-Replayed: true`. */
