@@ -1,14 +1,32 @@
 import { describe, expect, it } from 'vitest';
-import { lonelySurrogatePaths } from './unicode.js';
+import { findUnstorable, mayHoldUnstorable } from './unicode.js';
 
-describe('lonelySurrogatePaths', () => {
-  it('finds lone surrogates in values and keys, at JSON Pointer paths', () => {
-    const value = JSON.parse('{"a":"ok \\ud83d\\ude00","b":["x","\\ud800"],"c":{"\\udc00":1,"d/e~f":"\\udbff"}}') as unknown;
-    expect(lonelySurrogatePaths(value)).toEqual(['/b/1', '/c/\udc00', '/c/d~1e~0f']);
+describe('findUnstorable', () => {
+  it('finds a lone surrogate in a value or a key, at its JSON Pointer path', () => {
+    expect(findUnstorable(JSON.parse('{"a":"ok \\ud83d\\ude00","b":["x","\\ud800"]}'))).toEqual({ path: '/b/1', problem: 'lone_surrogate' });
+    expect(findUnstorable(JSON.parse('{"c":{"\\udc00":1}}'))).toEqual({ path: '/c/\udc00', problem: 'lone_surrogate' });
+    expect(findUnstorable(JSON.parse('{"c":{"d/e~f":"\\udbff"}}'))).toEqual({ path: '/c/d~1e~0f', problem: 'lone_surrogate' });
   });
 
-  it('finds nothing in well-formed text, numbers, booleans and null', () => {
-    expect(lonelySurrogatePaths({ emoji: '😀', n: 1, t: true, z: null, list: ['é', '中'] })).toEqual([]);
-    expect(lonelySurrogatePaths('\ud800')).toEqual(['']);
+  it('finds a NUL character in a value or a key', () => {
+    expect(findUnstorable(JSON.parse('{"actor":{"name":"Bob\\u0000"}}'))).toEqual({ path: '/actor/name', problem: 'nul' });
+    expect(findUnstorable(JSON.parse('{"m":{"k\\u0000":"v"}}'))).toEqual({ path: '/m/k\u0000', problem: 'nul' });
+  });
+
+  it('finds numbers too large for a double', () => {
+    expect(findUnstorable(JSON.parse('{"metadata":{"n":1e400}}'))).toEqual({ path: '/metadata/n', problem: 'non_finite' });
+    expect(findUnstorable(JSON.parse('[-1e400]'))).toEqual({ path: '/0', problem: 'non_finite' });
+  });
+
+  it('finds nothing in storable documents', () => {
+    expect(findUnstorable({ emoji: '😀', n: 1e308, tiny: 1e-400, t: true, z: null, list: ['é', '中', '\u0001'] })).toBeUndefined();
+    expect(findUnstorable('\ud800')).toEqual({ path: '', problem: 'lone_surrogate' });
+  });
+});
+
+describe('mayHoldUnstorable', () => {
+  it('is true for every text findUnstorable could fault, false for ordinary JSON', () => {
+    for (const text of ['"\\ud800"', '"\\u0000"', '1e400', '1E+308', `${'9'.repeat(309)}`]) expect(mayHoldUnstorable(text)).toBe(true);
+    expect(mayHoldUnstorable('{"a":"b","n":12.5e10,"m":[1,2,3]}')).toBe(false);
   });
 });

@@ -94,6 +94,31 @@ describeEachBackend('POST /audit_logs/events', (ctx) => {
     expect((await ctx().call('POST', '/audit_logs/events', { rawBody: emoji })).status).toBe(200);
   });
 
+  it('refuses a NUL character or an overflowing number with a 400 naming where it is, in bodies and URLs', async () => {
+    const org = await ctx().createOrg();
+    const withName = (name: string) => JSON.stringify({ organization_id: org, event: makeEvent({ actor: { id: 'u_1', type: 'user', name: 'NAME' } }) }).replace('"NAME"', name);
+    for (const headers of [{}, { 'idempotency-key': 'nul-1' }] as Record<string, string>[]) {
+      const nul = await ctx().call('POST', '/audit_logs/events', { rawBody: withName('"Bob\\u0000"'), headers });
+      expect(nul.status).toBe(400);
+      expect(nul.body).toEqual({ message: 'The request body holds a NUL character (\\u0000) at /event/actor/name; text values and keys may not contain one.', code: 'invalid_json' });
+    }
+    const huge = await ctx().call('POST', '/audit_logs/events', {
+      rawBody: JSON.stringify({ organization_id: org, event: makeEvent({ metadata: { n: 7 } }) }).replace('"n":7', '"n":-1e400'),
+    });
+    expect(huge.status).toBe(400);
+    expect(huge.body).toEqual({ message: 'The number at /event/metadata/n is too large to store (beyond ±1.8e308).', code: 'invalid_json' });
+    expect((await ctx().call('POST', '/organizations', { rawBody: '{"name":"a\\u0000b"}' })).status).toBe(400);
+    for (const url of [`/organizations/org_%00`, `/audit_logs/events?organization_id=${org}&actor_ids=a%00b`, '/audit_logs/actions/a%00b/schemas']) {
+      const response = await ctx().call('GET', url);
+      expect(response.status, url).toBe(400);
+      expect(response.body, url).toMatchObject({ code: 'bad_request' });
+    }
+    const stored = await ctx().call<{ data: unknown[] }>('GET', `/audit_logs/events?organization_id=${org}`);
+    expect(stored.body.data).toHaveLength(0);
+    // Other control characters are ordinary text.
+    expect((await ctx().call('POST', '/audit_logs/events', { rawBody: withName('"tab\\tand\\u0001"') })).status).toBe(200);
+  });
+
   it('accepts metadata at exactly the limits', async () => {
     const org = await ctx().createOrg();
     const metadata = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`.padEnd(40, 'x'), 'v'.repeat(500)]));

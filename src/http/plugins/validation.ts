@@ -3,7 +3,7 @@ import addFormats from 'ajv-formats';
 import type { FastifyInstance } from 'fastify';
 import secureJsonParse from 'secure-json-parse';
 import { AppError } from '../../errors/app-error.js';
-import { lonelySurrogatePaths } from '../../shared/unicode.js';
+import { findUnstorable, mayHoldUnstorable, type Unstorable } from '../../shared/unicode.js';
 
 function makeAjv(options: Options): Ajv {
   const ajv = new Ajv({ allErrors: true, strict: false, removeAdditional: false, useDefaults: true, ...options });
@@ -32,15 +32,26 @@ export function registerValidation(app: FastifyInstance): void {
     } catch (error) {
       return done(new AppError('invalid_json', `The request body is not valid JSON: ${(error as Error).message}`), undefined);
     }
-    // A lone surrogate can only arrive as an escape. It has no UTF-8 and no canonical form, so it could be
-    // neither hashed into the chain nor compared for idempotency (both threw: a 500); I-JSON forbids it.
-    const [path] = text.includes('\\u') ? lonelySurrogatePaths(value) : [];
-    if (path !== undefined) {
-      return done(
-        new AppError('invalid_json', `The request body is not valid Unicode: the string at ${path || '/'} holds a lone surrogate escape (such as \\ud800).`),
-        undefined,
-      );
-    }
+    // Valid JSON that cannot be stored, hashed or canonicalised (each was a 500 further on).
+    const unstorable = mayHoldUnstorable(text) ? findUnstorable(value) : undefined;
+    if (unstorable !== undefined) return done(new AppError('invalid_json', unstorableMessage(unstorable)), undefined);
     done(null, value);
   });
+
+  // Path parameters and query values become SQL parameters, and PostgreSQL text cannot hold a NUL.
+  app.addHook('onRequest', async (request) => {
+    if (/%00/.test(request.url)) throw new AppError('bad_request', 'The URL holds a NUL character (%00), which no identifier or filter value may contain.');
+  });
+}
+
+function unstorableMessage({ path, problem }: Unstorable): string {
+  const at = path || '/';
+  switch (problem) {
+    case 'lone_surrogate':
+      return `The request body is not valid Unicode: the string at ${at} holds a lone surrogate escape (such as \\ud800).`;
+    case 'nul':
+      return `The request body holds a NUL character (\\u0000) at ${at}; text values and keys may not contain one.`;
+    case 'non_finite':
+      return `The number at ${at} is too large to store (beyond ±1.8e308).`;
+  }
 }
