@@ -2,7 +2,7 @@ import { AppError, type ErrorDetail } from '../errors/app-error.js';
 import type { IdempotencyClaim, IdempotencyService, StoredResponse } from '../idempotency/idempotency.service.js';
 import { assertOrganizationAccess, requireScope } from '../keys/access.js';
 import type { Principal } from '../keys/keys.service.js';
-import type { CompiledSchema, SchemasService } from '../schemas/schemas.service.js';
+import { UNSCHEMATISED_VERSION, type CompiledSchema, type SchemasService } from '../schemas/schemas.service.js';
 import type { LogAppender } from './appender.js';
 import type { BatchBody, CreateEventBody, EventInput } from './event.schema.js';
 import { prepareEvent, type PreparedEvent } from './prepare.js';
@@ -65,7 +65,7 @@ export class IngestService {
       const errors = schema.check(input);
       if (errors.length > 0) return { errors };
     }
-    return { prepared: prepareEvent(organizationId, input, input.version ?? schema?.version ?? 1) };
+    return { prepared: prepareEvent(organizationId, input, input.version ?? schema?.version ?? UNSCHEMATISED_VERSION) };
   }
 
   private async append(

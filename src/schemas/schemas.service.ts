@@ -15,6 +15,12 @@ import {
   type SchemaRow,
 } from './schemas.sql.js';
 
+/**
+ * The version an event of an action without schemas is recorded as. An application that always sends
+ * `version: 1` therefore works for such actions too (it names what would be stored anyway).
+ */
+export const UNSCHEMATISED_VERSION = 1;
+
 /** A compiled schema version: checks one event and lists what is wrong with it. */
 export interface CompiledSchema {
   version: number;
@@ -78,12 +84,12 @@ export class SchemasService {
 
   /**
    * The schema an event of this action must satisfy: the version it names, or the latest. Null when the
-   * action has no schemas (then any well-formed event is accepted).
+   * action has no schemas (then any well-formed event is accepted, naming no version or version 1).
    */
   async resolve(action: string, version: number | undefined): Promise<CompiledSchema | null> {
     const latest = await this.latestVersion(action, version);
     if (latest === null) {
-      if (version === undefined) return null;
+      if (version === undefined || version === UNSCHEMATISED_VERSION) return null;
       throw unknownVersion(action, version);
     }
     const wanted = version ?? latest;
@@ -107,7 +113,7 @@ export class SchemasService {
     const cached = this.latest.get(action);
     if (cached !== undefined && cached.expires > Date.now()) {
       const version = await cached.version;
-      if (named === undefined || (version !== null && named <= version)) return version;
+      if (named === undefined || named <= (version ?? UNSCHEMATISED_VERSION)) return version;
     }
     const version = selectLatestVersion(this.db, action);
     if (this.latest.size > 5_000) this.latest.clear();

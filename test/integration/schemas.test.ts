@@ -64,8 +64,13 @@ describeEachBackend('action schemas', (ctx) => {
     const response = await ctx().call('POST', '/audit_logs/events', { body: { organization_id: org, event: makeEvent({ action, version: 7 }) } });
     expect(response.status).toBe(400);
     expect(response.body).toMatchObject({ code: 'invalid_audit_log_schema_version' });
-    const noSchemas = await ctx().call('POST', '/audit_logs/events', { body: { organization_id: org, event: makeEvent({ action: `free.${Date.now()}`, version: 3 }) } });
+    const free = `free.${Date.now()}`;
+    const noSchemas = await ctx().call('POST', '/audit_logs/events', { body: { organization_id: org, event: makeEvent({ action: free, version: 3 }) } });
     expect(noSchemas.status).toBe(400);
+    // Version 1 is what an event without schemas is recorded as, so naming it is accepted.
+    expect((await ctx().call('POST', '/audit_logs/events', { body: { organization_id: org, event: makeEvent({ action: free, version: 1 }) } })).status).toBe(200);
+    const stored = await ctx().call<{ data: { version: number }[] }>('GET', `/audit_logs/events?organization_id=${org}&actions=${free}`);
+    expect(stored.body.data.map((e) => e.version)).toEqual([1]);
   });
 
   it('refuses a schema that is not valid JSON Schema, and a body without targets', async () => {
