@@ -5,6 +5,7 @@ import type { EventInput } from '../ingest/event.schema.js';
 import { newId } from '../shared/ids.js';
 import { cursorOf, scanOrder, toList, type List, type PageParams } from '../shared/pagination.js';
 import type { AuditLogActionView, AuditLogSchemaView, SchemaDefinition } from './schemas.schema.js';
+import { checkMetadataSchemas } from './metadata-schema.js';
 import {
   actionExists,
   insertNextSchema,
@@ -52,6 +53,7 @@ export class SchemasService {
 
   async create(action: string, definition: SchemaDefinition): Promise<AuditLogSchemaView> {
     this.compile(definition); // refuse a schema that cannot be compiled before storing it
+    checkMetadataSchemas(definition);
     const types = definition.targets.map((target) => target.type);
     if (new Set(types).size !== types.length) {
       throw new AppError('invalid_schema', 'Each target type may appear only once in a schema.');

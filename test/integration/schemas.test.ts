@@ -81,6 +81,24 @@ describeEachBackend('action schemas', (ctx) => {
     expect(noTargets.status).toBe(422);
   });
 
+  it('refuses a metadata schema no event could satisfy, naming the part', async () => {
+    const create = (body: unknown) => ctx().call<{ message: string; code: string }>('POST', `/audit_logs/actions/unsatisfiable.${Date.now()}/schemas`, { body });
+    const notObject = await create({ targets: [{ type: 'a' }], metadata: { type: 'string' } });
+    expect(notObject.status).toBe(422);
+    expect(notObject.body).toMatchObject({ code: 'invalid_schema' });
+    expect(notObject.body.message).toContain('at metadata must describe an object');
+    const objectValue = await create({ targets: [{ type: 'a', metadata: { type: 'object', properties: { x: { type: 'object' } } } }] });
+    expect(objectValue.status).toBe(422);
+    expect(objectValue.body.message).toContain('targets[0].metadata.properties.x allows only object');
+    // What the WorkOS SDK sends, and a property allowing a value type among others, are fine.
+    const fine = await create({
+      targets: [{ type: 'a' }],
+      actor: { metadata: { type: 'object', properties: { role: { type: 'string' }, level: { type: ['integer', 'null'] } } } },
+      metadata: { type: 'object', properties: { flag: { type: 'boolean' } } },
+    });
+    expect(fine.status).toBe(201);
+  });
+
   it('answers 404 listing the schemas of an unknown action', async () => {
     expect((await ctx().call('GET', '/audit_logs/actions/never.seen/schemas')).status).toBe(404);
   });
