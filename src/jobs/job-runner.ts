@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Db } from '../db/db.js';
 import { newId } from '../shared/ids.js';
+import { ThrottledWarning } from '../shared/throttled-warning.js';
 import { claimJobs, failJob, finishJob, insertJob, renewJobLease, rescheduleJob, type JobRow } from './jobs.sql.js';
 
 export type JobHandler = (payload: unknown, job: { id: string }) => Promise<void>;
@@ -29,6 +30,8 @@ export class JobRunner {
   private timer: NodeJS.Timeout | undefined;
   private stopping = false;
   private readonly options: Required<JobRunnerOptions>;
+  /** Fails on every poll while the database is down: one line a minute, not one a second. */
+  private readonly claimFailed: ThrottledWarning;
 
   constructor(
     private readonly db: Db,
@@ -36,6 +39,7 @@ export class JobRunner {
     options: JobRunnerOptions = {},
   ) {
     this.options = { concurrency: 2, pollMs: 1_000, leaseSeconds: 120, maxAttempts: 5, ...options };
+    this.claimFailed = new ThrottledWarning(logger, 'claiming jobs failed');
   }
 
   register(kind: string, handler: JobHandler): void {
@@ -90,8 +94,9 @@ export class JobRunner {
     let jobs: JobRow[];
     try {
       jobs = await this.claim(free);
+      this.claimFailed.succeeded();
     } catch (error) {
-      this.logger.warn({ err: error }, 'claiming jobs failed');
+      this.claimFailed.warn(error);
       return;
     }
     for (const job of jobs) {

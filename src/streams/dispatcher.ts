@@ -5,6 +5,7 @@ import type { Db } from '../db/db.js';
 import type { AuditEvent } from '../ingest/event.schema.js';
 import type { AppendSignal } from '../query/append-signal.js';
 import type { SecretBox } from '../shared/secret-box.js';
+import { ThrottledWarning } from '../shared/throttled-warning.js';
 import type { StreamMetrics } from '../metrics/metrics.js';
 import type { Destination, DeliveryResult, DestinationDeps, DestinationLimits } from './destinations/destination.js';
 import { eventJson } from './destinations/event-json.js';
@@ -63,6 +64,10 @@ export class StreamDispatcher {
   /** Organizations with live streams as last read; undefined: unknown, so every append wakes the worker. */
   private streamOrganizations: Set<string> | undefined;
   private streamsGeneration = 0;
+  // The polls below fail on every pass while the database is down: one line a minute each, not three a second.
+  private readonly readOrganizationsFailed: ThrottledWarning;
+  private readonly claimFailed: ThrottledWarning;
+  private readonly forgetFailed: ThrottledWarning;
 
   constructor(
     private readonly db: Db,
@@ -74,6 +79,9 @@ export class StreamDispatcher {
     private readonly metrics?: StreamMetrics,
   ) {
     this.leaseSeconds = options.leaseSeconds ?? 60;
+    this.readOrganizationsFailed = new ThrottledWarning(logger, 'reading which organizations have log streams failed');
+    this.claimFailed = new ThrottledWarning(logger, 'claiming log streams failed');
+    this.forgetFailed = new ThrottledWarning(logger, 'checking for deleted log streams failed');
   }
 
   async start(): Promise<void> {
@@ -129,9 +137,10 @@ export class StreamDispatcher {
       const organizations = new Set(await selectStreamOrganizations(this.db));
       // A change made while the read ran may not be in it: stay unknown until the next poll.
       if (generation === this.streamsGeneration) this.streamOrganizations = organizations;
+      this.readOrganizationsFailed.succeeded();
     } catch (error) {
       this.streamOrganizations = undefined;
-      this.logger.warn({ err: error }, 'reading which organizations have log streams failed');
+      this.readOrganizationsFailed.warn(error);
     }
   }
 
@@ -157,8 +166,9 @@ export class StreamDispatcher {
     let claimed: ClaimedStream[];
     try {
       claimed = await claimStreams(this.db, this.owner, this.leaseSeconds, free);
+      this.claimFailed.succeeded();
     } catch (error) {
-      this.logger.warn({ err: error }, 'claiming log streams failed');
+      this.claimFailed.warn(error);
       return;
     }
     for (const stream of claimed) {
@@ -354,8 +364,9 @@ export class StreamDispatcher {
     let live: Set<string>;
     try {
       live = new Set(await selectLiveStreamIds(this.db, known));
+      this.forgetFailed.succeeded();
     } catch (error) {
-      this.logger.warn({ err: error }, 'checking for deleted log streams failed');
+      this.forgetFailed.warn(error);
       return;
     }
     for (const id of known) {

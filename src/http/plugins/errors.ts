@@ -2,13 +2,21 @@ import type { ErrorObject } from 'ajv';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type ErrorDetail } from '../../errors/app-error.js';
 import { INVALID_EVENT_MESSAGE } from '../../ingest/ingest.service.js';
+import { isDatabaseUnavailable } from '../../db/unavailable.js';
 import { enumMessage } from '../../shared/string-enum.js';
+
+// What a client is told to wait when the database is unreachable: long enough not to hammer a restarting
+// server, short enough for a retrying SDK to get through a failover.
+const DATABASE_RETRY_AFTER_SECONDS = 5;
 
 /** The one place that turns a thrown error into a response body. */
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const appError = toAppError(error, request);
-    if (appError.status >= 500) {
+    if (appError.code === 'unavailable') {
+      // The cause is the outage, not this request: one line without a stack (the readiness probe says the rest).
+      request.log.warn({ error: error.message }, 'request failed: the database is unavailable');
+    } else if (appError.status >= 500) {
       request.log.error({ err: error }, 'request failed');
     }
     return sendError(reply, appError);
@@ -39,6 +47,9 @@ function toAppError(error: FastifyError, request: FastifyRequest): AppError {
   }
   if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
     return new AppError('bad_request', error.message);
+  }
+  if (isDatabaseUnavailable(error)) {
+    return new AppError('unavailable', 'The database is not reachable. Retry shortly.', { cause: error, retryAfter: DATABASE_RETRY_AFTER_SECONDS });
   }
   return new AppError('internal_error', `Internal server error (request ${request.id}).`, { cause: error });
 }
