@@ -21,6 +21,21 @@ describe('loadConfig', () => {
     expect((error as ConfigError).message).not.toContain('hunter2-secret');
   });
 
+  it('reports a DATABASE_URL that is not a URL with the other problems, without echoing it', () => {
+    for (const url of ['postgres://u:S3cretPW@127.0.0.1:notaport/db', 'postgres://u:S3cretPW@[::1:5432/db']) {
+      let error: unknown;
+      try {
+        loadConfig({ DATABASE_URL: url, PORT: 'eighty' });
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).problems).toEqual([expect.stringContaining('PORT'), expect.stringMatching(/^DATABASE_URL is not a valid URL/)]);
+      expect((error as ConfigError).message).not.toContain('S3cretPW');
+    }
+    expect(loadConfig({ DATABASE_URL: 'postgresql:///verity?host=/var/run/postgresql' }).databaseUrl).toBe('postgresql:///verity?host=/var/run/postgresql');
+  });
+
   it('accepts a 32-byte secret key as hex or base64', () => {
     expect(loadConfig({ VERITY_SECRET_KEY: 'ab'.repeat(32) }).secretKey?.length).toBe(32);
     expect(loadConfig({ VERITY_SECRET_KEY: Buffer.alloc(32, 7).toString('base64') }).secretKey?.length).toBe(32);

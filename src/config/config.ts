@@ -127,6 +127,9 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const databaseUrl = read('DATABASE_URL');
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     problems.push('DATABASE_URL must be a postgres:// or postgresql:// connection string');
+  } else if (databaseUrl !== undefined && !URL.canParse(databaseUrl)) {
+    // Never echo it: it may hold a password.
+    problems.push('DATABASE_URL is not a valid URL: check the port, and that special characters in the user name or password are percent-encoded (@ as %40, # as %23, / as %2F)');
   }
 
   let publicUrl = read('VERITY_PUBLIC_URL') ?? `http://localhost:${port}`;
