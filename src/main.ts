@@ -113,7 +113,8 @@ function printBanner(url: string, storage: string, role: Role, newAdminKey: stri
       `    ${setupLink}`,
     );
   }
-  process.stdout.write(`${lines.join('\n')}\n\n`);
+  // stderr: stdout carries only JSON log lines, for log shippers.
+  process.stderr.write(`${lines.join('\n')}\n\n`);
 }
 
 /** Runs until SIGINT/SIGTERM, then shuts down gracefully within the configured time. */
@@ -126,7 +127,10 @@ export function stopOnSignals(server: RunningServer, config: Config, logger: Log
     }, config.shutdownTimeoutMs);
     force.unref();
     server.stop().then(
-      () => process.exit(0),
+      () => {
+        logger.info('shut down cleanly: every acknowledged request was answered and committed');
+        process.exit(0);
+      },
       (error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');
         process.exit(1);

@@ -9,7 +9,10 @@ const CLI = path.join(ROOT, 'src/cli/main.ts');
 export interface ServerProcess {
   child: ChildProcess;
   url: string;
+  /** Both streams, interleaved as they arrived. */
   output(): string;
+  stdout(): string;
+  stderr(): string;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
@@ -34,8 +37,13 @@ export async function startServerProcess(env: Record<string, string>, timeoutMs 
     env: { ...process.env, LOG_LEVEL: 'warn', PORT: String(port), HOST: '127.0.0.1', ...env },
   });
   let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const streams = { stdout: '', stderr: '' };
+  for (const name of ['stdout', 'stderr'] as const) {
+    child[name]?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      streams[name] += chunk.toString();
+    });
+  }
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -55,6 +63,8 @@ export async function startServerProcess(env: Record<string, string>, timeoutMs 
     child,
     url,
     output: () => output,
+    stdout: () => streams.stdout,
+    stderr: () => streams.stderr,
     stop: (signal = 'SIGTERM') =>
       new Promise((resolve) => {
         if (child.exitCode !== null) return resolve(child.exitCode);
