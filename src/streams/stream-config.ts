@@ -35,7 +35,28 @@ export function validateConfig(type: string, config: Record<string, unknown>): R
       }),
     });
   }
+  const withCredentials = Object.entries(copy).filter(([, value]) => typeof value === 'string' && holdsUserInfo(value));
+  if (withCredentials.length > 0) {
+    throw new AppError('validation_failed', 'Validation failed.', {
+      errors: withCredentials.map(([field]) => ({
+        code: 'invalid',
+        field: `config.${field}`,
+        // A URL is shown back on every read; credentials belong in a secret field, which never is.
+        message: "must not contain credentials (user:password@): URLs are shown back, so send credentials in a secret field instead (for GenericHttps, headers such as 'Authorization')",
+      })),
+    });
+  }
   return copy;
+}
+
+function holdsUserInfo(value: string): boolean {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return false;
+  try {
+    const url = new URL(value);
+    return url.username !== '' || url.password !== '';
+  } catch {
+    return false;
+  }
 }
 
 /** Splits a validated config into what may be shown and what must be sealed. */

@@ -47,6 +47,12 @@ describeEachBackend(
       expect(bad.body.errors.map((e) => e.field)).toEqual(expect.arrayContaining(['config.url', 'config.format']));
       // One entry for a value outside the allowed list, naming what is allowed.
       expect(bad.body.errors.filter((e) => e.field === 'config.format')).toEqual([{ code: 'invalid', field: 'config.format', message: 'must be one of: json, ndjson' }]);
+      const withCredentials = await ctx().call<{ errors: { field: string; message: string }[] }>('POST', '/log_streams', {
+        body: { organization_id: org, type: 'GenericHttps', config: { url: 'https://user:hunter2@siem.example.com/hook' } },
+      });
+      expect(withCredentials.status).toBe(422);
+      expect(withCredentials.body.errors.map((e) => e.field)).toEqual(['config.url']);
+      expect(JSON.stringify(withCredentials.body)).not.toContain('hunter2');
       const unknownType = await ctx().call('POST', '/log_streams', { body: { organization_id: org, type: 'Kafka', config: {} } });
       expect(unknownType.status).toBe(422);
 
