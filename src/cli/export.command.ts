@@ -11,6 +11,7 @@ import type { CreateExportBody, ExportFormat, ExportView } from '../export/expor
 import { downloadName, exportFiltersOf, openExportStream, type ExportProgress } from '../export/export.service.js';
 import { IntegrityService } from '../integrity/integrity.service.js';
 import { ensureSigningKey } from '../integrity/signing-key.js';
+import { callApi } from './api-client.js';
 
 interface ExportOptions {
   organization: string;
@@ -146,16 +147,7 @@ async function exportDirect(options: ExportOptions, out: string, bar: ProgressBa
 async function exportRemote(options: ExportOptions, baseUrl: string, out: string, bar: ProgressBar): Promise<number> {
   const apiKey = options.apiKey ?? process.env.VERITY_API_KEY;
   if (apiKey === undefined) throw new Error('--url needs an API key with events:read: pass --api-key or set VERITY_API_KEY.');
-  const call = async (method: string, path: string, body?: unknown): Promise<ExportView> => {
-    const response = await fetch(new URL(path, baseUrl), {
-      method,
-      headers: { authorization: `Bearer ${apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? null : JSON.stringify(body),
-    });
-    const json = (await response.json()) as ExportView & { message?: string };
-    if (!response.ok) throw new Error(`${response.status}: ${json.message ?? 'request failed'}`);
-    return json;
-  };
+  const call = (method: string, path: string, body?: unknown): Promise<ExportView> => callApi<ExportView>(baseUrl, apiKey, method, path, body);
   let current = await call('POST', '/audit_logs/exports', requestBody(options));
   while (current.state === 'pending') {
     // Until the job has counted the rows there is no total to draw against.

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/config.js';
 import { openDatabase } from '../db/open.js';
 import { isScope, KeysService, type ApiKeyView, type Scope } from '../keys/keys.service.js';
+import { callApi } from './api-client.js';
 
 interface Remote {
   url?: string;
@@ -33,16 +34,7 @@ async function withStore<T>(remote: Remote, fn: (store: KeyStore) => Promise<T>)
 
 function httpStore(baseUrl: string, apiKey: string | undefined): KeyStore {
   if (apiKey === undefined) throw new Error('--url needs an admin key: pass --api-key or set VERITY_API_KEY.');
-  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const response = await fetch(new URL(path, baseUrl), {
-      method,
-      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-      body: body === undefined ? null : JSON.stringify(body),
-    });
-    const json = (await response.json()) as T & { message?: string };
-    if (!response.ok) throw new Error(`${response.status}: ${json.message ?? 'request failed'}`);
-    return json;
-  };
+  const call = <T>(method: string, path: string, body?: unknown): Promise<T> => callApi<T>(baseUrl, apiKey, method, path, body);
   return {
     create: (input) => call('POST', '/api_keys', { name: input.name, scopes: input.scopes, organization_id: input.organizationId }),
     list: async (includeRevoked) => (await call<{ data: ApiKeyView[] }>('GET', `/api_keys?include_revoked=${includeRevoked}`)).data,
@@ -93,8 +85,14 @@ export function registerKeysCommand(program: Command): void {
 
   addRemoteOptions(keys.command('revoke').description('revoke an API key').argument('<id>', 'key id (key_…)')).action(
     async (id: string, options: Remote) => {
-      const revoked = await withStore(options, (store) => store.revoke(id));
-      process.stdout.write(`Revoked ${revoked.id} (${revoked.name}).\n`);
+      const { revoked, before } = await withStore(options, async (store) => {
+        // Looked up first, so a key revoked earlier is reported as such rather than as revoked now.
+        const found = (await store.list(true)).find((key) => key.id === id);
+        return { before: found?.revoked_at ?? null, revoked: found?.revoked_at ? found : await store.revoke(id) };
+      });
+      process.stdout.write(
+        before === null ? `Revoked ${revoked.id} (${revoked.name}).\n` : `${revoked.id} (${revoked.name}) was already revoked at ${before}; nothing changed.\n`,
+      );
     },
   );
 }

@@ -5,6 +5,7 @@ import { openDatabase } from '../db/open.js';
 import { MeteringService } from '../metering/metering.service.js';
 import { isMonth, type UsageView } from '../metering/pricing.js';
 import { formatUsageCsv, formatUsageTable } from '../metering/usage-format.js';
+import { callApi } from './api-client.js';
 
 interface UsageOptions {
   month?: string;
@@ -20,10 +21,7 @@ async function fetchUsage(baseUrl: string, apiKey: string | undefined, month: st
   const url = new URL('/usage', baseUrl);
   if (month !== undefined) url.searchParams.set('month', month);
   if (organizationId !== undefined) url.searchParams.set('organization_id', organizationId);
-  const response = await fetch(url, { headers: { authorization: `Bearer ${apiKey}` } });
-  const json = (await response.json()) as UsageView & { message?: string };
-  if (!response.ok) throw new Error(`${response.status}: ${json.message ?? 'request failed'}`);
-  return json;
+  return callApi<UsageView>(baseUrl, apiKey, 'GET', url);
 }
 
 /** On the database directly: measures today's figures first (the on-demand roll-up), then bills. */

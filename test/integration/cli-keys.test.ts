@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { openPglite } from '../../src/db/pglite.js';
 import { KeysService } from '../../src/keys/keys.service.js';
 import { createTestDb, postgresAvailability } from '../helpers/db.js';
+import { freePort } from '../../bench/lib/proc.js';
 import { runCli } from '../helpers/process.js';
 
 async function exercise(env: Record<string, string>, verify: (secret: string) => Promise<boolean>): Promise<void> {
@@ -22,7 +23,11 @@ async function exercise(env: Record<string, string>, verify: (secret: string) =>
 
   const revoked = await runCli(['keys', 'revoke', id], env);
   expect(revoked.code).toBe(0);
+  expect(revoked.stdout).toBe(`Revoked ${id} (ingest-bot).\n`);
   expect(await verify(secret)).toBe(false);
+  const again = await runCli(['keys', 'revoke', id], env);
+  expect(again.code).toBe(0);
+  expect(again.stdout).toMatch(new RegExp(`^${id} \\(ingest-bot\\) was already revoked at \\S+; nothing changed\\.\n$`));
 
   const bad = await runCli(['keys', 'create', '--name', 'x', '--scopes', 'root'], env);
   expect(bad.code).toBe(1);
@@ -30,6 +35,13 @@ async function exercise(env: Record<string, string>, verify: (secret: string) =>
 }
 
 describe('verity keys (CLI)', () => {
+  it('says which address it could not reach, and why, with --url', async () => {
+    const port = await freePort(); // free a moment ago: nothing listens there
+    const listed = await runCli(['keys', 'list', '--url', `http://127.0.0.1:${port}`, '--api-key', 'sk_not_checked'], {});
+    expect(listed.code).toBe(1);
+    expect(listed.stderr).toContain(`cannot reach the Verity server at http://127.0.0.1:${port}: ECONNREFUSED`);
+  });
+
   it('creates, lists and revokes keys on PGlite', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'verity-cli-'));
     await exercise({ VERITY_DATA_DIR: dir }, async (secret) => {
