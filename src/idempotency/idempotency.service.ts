@@ -28,6 +28,11 @@ export interface StoredResponse {
 
 // A request still 'processing' after this long belongs to a process that died; a retry may take it over.
 const STALE_AFTER_SECONDS = 60;
+// A repeat that arrives while the first is still running waits this long for its answer (the WorkOS
+// contract: a repeated key gets the first response), checking with a growing pause; only then is it a 409.
+const WAIT_FOR_FIRST_MS = 10_000;
+const FIRST_POLL_MS = 20;
+const MAX_POLL_MS = 250;
 
 /** Same method, path and JSON body (canonicalised, so key order does not matter) → same hash. */
 export function hashRequest(method: string, path: string, body: unknown): string {
@@ -74,8 +79,26 @@ export class IdempotencyService {
     if (record === undefined) return this.claim(claim);
     if (record.state === 'processing' && record.request_hash === claim.requestHash) {
       if (await takeOverStale(this.db, claim.scope, claim.key, STALE_AFTER_SECONDS)) return null;
+      return this.waitForFirst(claim);
     }
     return answerRepeat(record, claim);
+  }
+
+  /**
+   * The same request is running now (a client retrying after a timeout, or sending twice at once): wait for
+   * its answer and give that one. Null when the first failed meanwhile (a 5xx frees the key): then this
+   * request runs itself.
+   */
+  private async waitForFirst(claim: IdempotencyClaim): Promise<StoredResponse | null> {
+    const deadline = Date.now() + WAIT_FOR_FIRST_MS;
+    let pause = FIRST_POLL_MS;
+    for (;;) {
+      await new Promise((resolve) => setTimeout(resolve, pause));
+      pause = Math.min(pause * 2, MAX_POLL_MS);
+      const record = await selectRecord(this.db, claim.scope, claim.key);
+      if (record === undefined) return this.claim(claim);
+      if (record.state === 'done' || Date.now() >= deadline) return answerRepeat(record, claim);
+    }
   }
 
   /** Stores the response of a claimed request (4xx included: a repeat gets the same answer). */

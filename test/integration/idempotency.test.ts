@@ -30,6 +30,15 @@ describeEachBackend('Idempotency-Key', (ctx) => {
     expect(await countEvents(ctx, org)).toBe(1);
   });
 
+  it('gives concurrent repeats of any POST the first response, creating once', async () => {
+    const headers = { 'idempotency-key': 'race-org-key' };
+    const responses = await Promise.all(Array.from({ length: 5 }, () => ctx().call<{ id: string }>('POST', '/organizations', { body: { name: 'Raced' }, headers })));
+    expect(responses.map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
+    expect(new Set(responses.map((r) => r.body.id)).size).toBe(1);
+    const listed = await ctx().call<{ data: { name: string }[] }>('GET', '/organizations?limit=100');
+    expect(listed.body.data.filter((org) => org.name === 'Raced')).toHaveLength(1);
+  });
+
   it('answers 409 when a key is reused with a different body, storing nothing new', async () => {
     const org = await ctx().createOrg();
     const headers = { 'idempotency-key': 'reused-key' };
