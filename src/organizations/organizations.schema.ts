@@ -2,10 +2,21 @@ import { Type, type Static } from 'typebox';
 import { MetadataSchema } from '../ingest/event.schema.js';
 import { StringEnum } from '../shared/string-enum.js';
 
+/** Up to 256 characters, not all of them blank (a blank name shows as an empty row everywhere). */
+const OrganizationName = Type.String({ minLength: 1, maxLength: 256, pattern: '\\S' });
+
+/** A DNS name: dot-separated labels of letters, digits and inner hyphens (IDNs in their xn-- form). */
+const DomainName = Type.String({
+  minLength: 1,
+  maxLength: 253,
+  pattern: '^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\\.?$',
+  description: 'A domain name such as example.com',
+});
+
 const DomainData = Type.Array(
   Type.Object(
     {
-      domain: Type.String({ minLength: 1, maxLength: 253 }),
+      domain: DomainName,
       state: StringEnum(['pending', 'verified']),
     },
     { additionalProperties: false },
@@ -15,11 +26,11 @@ const DomainData = Type.Array(
 
 export const CreateOrganizationBodySchema = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: 256 }),
+    name: OrganizationName,
     external_id: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 256 }), Type.Null()])),
     domain_data: Type.Optional(DomainData),
     /** Deprecated WorkOS form: plain domain names, created as verified. */
-    domains: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 253 }), { maxItems: 100 })),
+    domains: Type.Optional(Type.Array(DomainName, { maxItems: 100 })),
     metadata: Type.Optional(Type.Union([MetadataSchema, Type.Null()])),
     allow_profiles_outside_organization: Type.Optional(Type.Boolean()),
   },
@@ -29,10 +40,10 @@ export type CreateOrganizationBody = Static<typeof CreateOrganizationBodySchema>
 
 export const UpdateOrganizationBodySchema = Type.Object(
   {
-    name: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    name: Type.Optional(OrganizationName),
     external_id: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 256 }), Type.Null()])),
     domain_data: Type.Optional(DomainData),
-    domains: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 253 }), { maxItems: 100 })),
+    domains: Type.Optional(Type.Array(DomainName, { maxItems: 100 })),
     metadata: Type.Optional(Type.Union([MetadataSchema, Type.Null()])),
     allow_profiles_outside_organization: Type.Optional(Type.Boolean()),
     /** Sent by the WorkOS SDK; Verity has no billing link and ignores it. */
@@ -53,12 +64,24 @@ export const RetentionBodySchema = Type.Object(
 );
 export type RetentionBody = Static<typeof RetentionBodySchema>;
 
+export interface OrganizationDomainView {
+  object: 'organization_domain';
+  id: string;
+  organization_id: string;
+  domain: string;
+  state: string;
+  /** Domains given through the API are taken as the caller says: Verity runs no DNS verification. */
+  verification_strategy: 'manual';
+  created_at: string;
+  updated_at: string;
+}
+
 export interface OrganizationView {
   object: 'organization';
   id: string;
   name: string;
   allow_profiles_outside_organization: boolean;
-  domains: { object: 'organization_domain'; id: string; domain: string; state: string }[];
+  domains: OrganizationDomainView[];
   external_id: string | null;
   metadata: Record<string, unknown>;
   created_at: string;

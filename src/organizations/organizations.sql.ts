@@ -10,7 +10,8 @@ export interface OrganizationRow {
   retention_period_in_days: number;
   created_at: Date;
   updated_at: Date;
-  domains: { id: string; domain: string; state: string }[];
+  /** Timestamps as jsonb renders them (ISO 8601 with the server's offset). */
+  domains: { id: string; domain: string; state: string; created_at: string; updated_at: string }[];
   legal_hold: boolean;
   legal_hold_reason: string | null;
   legal_hold_updated_at: Date | null;
@@ -21,7 +22,7 @@ export interface OrganizationRow {
 const SELECT = `select o.id, o.name, o.external_id, o.metadata, o.retention_period_in_days, o.created_at, o.updated_at,
   o.legal_hold, o.legal_hold_reason, o.legal_hold_updated_at,
   ${isSystemOrganizationSql('o.id')} as system,
-  coalesce((select jsonb_agg(jsonb_build_object('id', d.id, 'domain', d.domain, 'state', d.state) order by d.domain)
+  coalesce((select jsonb_agg(jsonb_build_object('id', d.id, 'domain', d.domain, 'state', d.state, 'created_at', d.created_at, 'updated_at', d.updated_at) order by d.domain)
             from organization_domains d where d.organization_id = o.id), '[]'::jsonb) as domains
   from organizations o`;
 
@@ -41,11 +42,17 @@ export async function replaceDomains(
   organizationId: string,
   domains: readonly { id: string; domain: string; state: string }[],
 ): Promise<void> {
-  await tx.query('delete from organization_domains where organization_id = $1', [organizationId]);
+  // Domains listed again keep their id and created_at; only a changed state moves updated_at.
+  await tx.query('delete from organization_domains where organization_id = $1 and not (domain = any($2::text[]))', [
+    organizationId,
+    domains.map((d) => d.domain),
+  ]);
   if (domains.length === 0) return;
   await tx.query(
     `insert into organization_domains (id, organization_id, domain, state)
-     select r.id, $1, r.domain, r.state from jsonb_to_recordset($2::jsonb) as r(id text, domain text, state text)`,
+     select r.id, $1, r.domain, r.state from jsonb_to_recordset($2::jsonb) as r(id text, domain text, state text)
+     on conflict (organization_id, domain) do update set state = excluded.state,
+       updated_at = case when organization_domains.state = excluded.state then organization_domains.updated_at else now() end`,
     [organizationId, JSON.stringify(domains)],
   );
 }

@@ -2,6 +2,24 @@ import { expect, it } from 'vitest';
 import { describeEachBackend, makeEvent } from '../helpers/app.js';
 
 describeEachBackend('organizations and retention', (ctx) => {
+  it('keeps a domain listed again in an update (id, created_at); domains carry the WorkOS domain fields', async () => {
+    interface Domain { id: string; organization_id: string; domain: string; state: string; verification_strategy: string; created_at: string; updated_at: string }
+    const created = await ctx().call<{ id: string; domains: Domain[] }>('POST', '/organizations', { body: { name: 'Stable', domain_data: [{ domain: 'stable.example', state: 'pending' }] } });
+    const [first] = created.body.domains;
+    expect(first).toMatchObject({ object: 'organization_domain', organization_id: created.body.id, domain: 'stable.example', state: 'pending', verification_strategy: 'manual' });
+    expect(first?.updated_at).toBe(first?.created_at);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const updated = await ctx().call<{ domains: Domain[] }>('PUT', `/organizations/${created.body.id}`, {
+      body: { domain_data: [{ domain: 'Stable.example', state: 'verified' }, { domain: 'new.example', state: 'verified' }] },
+    });
+    const kept = updated.body.domains.find((d) => d.domain === 'stable.example');
+    expect(kept).toMatchObject({ id: first?.id, created_at: first?.created_at, state: 'verified' });
+    expect(Date.parse(kept?.updated_at ?? '')).toBeGreaterThan(Date.parse(first?.created_at ?? ''));
+    expect(updated.body.domains.map((d) => d.domain)).toEqual(['new.example', 'stable.example']);
+    const dropped = await ctx().call<{ domains: Domain[] }>('PUT', `/organizations/${created.body.id}`, { body: { domain_data: [{ domain: 'new.example', state: 'verified' }] } });
+    expect(dropped.body.domains.map((d) => d.domain)).toEqual(['new.example']);
+  });
+
   it('creates, reads, updates, lists and deletes organizations in the WorkOS shape', async () => {
     const created = await ctx().call<{ id: string; domains: unknown[] }>('POST', '/organizations', {
       body: { name: 'Globex', external_id: `ext-${Date.now()}`, domain_data: [{ domain: 'Globex.com', state: 'verified' }], metadata: { plan: 'pro' } },
@@ -16,6 +34,12 @@ describeEachBackend('organizations and retention', (ctx) => {
     });
     const id = created.body.id;
     expect(id).toMatch(/^org_[0-9A-Z]{26}$/);
+
+    const badNames = await ctx().call<{ errors: { field: string }[] }>('POST', '/organizations', {
+      body: { name: '   ', domain_data: [{ domain: '<script>alert(3)</script>', state: 'verified' }, { domain: 'domain!!', state: 'pending' }] },
+    });
+    expect(badNames.status).toBe(422);
+    expect(badNames.body.errors.map((e) => e.field).sort()).toEqual(['domain_data.0.domain', 'domain_data.1.domain', 'name']);
 
     const badState = await ctx().call<{ errors: unknown[] }>('PUT', `/organizations/${id}`, { body: { name: 'Globex', domain_data: [{ domain: 'globex.com', state: 'approved' }] } });
     expect(badState.status).toBe(422);
