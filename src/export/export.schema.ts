@@ -31,6 +31,7 @@ export const CreateExportBodySchema = Type.Object(
     actors: Type.Optional(filterList('Deprecated WorkOS alias of actor_names.')),
     format: Type.Optional(StringEnum(['csv', 'ndjson'], { description: 'Verity: csv (default) or ndjson.' })),
     metadata: Type.Optional(ExportMetadataFilterSchema),
+    q: Type.Optional(Type.String({ maxLength: 200, description: "Verity: free text, as search's q: every word must appear (case-insensitive, substrings too)." })),
     gzip: Type.Optional(Type.Boolean({ description: 'Verity: gzip the file (audit_logs_export.csv.gz).' })),
   },
   { additionalProperties: false },
@@ -56,6 +57,8 @@ export interface ExportFilters {
   target_types: string[];
   /** key → accepted values (any of them matches); keys are ANDed. */
   metadata: Record<string, string[]>;
+  /** Free text as given (exports created before it existed have none). */
+  q?: string;
 }
 
 export type ExportState = 'pending' | 'ready' | 'error';

@@ -31,6 +31,7 @@ import {
   type ExportRow,
 } from './export.sql.js';
 import type { ExportStorage } from './export.storage.js';
+import { searchTerms } from '../query/query.filters.js';
 
 /** Job kinds on services.jobs. */
 export const EXPORT_JOB_KIND = 'export';
@@ -142,6 +143,8 @@ export function exportFiltersOf(body: Omit<CreateExportBody, 'organization_id'>)
     actor_ids: unique(body.actor_ids),
     target_types: unique(body.targets),
     metadata,
+    // Checked now (at most 10 words) so a bad one is the request's 422, not the job's failure.
+    ...(body.q === undefined || searchTerms(body.q).length === 0 ? {} : { q: body.q.trim() }),
   };
 }
 

@@ -3,6 +3,8 @@ import { sqlLiteral, type SqlLiteralValue } from '../db/sql-literal.js';
 import { metadataTag } from '../ingest/prepare.js';
 import type { EventRow } from '../query/query.sql.js';
 import type { ExportFilters, ExportFormat, ExportState } from './export.schema.js';
+import { searchTerms } from '../query/query.filters.js';
+import { likePattern } from '../query/query.sql.js';
 
 /** An event as an NDJSON export reads it. */
 export type ExportChunkRow = Pick<EventRow, 'seq' | 'data' | 'hash' | 'received_at' | 'prev_hash'>;
@@ -125,6 +127,7 @@ function filterClause(organizationId: string, filters: ExportFilters, bind: (val
     ...Object.entries(filters.metadata).map(([key, values]) => values.map((value) => metadataTag(key, value))),
   ];
   for (const tags of tagFilters) if (tags.length > 0) where.push(`e.tags && ${bind(tags)}::text[]`);
+  for (const term of searchTerms(filters.q)) where.push(`e.search_text like ${bind(likePattern(term))}`);
   return where;
 }
 

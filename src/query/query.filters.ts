@@ -51,7 +51,8 @@ function timeParam(query: RawQuery, name: string): Date | undefined {
 
 const MAX_TERMS = 10;
 
-function searchTerms(q: string | undefined): string[] {
+/** The words of a free-text search, lower-cased: each must appear in an event's search text. */
+export function searchTerms(q: string | undefined): string[] {
   const terms = (q ?? '').toLowerCase().split(/\s+/).filter((term) => term !== '');
   if (terms.length > MAX_TERMS) throw new AppError('invalid_query', `q may hold at most ${MAX_TERMS} words.`);
   return terms;

@@ -13,7 +13,8 @@ export interface EventRow {
 
 const COLUMNS = 'e.seq, e.received_at, e.data, e.prev_hash, e.hash';
 
-function likePattern(term: string): string {
+/** A LIKE pattern matching `term` anywhere, with LIKE's own characters taken literally. */
+export function likePattern(term: string): string {
   return `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
