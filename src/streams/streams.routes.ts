@@ -50,11 +50,10 @@ export function registerStreamRoutes(app: FastifyInstance, streams: StreamsServi
   app.patch<{ Params: IdParams; Body: UpdateStreamBody }>(
     '/log_streams/:id',
     { config: { portal: ['log_streams'] }, schema: { tags, summary: 'Change a log stream (config is merged; omitted secrets are kept)', params, body: UpdateStreamBodySchema } },
-    async (request) =>
-      audited(request, 'log_stream.updated', await streams.update(request.principal(), request.params.id, request.body), {
-        // Names of the changed fields only: values may be secrets.
-        changed: [...(request.body.name === undefined ? [] : ['name']), ...Object.keys(request.body.config ?? {}).map((key) => `config.${key}`)].join(' '),
-      }),
+    async (request) => {
+      const { stream, changed } = await streams.update(request.principal(), request.params.id, request.body);
+      return audited(request, 'log_stream.updated', stream, { changed: changed.join(' ') || 'nothing' });
+    },
   );
 
   app.delete<{ Params: IdParams }>('/log_streams/:id', { config: { portal: ['log_streams'] }, schema: { tags, summary: 'Delete a log stream', params } }, async (request, reply) => {

@@ -23,6 +23,7 @@ import {
   type DeliveryRow,
   type StreamRow,
 } from './streams.sql.js';
+import { canonicalJson } from '../ingest/hash.js';
 
 export function toStreamView(row: StreamRow): LogStreamView {
   return {
@@ -137,7 +138,8 @@ export class StreamsService {
     return toList(rows, page, (row) => row.id, toStreamView);
   }
 
-  async update(principal: Principal, id: string, body: UpdateStreamBody): Promise<LogStreamView> {
+  /** Applies the change; answers the stream and which fields really changed (names only: values may be secrets). */
+  async update(principal: Principal, id: string, body: UpdateStreamBody): Promise<{ stream: LogStreamView; changed: string[] }> {
     const row = await this.row(principal, id, 'admin');
     const current = { ...row.config, ...openSecrets(this.box, row.id, row.secrets) };
     const config = validateConfig(row.type, { ...current, ...(body.config ?? {}) });
@@ -146,7 +148,14 @@ export class StreamsService {
       updateStreamConfig(tx, id, { name: body.name, config: plain, secrets: sealSecrets(this.box, id, secret), secretFields: Object.keys(secret).sort() }),
     );
     this.onChange();
-    return this.get(principal, id);
+    // Forms send every field back; the audit trail names only those whose value differs (defaults applied on both sides).
+    const before = withDefaults(row.type, current);
+    const fields = [...new Set([...Object.keys(before), ...Object.keys(config)])].sort();
+    const changed = [
+      ...(body.name !== undefined && body.name !== row.name ? ['name'] : []),
+      ...fields.filter((field) => canonicalJson(before[field] ?? null) !== canonicalJson(config[field] ?? null)).map((field) => `config.${field}`),
+    ];
+    return { stream: await this.get(principal, id), changed };
   }
 
   /** Deletes the stream; answers what it was (for the audit record). */
@@ -229,5 +238,14 @@ export class StreamsService {
       throw new AppError('not_found', `Log stream not found: '${id}'.`);
     }
     return row;
+  }
+}
+
+/** The stored config with its type's defaults filled in, to compare with a validated one (as stored if it no longer validates). */
+function withDefaults(type: string, config: Record<string, unknown>): Record<string, unknown> {
+  try {
+    return validateConfig(type, config);
+  } catch {
+    return config;
   }
 }
