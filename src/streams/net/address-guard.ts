@@ -45,8 +45,9 @@ export class ForbiddenAddressError extends Error {
   readonly code = 'EFORBIDDENADDRESS';
   constructor(host: string, address: string) {
     super(
-      `Refusing to connect to ${host} (${address}): private, loopback and link-local addresses are not allowed as destinations ` +
-        '(set VERITY_ALLOW_PRIVATE_DESTINATIONS=true to allow them on a trusted network).',
+      // Read by a customer's admin in the portal as well as by the operator: say who can change it.
+      `Verity did not connect to ${host} (${address}): private, loopback and link-local addresses are not allowed as destinations ` +
+        "on this server (its operator can allow them on a trusted network with VERITY_ALLOW_PRIVATE_DESTINATIONS=true).",
     );
     this.name = 'ForbiddenAddressError';
   }
