@@ -1,6 +1,6 @@
 import { pino, type Logger } from 'pino';
 import type { Config } from './config/config.js';
-import { ensureSecretKey } from './config/secret-key.js';
+import { checkSecretKey, ensureSecretKey } from './config/secret-key.js';
 import { openDatabase } from './db/open.js';
 import { purgeExpired } from './idempotency/idempotency.sql.js';
 import { buildApp } from './http/app.js';
@@ -25,6 +25,12 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
   const publicUrl = config.publicUrl;
   const opened = await openDatabase(config, { pid: process.pid, role: 'server', url: publicUrl }, logger);
   const secret = ensureSecretKey(config);
+  try {
+    await checkSecretKey(opened.db, secret.key);
+  } catch (error) {
+    await opened.close();
+    throw error;
+  }
   if (secret.generated) logger.info({ file: secret.file }, 'generated a master key for secrets at rest; back it up with the data directory');
   if (config.databaseUrl !== undefined && config.secretKey === undefined) {
     logger.warn('DATABASE_URL is set but VERITY_SECRET_KEY is not: every process must share one master key, set it explicitly');

@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { Queryable } from '../db/db.js';
+import { SecretBox } from '../shared/secret-box.js';
+import { ensureSecretKeyCheck } from './secret-key.sql.js';
 import type { Config } from './config.js';
 import { parseKey } from './config.js';
 
@@ -20,4 +23,32 @@ export function ensureSecretKey(config: Pick<Config, 'secretKey' | 'dataDir'>): 
   const key = randomBytes(32);
   writeFileSync(file, `${key.toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
   return { key, generated: true, file };
+}
+
+const CHECK_NAME = 'master_key';
+const CHECK_PLAINTEXT = 'verity master key check';
+
+export class SecretKeyMismatchError extends Error {}
+
+/**
+ * Refuses a master key other than the one this database's secrets were sealed with. Processes sharing a
+ * PostgreSQL database must share the key; one started with another would otherwise run, and fail on every
+ * destination credential it tries to open (a 500 on a stream test, deliveries marked invalid).
+ */
+export async function checkSecretKey(db: Queryable, key: Buffer): Promise<void> {
+  const box = new SecretBox(key);
+  const stored = await ensureSecretKeyCheck(db, CHECK_NAME, box.seal(CHECK_PLAINTEXT, CHECK_NAME));
+  let opened: string | undefined;
+  try {
+    opened = box.open(stored, CHECK_NAME);
+  } catch {
+    opened = undefined;
+  }
+  if (opened !== CHECK_PLAINTEXT) {
+    throw new SecretKeyMismatchError(
+      'The master key for secrets at rest (VERITY_SECRET_KEY, or secret.key in the data directory) is not the one this ' +
+        "database's secrets were sealed with. Every process sharing the database must use the same key: set VERITY_SECRET_KEY " +
+        'to the key the other processes use (or restore the original secret.key).',
+    );
+  }
 }
