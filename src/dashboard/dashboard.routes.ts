@@ -5,12 +5,12 @@ import { OPERATOR_COOKIE, sessionCookieOptions } from '../http/plugins/auth.js';
 import { requestContext, type SystemAudit } from '../system-audit/system-audit.service.js';
 import { LoginBodySchema, SetupBodySchema, type LoginBody, type SetupBody } from './dashboard.schema.js';
 import type { OperatorsService, SignedIn } from './dashboard.service.js';
-import type { LoginLimiter } from './login-limiter.js';
+import type { AddressLimiter } from '../shared/address-limiter.js';
 
 export interface DashboardRouteDeps {
   operators: OperatorsService;
   systemAudit: SystemAudit;
-  limiter: LoginLimiter;
+  limiter: AddressLimiter;
   config: Pick<Config, 'publicUrl' | 'sessionHours'>;
 }
 

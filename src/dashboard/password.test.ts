@@ -1,6 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../errors/app-error.js';
-import { LoginLimiter } from './login-limiter.js';
 import { hashPassword, verifyPassword } from './password.js';
 
 describe('password hashing', () => {
@@ -23,27 +21,5 @@ describe('password hashing', () => {
     for (const stored of ['', 'plain', 'scrypt$1$2$3', 'bcrypt$16384$8$1$c2FsdA==$aGFzaA==', 'scrypt$x$8$1$c2FsdA==$aGFzaA==', 'scrypt$16384$8$1$c2FsdA==$']) {
       expect(await verifyPassword('anything', stored)).toBe(false);
     }
-  });
-});
-
-describe('LoginLimiter', () => {
-  it('allows the limit per address per minute, then answers 429 with the seconds left', () => {
-    let now = 1_000_000;
-    const limiter = new LoginLimiter(3, () => now);
-    for (let i = 0; i < 3; i += 1) limiter.take('203.0.113.1');
-    let refused: unknown;
-    try {
-      limiter.take('203.0.113.1');
-    } catch (error) {
-      refused = error;
-    }
-    expect(refused).toBeInstanceOf(AppError);
-    expect((refused as AppError).code).toBe('rate_limit_exceeded');
-    expect((refused as AppError).retryAfter).toBe(60);
-    limiter.take('203.0.113.2');
-    now += 45_000;
-    expect(() => limiter.take('203.0.113.1')).toThrow(AppError);
-    now += 15_000;
-    expect(() => limiter.take('203.0.113.1')).not.toThrow();
   });
 });

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import { registerDashboardRoutes } from '../dashboard/dashboard.routes.js';
 import { OperatorsService } from '../dashboard/dashboard.service.js';
-import { LoginLimiter } from '../dashboard/login-limiter.js';
+import { AddressLimiter } from '../shared/address-limiter.js';
 import type { Db } from '../db/db.js';
 import { registerExportRoutes } from '../export/export.routes.js';
 import { EXPORT_CLEANUP_JOB_KIND, EXPORT_JOB_KIND, type ExportService } from '../export/export.service.js';
@@ -223,7 +223,7 @@ export async function buildApp(deps: AppDeps): Promise<VerityApp> {
     registerSchemaRoutes(app, schemas);
     registerKeyRoutes(app, keys, systemAudit);
     registerStreamRoutes(app, streams, systemAudit);
-    registerDashboardRoutes(app, { operators: services.operators, systemAudit, limiter: new LoginLimiter(10), config: deps.config });
+    registerDashboardRoutes(app, { operators: services.operators, systemAudit, limiter: new AddressLimiter(10, 'Too many sign-in attempts. Try again later.'), config: deps.config });
     registerPortalRoutes(app, { portal: services.portal, systemAudit, config: deps.config });
     await registerStaticUi(app, { root: deps.webRoot ?? path.join(packageRoot(), 'web', 'dist'), config: deps.config });
     registerExportRoutes(app, services.exports);

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Config } from '../../config/config.js';
 import { operatorPrincipal, type OperatorsService } from '../../dashboard/dashboard.service.js';
 import { AppError } from '../../errors/app-error.js';
+import { AddressLimiter } from '../../shared/address-limiter.js';
 import type { KeysService, Principal } from '../../keys/keys.service.js';
 import { SESSION_TOKEN_PREFIX as PORTAL_TOKEN_PREFIX, portalPrincipal, type PortalService } from '../../portal/portal.service.js';
 
@@ -26,7 +27,17 @@ export interface AuthDeps {
   operators: OperatorsService;
   portal: PortalService;
   config: Pick<Config, 'publicUrl'>;
+  /** Failed bearer credentials per client address; past its limit, 429 before any lookup. */
+  failedAuth?: AddressLimiter;
 }
+
+/**
+ * Unknown or revoked bearer credentials an address may present per minute (each costs a database lookup).
+ * High enough that clients sharing an address (NAT) with a misconfigured one are rarely caught — a key
+ * first seen from a blocked address waits for the window like a bad one — low enough to bound a flood of
+ * guesses to ten lookups a second.
+ */
+export const FAILED_AUTH_PER_MINUTE = 600;
 
 interface Resolved {
   principal: Principal;
@@ -59,15 +70,21 @@ export async function registerAuth(app: FastifyInstance, deps: AuthDeps): Promis
     return this.authenticated;
   });
 
-  async function fromBearer(secret: string): Promise<Resolved> {
+  const failedAuth = deps.failedAuth ?? new AddressLimiter(FAILED_AUTH_PER_MINUTE, 'Too many requests with an invalid API key from this address. Try again later.');
+
+  async function fromBearer(secret: string, address: string): Promise<Resolved> {
     if (secret.startsWith(PORTAL_TOKEN_PREFIX)) {
       const session = await deps.portal.authenticate(secret);
       if (session === undefined) throw new AppError('unauthorized', 'Unauthorized: the portal session has expired or ended; open a new portal link.');
       return { principal: portalPrincipal(session) };
     }
-    const principal = await deps.keys.authenticate(secret);
-    // The message never echoes the presented key.
-    if (principal === null) throw new AppError('unauthorized', 'Unauthorized: the API key is invalid or has been revoked.');
+    // An address past its failure limit gets no more lookups; keys known good (cached) still work from it.
+    const principal = await deps.keys.authenticate(secret, () => failedAuth.check(address));
+    if (principal === null) {
+      failedAuth.note(address);
+      // The message never echoes the presented key.
+      throw new AppError('unauthorized', 'Unauthorized: the API key is invalid or has been revoked.');
+    }
     return { principal };
   }
 
@@ -102,7 +119,7 @@ export async function registerAuth(app: FastifyInstance, deps: AuthDeps): Promis
     // A request that names a credential is judged by it alone; a bad one never falls back to cookies.
     const match = BEARER.exec(header);
     if (match === null) throw new AppError('unauthorized', NO_CREDENTIALS);
-    return fromBearer(match[1] as string);
+    return fromBearer(match[1] as string, request.ip);
   }
 
   // For responses that outlive their request (the live tail): whether the credential that opened it is still
@@ -112,7 +129,7 @@ export async function registerAuth(app: FastifyInstance, deps: AuthDeps): Promis
     try {
       return (await resolve(this))?.principal.id === this.authenticated.id;
     } catch (error) {
-      if (error instanceof AppError && error.code === 'unauthorized') return false;
+      if (error instanceof AppError && (error.code === 'unauthorized' || error.code === 'rate_limit_exceeded')) return false;
       throw error;
     }
   });

@@ -1,0 +1,50 @@
+import { AppError } from '../errors/app-error.js';
+
+/**
+ * Attempts per client address in a fixed one-minute window, kept in memory: with several API processes
+ * each allows this many, which still caps guessing to a crawl. Used for dashboard sign-ins (counted before
+ * the password is checked, bounding both guessing and the scrypt CPU an anonymous client can burn) and for
+ * failed API-key authentication (each unknown key costs a database lookup).
+ */
+export class AddressLimiter {
+  private readonly windows = new Map<string, { count: number; resetAt: number }>();
+
+  constructor(
+    private readonly perMinute: number,
+    private readonly message: string,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Counts an attempt; throws 429 with Retry-After once the address has used up its attempts for this minute. */
+  take(address: string): void {
+    this.check(address);
+    this.note(address);
+  }
+
+  /** Counts an attempt without refusing it (the caller answers it some other way). */
+  note(address: string): void {
+    const now = this.now();
+    let window = this.windows.get(address);
+    if (window === undefined || window.resetAt <= now) {
+      if (this.windows.size >= 100_000) this.prune(now);
+      window = { count: 0, resetAt: now + 60_000 };
+      this.windows.set(address, window);
+    }
+    window.count += 1;
+  }
+
+  /** Throws 429 with Retry-After when the address has used up its attempts for this minute; counts nothing. */
+  check(address: string): void {
+    const now = this.now();
+    const window = this.windows.get(address);
+    if (window !== undefined && window.resetAt > now && window.count >= this.perMinute) {
+      throw new AppError('rate_limit_exceeded', this.message, { retryAfter: Math.max(1, Math.ceil((window.resetAt - now) / 1000)) });
+    }
+  }
+
+  private prune(now: number): void {
+    for (const [address, window] of this.windows) if (window.resetAt <= now) this.windows.delete(address);
+    // Still full: an address flood. Forgetting everyone is safer for memory than growing without bound.
+    if (this.windows.size >= 100_000) this.windows.clear();
+  }
+}
