@@ -95,6 +95,16 @@ describe.runIf(status.run)('web UI in a real browser', { retry: 1 }, () => {
     const row = page.locator('table tbody tr.clickable', { hasText: 'report.exported' });
     await row.first().waitFor({ timeout: 10_000 });
     expect(await row.first().textContent()).toContain('Live Tester');
+
+    // An event that arrives late (occurred 20 days ago) takes its place by time, not the top of the list.
+    await ui.api.call('POST', '/audit_logs/events', {
+      organization_id: ui.seeded.initech,
+      event: { action: 'report.archived', occurred_at: new Date(Date.now() - 20 * 86_400_000).toISOString(), actor: { id: 'user_late', type: 'user', name: 'Late Sender' }, targets: [], context: { location: '203.0.113.98' } },
+    });
+    await page.locator('table tbody tr.clickable', { hasText: 'report.archived' }).first().waitFor({ timeout: 10_000 });
+    expect(await page.locator('table tbody tr.clickable').first().textContent()).toContain('report.exported');
+    const times = await page.locator('table tbody tr.clickable .time-cell').evaluateAll((cells) => cells.map((cell) => Date.parse((cell.getAttribute('title') ?? '').replace(' (UTC)', ''))));
+    expect(times.every((time, index) => index === 0 || time <= (times[index - 1] ?? time))).toBe(true);
     await session.finish();
   });
 
@@ -187,7 +197,14 @@ describe.runIf(status.run)('web UI in a real browser', { retry: 1 }, () => {
     await page.getByLabel('Action', { exact: true }).fill('user.signed_in');
     await page.getByRole('button', { name: 'Add filter' }).click();
     await expect.poll(async () => [...new Set(await rows.locator('.pill').allTextContents())]).toEqual(['user.signed_in']);
+    // The search text is part of what is exported (and the box holds at most the API's 200 characters).
+    const search = page.getByLabel('Search events');
+    expect(await search.getAttribute('maxlength')).toBe('200');
+    await search.fill('Maya Chen');
+    await search.press('Enter');
+    await expect.poll(async () => (await rows.allTextContents()).every((text) => text.includes('Maya Chen'))).toBe(true);
     const shown = await rows.count();
+    expect(shown).toBeGreaterThan(0);
 
     await rows.first().click();
     await page.getByRole('dialog', { name: 'Event details' }).getByTestId('event-hash').waitFor();
@@ -200,7 +217,7 @@ describe.runIf(status.run)('web UI in a real browser', { retry: 1 }, () => {
     const lines = csv.trim().split('\n');
     expect(lines[0]).toMatch(/action/);
     expect(lines.length - 1).toBeGreaterThanOrEqual(shown);
-    expect(lines.slice(1).every((line) => line.includes('user.signed_in'))).toBe(true);
+    expect(lines.slice(1).every((line) => line.includes('user.signed_in') && line.includes('Maya Chen'))).toBe(true);
     await page.getByText('Your export is ready').waitFor();
 
     // The portal's Exports tab lists it, ready, with a download that fetches a fresh link.
@@ -209,6 +226,7 @@ describe.runIf(status.run)('web UI in a real browser', { retry: 1 }, () => {
     const listed = page.getByRole('table', { name: 'Exports' }).locator('tbody tr').first();
     await listed.getByText('Ready').waitFor();
     expect(await listed.textContent()).toContain('action user.signed_in');
+    expect(await listed.textContent()).toContain('search “Maya Chen”');
     const again = page.waitForEvent('download');
     await listed.getByRole('button', { name: /^Download export/ }).click();
     expect((await again).suggestedFilename()).toBe('audit_logs_export.csv');
@@ -234,6 +252,12 @@ describe.runIf(status.run)('web UI in a real browser', { retry: 1 }, () => {
     const dialog = page.getByRole('dialog', { name: 'New export' });
     await dialog.getByLabel('Organization').selectOption({ label: 'Initech' });
     await dialog.getByLabel('Format').selectOption('ndjson');
+    // A range that ends before it starts is caught in the form, before any request.
+    const from = await dialog.getByLabel('From').inputValue();
+    await dialog.getByLabel('From').fill('2099-01-01T00:00');
+    await dialog.getByRole('button', { name: 'Start export' }).click();
+    await dialog.getByText('From must be before To.').waitFor();
+    await dialog.getByLabel('From').fill(from);
     await dialog.getByRole('button', { name: 'Start export' }).click();
     const row = page.getByRole('table', { name: 'Exports' }).locator('tbody tr', { hasText: 'Initech' }).first();
     await row.getByText('Ready').waitFor({ timeout: 20_000 });
@@ -292,7 +316,7 @@ describe.runIf(status.run)('web UI in a real browser', { retry: 1 }, () => {
       // Field-level validation before anything is sent.
       await page.getByLabel('Endpoint URL').fill('not a url');
       await page.getByRole('button', { name: 'Save and test connection' }).click();
-      await page.getByText('Enter a full URL starting with https://').waitFor();
+      await page.getByText('Enter a full URL starting with https:// (recommended) or http://').waitFor();
 
       await page.getByLabel('Name').fill('Security webhook');
       await page.getByLabel('Endpoint URL').fill(receiver.url);
@@ -300,7 +324,10 @@ describe.runIf(status.run)('web UI in a real browser', { retry: 1 }, () => {
       await page.getByRole('button', { name: 'Save and test connection' }).click();
       const result = page.getByTestId('test-result');
       await expect.poll(() => result.textContent()).toContain('refused');
-      expect(await result.textContent()).toContain('HTTP 401');
+      // Saved despite the failed test, and the page says so, with the destination's reason.
+      expect(await result.textContent()).toContain('The stream was saved and is active, but the connection test failed.');
+      expect(await result.textContent()).toContain('The destination refused the test event (HTTP 401).');
+      await page.screenshot({ path: 'test-results/browser/portal-stream-test-failed.png' });
 
       await page.getByRole('button', { name: 'Save and test again' }).click();
       await expect.poll(() => result.textContent()).toContain('Connection works');
@@ -310,6 +337,13 @@ describe.runIf(status.run)('web UI in a real browser', { retry: 1 }, () => {
       await page.getByRole('button', { name: 'Done — view stream' }).click();
       await page.getByRole('heading', { name: 'Security webhook' }).waitFor();
       await page.getByRole('table', { name: 'Recent deliveries' }).getByText('delivered · test').first().waitFor();
+      // Editing offers a first test until one runs; the URL hint follows the chosen body format.
+      await page.getByRole('button', { name: 'Edit' }).click();
+      await page.getByRole('button', { name: 'Save and test connection' }).waitFor();
+      expect(await page.getByRole('button', { name: 'Save and test again' }).count()).toBe(0);
+      await page.getByLabel('Body format').selectOption('ndjson');
+      await page.getByText('Receives POST requests with NDJSON').waitFor();
+      await page.getByRole('button', { name: 'Cancel' }).click();
       await page.getByRole('button', { name: 'Pause' }).click();
       await page.getByText('Paused', { exact: true }).waitFor();
       await page.getByRole('button', { name: 'Resume' }).click();
@@ -371,6 +405,73 @@ describe.runIf(status.run)('web UI in a real browser', { retry: 1 }, () => {
     await page.goto(`${ui.url}/portal/?event=${acmeEvent}`);
     await page.getByText('Event not found.').waitFor();
     expect(await page.getByRole('dialog', { name: 'Event details' }).count()).toBe(0);
+    await session.finish();
+  });
+
+  it('creates an organization: shows the name limit and refused domains at the field, and wraps a long name', async () => {
+    const session = await openSession(ui, 'organization-create', [/status of 422/]);
+    const { page } = session;
+    await signIn(ui, page, '/dashboard/organizations');
+    await page.getByRole('button', { name: 'New organization' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Create organization' });
+    const name = dialog.getByLabel('Name');
+    expect(await name.getAttribute('maxlength')).toBe('256');
+    const long = 'X'.repeat(256);
+    await name.fill(long);
+    await dialog.getByLabel('Domains').fill('not a domain!!');
+    await dialog.getByRole('button', { name: 'Create organization' }).click();
+    await dialog.getByText('“domain!!” is not a domain name').waitFor();
+    expect(await dialog.getByText('Validation failed').count()).toBe(0);
+
+    await dialog.getByLabel('Domains').fill('');
+    await dialog.getByRole('button', { name: 'Create organization' }).click();
+    await page.getByRole('heading', { name: long }).waitFor();
+    // Nothing is wider than the window: the heading and the toast wrap.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0);
+    const toast = await page.locator('.toast').first().boundingBox();
+    expect((toast?.x ?? 0) + (toast?.width ?? 0)).toBeLessThanOrEqual(1440);
+    await session.finish();
+  });
+
+  it('keeps the sidebar full height on a long page, and fits a phone screen', async () => {
+    const session = await openSession(ui, 'layout-phone', [], { viewport: { width: 390, height: 844 } });
+    const { page } = session;
+    await signIn(ui, page, `/dashboard/events?org=${ui.seeded.acme}`);
+    await page.locator('table tbody tr.clickable').first().waitFor();
+    // Time, Action and Actor stay; the rest is left out on a phone.
+    const headers = await page.locator('table thead th:visible').allTextContents();
+    expect(headers.map((text) => text.replace(/ \(.*\)$/, ''))).toEqual(['Time', 'Action', 'Actor']);
+    // The collapsed sidebar shows all three theme buttons and the sign-out button whole.
+    for (const control of [page.getByRole('button', { name: 'Dark theme' }), page.getByRole('button', { name: 'Sign out' })]) {
+      const box = await control.boundingBox();
+      expect((box?.x ?? 0) + (box?.width ?? 0)).toBeLessThanOrEqual(64);
+    }
+    await page.screenshot({ path: 'test-results/browser/phone-events.png' });
+
+    // The overview's hidden chart table no longer lengthens the page past the sidebar.
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.goto(`${ui.url}/dashboard`);
+    await page.getByRole('img', { name: /Events per day/ }).waitFor();
+    expect(await page.evaluate(() => document.documentElement.scrollHeight - (document.querySelector('.shell')?.getBoundingClientRect().height ?? 0))).toBeLessThanOrEqual(0);
+    await page.goto(`${ui.url}/dashboard/organizations/${ui.seeded.initech}`);
+    await page.getByRole('table', { name: 'Log streams' }).locator('tbody tr').first().waitFor();
+    await page.getByRole('table', { name: 'Log streams' }).scrollIntoViewIfNeeded();
+    const streamsCard = await page.getByRole('region', { name: 'Log streams' }).evaluate((card) => {
+      const wrap = card.querySelector('.table-wrap');
+      return wrap === null ? 1 : wrap.scrollWidth - wrap.clientWidth;
+    });
+    expect(streamsCard).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: 'test-results/browser/org-streams-card.png' });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${ui.url}/dashboard/organizations/${ui.seeded.acme}`);
+    await page.getByRole('heading', { name: 'Acme Corporation' }).waitFor();
+    await page.screenshot({ path: 'test-results/browser/phone-org.png' });
+
+    // The portal header keeps the organization's name on a phone.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(await portalLink(ui, ui.seeded.acme, 'audit_logs'));
+    await page.locator('table tbody tr.clickable').first().waitFor();
+    expect((await page.getByTestId('portal-org').boundingBox())?.width ?? 0).toBeGreaterThan(40);
     await session.finish();
   });
 

@@ -296,7 +296,7 @@ function Shell() {
             <span className="account-email" title={session.operator.email}>
               {session.operator.email}
             </span>
-            <Button variant="ghost" size="sm" iconOnly icon={<LogOut />} aria-label="Sign out" title="Sign out" style={{ marginLeft: 'auto' }} loading={signOut.isPending} onClick={() => signOut.mutate()} />
+            <Button variant="ghost" size="sm" iconOnly icon={<LogOut />} aria-label="Sign out" title="Sign out" className="account-signout" loading={signOut.isPending} onClick={() => signOut.mutate()} />
           </div>
         </div>
       </nav>

@@ -24,6 +24,21 @@ export function formatDateTime(iso: string | null | undefined): string {
   return date.getFullYear() === new Date().getFullYear() ? dateTime.format(date) : dateTimeYear.format(date);
 }
 
+/** The browser's time zone as a short label ("UTC", "GMT+1", "PST"): table times are shown in it. */
+export function localZoneName(date = new Date()): string {
+  return new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }).formatToParts(date).find((part) => part.type === 'timeZoneName')?.value ?? 'local time';
+}
+
+/** A time's tooltip: the exact UTC instant, as the event detail shows it. */
+export function isoTitle(iso: string): string {
+  return `${new Date(iso).toISOString()} (UTC)`;
+}
+
+/** Pro-rata SIEM connection-months, with the same two decimals wherever they are shown. */
+export function formatConnections(value: number): string {
+  return new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 }).format(value);
+}
+
 export function formatDate(iso: string | null | undefined): string {
   return iso ? dateOnly.format(new Date(iso)) : '—';
 }

@@ -157,6 +157,8 @@ export interface ExportFilters {
   actor_ids: string[];
   target_types: string[];
   metadata: Record<string, string[]>;
+  /** Free-text search (every word must appear); absent or null when the export has none. */
+  q?: string | null;
 }
 
 export interface OrganizationBill {

@@ -224,7 +224,12 @@ function NewStreamPage({ session }: { session: PortalSession }) {
 function PortalStreamPage({ id, session }: { id: string; session: PortalSession }) {
   const [, navigate] = useLocation();
   const [editing, setEditing] = useState(false);
-  const stream = useQuery({ queryKey: ['stream', id], queryFn: () => api.get<LogStream>(`/log_streams/${encodeURIComponent(id)}`), refetchInterval: 5000 });
+  const stream = useQuery({
+    queryKey: ['stream', id],
+    queryFn: () => api.get<LogStream>(`/log_streams/${encodeURIComponent(id)}`),
+    // A stream that is not found stays not found: stop polling it.
+    refetchInterval: (query) => (query.state.error instanceof ApiError && query.state.error.status === 404 ? false : 5000),
+  });
   return (
     <div className="page">
       <nav className="breadcrumb" aria-label="Breadcrumb">
@@ -235,7 +240,12 @@ function PortalStreamPage({ id, session }: { id: string; session: PortalSession 
       {stream.isLoading ? (
         <LoadingBlock />
       ) : stream.isError ? (
-        <ErrorState error={stream.error} onRetry={() => void stream.refetch()} title={stream.error instanceof ApiError && stream.error.status === 404 ? 'This log stream does not exist' : 'Could not load this log stream'} />
+        stream.error instanceof ApiError && stream.error.status === 404 ? (
+          // Nothing to retry: the stream is gone (or was never this organization's).
+          <ErrorState error={stream.error} title="This log stream does not exist" />
+        ) : (
+          <ErrorState error={stream.error} onRetry={() => void stream.refetch()} title="Could not load this log stream" />
+        )
       ) : stream.data && editing ? (
         <StreamSetup
           organizationId={session.organization.id}

@@ -15,13 +15,13 @@ export function BrandHeader({ session }: { session: PortalSession }) {
           {session.organization.name}
         </span>
       </div>
-      <div className="row" style={{ gap: 10 }}>
+      <div className="row" style={{ gap: 10, flex: 'none' }}>
         <div style={{ width: 96 }}>
           <ThemeToggle />
         </div>
         {session.return_url && (
-          <a className="btn btn-sm" href={session.return_url}>
-            <ArrowLeft aria-hidden="true" /> Back to {session.brand.name}
+          <a className="btn btn-sm" href={session.return_url} aria-label={`Back to ${session.brand.name}`} title={`Back to ${session.brand.name}`}>
+            <ArrowLeft aria-hidden="true" /> <span className="back-label">Back to {session.brand.name}</span>
           </a>
         )}
       </div>
@@ -38,7 +38,7 @@ export function BrandMark({ brand }: { brand: Brand }) {
       <span className="brand-mark" aria-hidden="true">
         {brand.name.slice(0, 1).toUpperCase()}
       </span>
-      <span>{brand.name}</span>
+      <span className="brand-name">{brand.name}</span>
     </>
   );
 }

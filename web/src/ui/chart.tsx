@@ -126,17 +126,20 @@ export function VolumeChart({ points, interval = 'day', label, height = 240 }: {
           </div>
         )}
       </div>
-      <table className="sr-only">
-        <caption>{label}</caption>
-        <tbody>
-          {points.map((point) => (
-            <tr key={point.bucket}>
-              <th scope="row">{point.bucket}</th>
-              <td>{point.count}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      {/* The hidden box is a div: a table ignores the 1px height and, absolutely placed, lengthened the page. */}
+      <div className="sr-only">
+        <table>
+          <caption>{label}</caption>
+          <tbody>
+            {points.map((point) => (
+              <tr key={point.bucket}>
+                <th scope="row">{point.bucket}</th>
+                <td>{point.count}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </figure>
   );
 }

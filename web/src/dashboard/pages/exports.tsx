@@ -14,6 +14,19 @@ import { EmptyState } from '../../ui/states';
 import { useToast } from '../../ui/toast';
 import { useOrganizations, useOrgNames } from '../hooks';
 
+/** The time range checked before sending: both ends set, From before To. */
+function rangeProblem(from: string, to: string): { field: 'from' | 'to'; message: string } | undefined {
+  const start = fromLocalInput(from);
+  const end = fromLocalInput(to);
+  if (start === undefined) return { field: 'from', message: 'Choose when the export starts.' };
+  if (end === undefined) return { field: 'to', message: 'Choose when the export ends.' };
+  if (Date.parse(start) >= Date.parse(end)) return { field: 'from', message: 'From must be before To.' };
+  return undefined;
+}
+
+/** Fields whose API errors the form shows in place (no banner needed for them). */
+const SHOWN_FIELDS = ['organization_id', 'range_start', 'range_end'];
+
 function NewExportDialog({
   open,
   initialOrganizationId,
@@ -38,6 +51,8 @@ function NewExportDialog({
   const [format, setFormat] = useState<'csv' | 'ndjson'>('csv');
   const [gzip, setGzip] = useState(false);
   const [actions, setActions] = useState('');
+  const [submitted, setSubmitted] = useState(false);
+  const rangeError = rangeProblem(from, to);
   const create = useMutation({
     mutationFn: () =>
       api.post<ExportJob>('/audit_logs/exports', {
@@ -56,8 +71,12 @@ function NewExportDialog({
   const fieldError = (field: string) => (create.error instanceof ApiError ? create.error.fieldMessage(field) : undefined);
   const submit = (event: FormEvent) => {
     event.preventDefault();
+    setSubmitted(true);
+    if (rangeError !== undefined) return;
     create.mutate();
   };
+  const shownRangeError = submitted ? rangeError : undefined;
+  const shownAtField = create.error instanceof ApiError && create.error.errors.some((item) => SHOWN_FIELDS.includes(item.field ?? ''));
   return (
     <Dialog
       open={open}
@@ -74,7 +93,7 @@ function NewExportDialog({
       }
     >
       <form id="new-export" className="form-stack" onSubmit={submit}>
-        {create.isError && (
+        {create.isError && !shownAtField && (
           <div className="callout callout-red" role="alert">
             {errorMessage(create.error)}
           </div>
@@ -86,10 +105,10 @@ function NewExportDialog({
           </select>
         </Field>
         <div className="form-grid">
-          <Field label="From" error={fieldError('range_start')}>
+          <Field label="From" error={shownRangeError?.field === 'from' ? shownRangeError.message : fieldError('range_start')}>
             <input className="input" type="datetime-local" value={from} onChange={(event) => setFrom(event.target.value)} />
           </Field>
-          <Field label="To" error={fieldError('range_end')}>
+          <Field label="To" error={shownRangeError?.field === 'to' ? shownRangeError.message : fieldError('range_end')}>
             <input className="input" type="datetime-local" value={to} onChange={(event) => setTo(event.target.value)} />
           </Field>
           <Field label="Format">

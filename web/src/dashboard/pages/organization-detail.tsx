@@ -4,7 +4,7 @@ import { ExternalLink, Link2, Radio, ScrollText } from 'lucide-react';
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { Link, useLocation } from 'wouter';
 import { ApiError, api, errorMessage } from '../../lib/api';
-import { currentMonth, formatDate, formatMoney, formatNumber, formatRelative, SYSTEM_LOG_NAME } from '../../lib/format';
+import { currentMonth, formatConnections, formatDate, formatMoney, formatNumber, formatRelative, SYSTEM_LOG_NAME } from '../../lib/format';
 import type { LogStream, Organization, Retention, Stats, Usage } from '../../lib/types';
 import { Badge, StreamStateBadge } from '../../ui/badge';
 import { Button } from '../../ui/button';
@@ -168,6 +168,8 @@ function PortalLinkCard({ organizationId }: { organizationId: string }) {
     return () => clearInterval(timer);
   }, [generate.data]);
   const remaining = Math.max(0, 300 - Math.floor((now - issuedAt) / 1000));
+  // Shown at the field; the generic "Validation failed." banner would only repeat it vaguely.
+  const returnUrlError = generate.error instanceof ApiError ? generate.error.fieldMessage('return_url') : undefined;
   const submit = (event: FormEvent) => {
     event.preventDefault();
     generate.mutate();
@@ -188,7 +190,7 @@ function PortalLinkCard({ organizationId }: { organizationId: string }) {
               <option value="log_streams">Log streams (SIEM setup)</option>
             </select>
           </Field>
-          <Field label="Return URL" optional error={generate.error instanceof ApiError ? generate.error.fieldMessage('return_url') : undefined}>
+          <Field label="Return URL" optional error={returnUrlError}>
             <input className="input" type="url" placeholder="https://app.example.com/settings" value={returnUrl} onChange={(event) => setReturnUrl(event.target.value)} />
           </Field>
         </div>
@@ -204,7 +206,7 @@ function PortalLinkCard({ organizationId }: { organizationId: string }) {
             Generate link
           </Button>
         </div>
-        {generate.isError && (
+        {generate.isError && returnUrlError === undefined && (
           <div className="callout callout-red" role="alert">
             {errorMessage(generate.error)}
           </div>
@@ -257,7 +259,7 @@ function UsageCard({ organizationId }: { organizationId: string }) {
             <dd className="tabular">{formatNumber(bill.events_ingested)}</dd>
             <dt>SIEM connections</dt>
             <dd className="tabular">
-              {bill.siem_connections} · {formatMoney(bill.siem_cost, currency)}
+              <span title={`${bill.siem_connections} connection-months (pro rata)`}>{formatConnections(bill.siem_connections)}</span> · {formatMoney(bill.siem_cost, currency)}
             </dd>
             <dt>Retention</dt>
             <dd className="tabular">
@@ -319,12 +321,14 @@ export function OrganizationDetailPage({ id }: { id: string }) {
         cell: ({ row }) => (
           <div className="actor-cell">
             <DestinationLogo type={row.original.type} small />
-            <span>{row.original.name ?? destinationLabel(row.original.type)}</span>
+            <span className="truncate" title={row.original.name ?? undefined}>
+              {row.original.name ?? destinationLabel(row.original.type)}
+            </span>
           </div>
         ),
       },
-      { id: 'state', header: 'State', cell: ({ row }) => <StreamStateBadge stream={row.original} /> },
-      { id: 'sync', header: 'Last synced', cell: ({ row }) => <span className="muted">{formatRelative(row.original.last_synced_at)}</span> },
+      { id: 'state', header: 'State', meta: { width: 104 }, cell: ({ row }) => <StreamStateBadge stream={row.original} /> },
+      { id: 'sync', header: 'Last synced', meta: { width: 116 }, cell: ({ row }) => <span className="muted">{formatRelative(row.original.last_synced_at)}</span> },
     ],
     [],
   );
@@ -332,7 +336,11 @@ export function OrganizationDetailPage({ id }: { id: string }) {
   if (org.isError) {
     return (
       <div className="page">
-        <ErrorState error={org.error} title={org.error instanceof ApiError && org.error.status === 404 ? 'Organization not found' : 'Could not load organization'} onRetry={() => void org.refetch()} />
+        {org.error instanceof ApiError && org.error.status === 404 ? (
+          <ErrorState error={org.error} title="Organization not found" />
+        ) : (
+          <ErrorState error={org.error} title="Could not load organization" onRetry={() => void org.refetch()} />
+        )}
       </div>
     );
   }
@@ -361,15 +369,17 @@ export function OrganizationDetailPage({ id }: { id: string }) {
         }
         description={
           data && (
-            <span className="copy-row">
-              <code>{data.id}</code>
-              <CopyButton value={data.id} label="Copy organization ID" />
+            <span className="org-meta">
+              <span className="copy-row">
+                <code>{data.id}</code>
+                <CopyButton value={data.id} label="Copy organization ID" />
+              </span>
               {data.external_id && (
                 <span className="muted text-sm">
-                  · external id <code>{data.external_id}</code>
+                  external id <code>{data.external_id}</code>
                 </span>
               )}
-              <span className="muted text-sm">· created {formatDate(data.created_at)}</span>
+              <span className="muted text-sm nowrap">created {formatDate(data.created_at)}</span>
             </span>
           )
         }
@@ -413,6 +423,7 @@ export function OrganizationDetailPage({ id }: { id: string }) {
             ) : (
               <DataTable
                 caption="Log streams"
+                fixed
                 data={streams.data?.data}
                 loading={streams.isLoading}
                 columns={columns}

@@ -16,6 +16,29 @@ import { EmptyState, ErrorState } from '../../ui/states';
 import { useToast } from '../../ui/toast';
 import { useOrgDirectory } from '../hooks';
 
+/** The domains typed, split on commas and whitespace. */
+function splitDomains(text: string): string[] {
+  return text.split(/[\s,]+/).filter(Boolean);
+}
+
+/** The API's errors on domain_data.N.domain (or domains.N), as one message naming each refused domain. */
+function domainErrors(error: ApiError, sent: string[]): string | undefined {
+  const refused: string[] = [];
+  let other: string | undefined;
+  for (const item of error.errors) {
+    const match = /^(?:domain_data|domains)(?:\.(\d+))?/.exec(item.field ?? '');
+    if (match === null) continue;
+    const domain = match[1] === undefined ? undefined : sent[Number(match[1])];
+    if (domain === undefined) other ??= item.message ?? 'is invalid';
+    else if (!refused.includes(domain)) refused.push(domain);
+  }
+  if (refused.length > 0) {
+    const names = refused.map((domain) => `“${domain}”`).join(', ');
+    return `${names} ${refused.length === 1 ? 'is not a domain name' : 'are not domain names'} (such as acme.com).`;
+  }
+  return other === undefined ? undefined : `Domains: ${other}`;
+}
+
 export function CreateOrganizationDialog({ open, onClose }: { open: boolean; onClose: () => void }) {
   const client = useQueryClient();
   const toast = useToast();
@@ -23,12 +46,13 @@ export function CreateOrganizationDialog({ open, onClose }: { open: boolean; onC
   const [name, setName] = useState('');
   const [externalId, setExternalId] = useState('');
   const [domains, setDomains] = useState('');
+  const domainList = splitDomains(domains);
   const create = useMutation({
     mutationFn: () =>
       api.post<Organization>('/organizations', {
         name: name.trim(),
         ...(externalId.trim() ? { external_id: externalId.trim() } : {}),
-        ...(domains.trim() ? { domains: domains.split(/[\s,]+/).filter(Boolean) } : {}),
+        ...(domainList.length > 0 ? { domain_data: domainList.map((domain) => ({ domain, state: 'verified' })) } : {}),
       }),
     onSuccess: (org) => {
       void client.invalidateQueries({ queryKey: ['organizations'] });
@@ -41,8 +65,12 @@ export function CreateOrganizationDialog({ open, onClose }: { open: boolean; onC
     },
   });
   const fieldError = (field: string) => (create.error instanceof ApiError ? create.error.fieldMessage(field) : undefined);
+  // The list sent is the one the errors index (domain_data.N.domain): name the domains they are about.
+  const [sentDomains, setSentDomains] = useState<string[]>([]);
+  const domainsError = create.error instanceof ApiError ? domainErrors(create.error, sentDomains) : undefined;
   const submit = (event: FormEvent) => {
     event.preventDefault();
+    setSentDomains(domainList);
     create.mutate();
   };
   return (
@@ -61,18 +89,18 @@ export function CreateOrganizationDialog({ open, onClose }: { open: boolean; onC
       }
     >
       <form id="create-org" className="form-stack" onSubmit={submit}>
-        {create.error && !(create.error instanceof ApiError && create.error.errors.length > 0) && (
+        {create.error && (fieldError('name') ?? fieldError('external_id') ?? domainsError) === undefined && (
           <div className="callout callout-red" role="alert">
             {errorMessage(create.error)}
           </div>
         )}
-        <Field label="Name" error={fieldError('name')}>
+        <Field label="Name" hint="Up to 256 characters." error={fieldError('name')}>
           <input className="input" name="name" required autoFocus maxLength={256} placeholder="Acme Inc." value={name} onChange={(event) => setName(event.target.value)} />
         </Field>
         <Field label="External ID" optional hint="Your own id for this customer, to look it up later." error={fieldError('external_id')}>
           <input className="input mono" name="external_id" maxLength={256} placeholder="cus_123" value={externalId} onChange={(event) => setExternalId(event.target.value)} />
         </Field>
-        <Field label="Domains" optional hint="Comma-separated, e.g. acme.com, acme.io" error={fieldError('domains')}>
+        <Field label="Domains" optional hint="Separated by commas or spaces, e.g. acme.com, acme.io" error={domainsError}>
           <input className="input" name="domains" placeholder="acme.com" value={domains} onChange={(event) => setDomains(event.target.value)} />
         </Field>
       </form>

@@ -297,7 +297,7 @@ export function SchemasPage({ action }: { action?: string }) {
     <div className="page page-wide">
       <PageHeader
         title="Schemas"
-        description="Define what each action’s metadata must look like. Events that do not match are refused with a 422 naming the field."
+        description="Define what each action’s metadata must look like. Events that do not match are refused with a 400 (code invalid_audit_log_event) listing each field that does not match."
         actions={
           <Button variant="primary" icon={<Plus />} onClick={() => setEditing({ action: '', isNew: true, latest: undefined })}>
             New action

@@ -145,7 +145,8 @@ export function StreamDetailPage({ id }: { id: string }) {
   const stream = useQuery({
     queryKey: ['stream', id],
     queryFn: () => api.get<LogStream>(`/log_streams/${encodeURIComponent(id)}`),
-    refetchInterval: 5000,
+    // A stream that is not found stays not found: stop polling it.
+    refetchInterval: (query) => (query.state.error instanceof ApiError && query.state.error.status === 404 ? false : 5000),
   });
   const data = stream.data;
   return (
@@ -158,7 +159,11 @@ export function StreamDetailPage({ id }: { id: string }) {
       {stream.isLoading ? (
         <LoadingBlock />
       ) : stream.isError ? (
-        <ErrorState error={stream.error} title={stream.error instanceof ApiError && stream.error.status === 404 ? 'Log stream not found' : 'Could not load this stream'} onRetry={() => void stream.refetch()} />
+        stream.error instanceof ApiError && stream.error.status === 404 ? (
+          <ErrorState error={stream.error} title="Log stream not found" />
+        ) : (
+          <ErrorState error={stream.error} title="Could not load this stream" onRetry={() => void stream.refetch()} />
+        )
       ) : data && editing ? (
         <StreamSetup
           organizationId={data.organization_id}

@@ -4,7 +4,7 @@ import { CreditCard } from 'lucide-react';
 import { useMemo, useState } from 'react';
 import { Link } from 'wouter';
 import { api } from '../../lib/api';
-import { currentMonth, formatMoney, formatNumber } from '../../lib/format';
+import { currentMonth, formatConnections, formatMoney, formatNumber } from '../../lib/format';
 import type { OrganizationBill, Usage } from '../../lib/types';
 import { BarList } from '../../ui/chart';
 import { DataTable } from '../../ui/data-table';
@@ -37,7 +37,7 @@ export function UsagePage() {
         header: 'SIEM connections',
         meta: { className: 'num' },
         accessorFn: (b) => b.siem_connections,
-        cell: ({ row }) => <span title={`${row.original.siem_connections} connection-months (pro rata)`}>{formatNumber(Math.round(row.original.siem_connections * 100) / 100)}</span>,
+        cell: ({ row }) => <span title={`${row.original.siem_connections} connection-months (pro rata)`}>{formatConnections(row.original.siem_connections)}</span>,
       },
       { id: 'siem_cost', header: 'SIEM', meta: { className: 'num' }, accessorFn: (b) => b.siem_cost, cell: ({ row }) => formatMoney(row.original.siem_cost, currency) },
       { id: 'retention_cost', header: 'Retention', meta: { className: 'num' }, accessorFn: (b) => b.retention_cost, cell: ({ row }) => formatMoney(row.original.retention_cost, currency) },
@@ -85,7 +85,7 @@ export function UsagePage() {
               <div className="stat-label">SIEM connections</div>
               <div className="stat-value">{data ? formatMoney(data.totals.siem_cost, currency) : <Skeleton width={80} height={26} />}</div>
               {/* Pro rata: a stream that existed for a third of the month is a third of a connection-month. */}
-              <div className="stat-sub">{data ? `${formatNumber(Math.round(data.totals.siem_connections * 100) / 100)} connection-months` : ''}</div>
+              <div className="stat-sub">{data ? `${formatConnections(data.totals.siem_connections)} connection-months` : ''}</div>
             </div>
             <div className="card stat">
               <div className="stat-label">Retention</div>

@@ -4,7 +4,7 @@ import { ChevronLeft, ChevronRight, Inbox, Pause, Radio, SearchX } from 'lucide-
 import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { useLocation, useSearch } from 'wouter';
 import { api, errorMessage } from '../../lib/api';
-import { formatDateTime, formatRelative, initials, SYSTEM_LOG_NAME } from '../../lib/format';
+import { formatDateTime, formatRelative, initials, isoTitle, localZoneName, SYSTEM_LOG_NAME } from '../../lib/format';
 import type { Action, AuditEvent, List, Organization } from '../../lib/types';
 import { Button } from '../../ui/button';
 import { DataTable } from '../../ui/data-table';
@@ -15,6 +15,11 @@ import { FilterBar } from './filter-bar';
 import { activeFilterCount, filtersFromSearch, filtersToSearch, matchesFilters, searchParams, type EventFilterState } from './filters';
 
 const PAGE_SIZE = 50;
+
+/** The list's order: occurred_at, newest first; the chain's order (seq) among equal times. */
+function newestFirst(a: AuditEvent, b: AuditEvent): number {
+  return Date.parse(b.occurred_at) - Date.parse(a.occurred_at) || b.seq - a.seq;
+}
 const LIVE_CAP = 500;
 
 type Cursor = { after?: string; before?: string };
@@ -72,7 +77,8 @@ export function EventsExplorer({ mode, organizations = [], toolbarExtra }: Explo
     const base = query.data?.data ?? [];
     if (!live.on || page !== 1) return base;
     const seen = new Set(base.map((event) => event.id));
-    return [...live.events.filter((event) => !seen.has(event.id)), ...base];
+    // Live arrivals take their place by occurred_at (newest first), not by arrival: an event may be sent late.
+    return [...live.events.filter((event) => !seen.has(event.id)), ...base].sort(newestFirst);
   }, [query.data, live.on, live.events, page]);
 
   const selectedIndex = eventId === null ? -1 : rows.findIndex((event) => event.id === eventId);
@@ -84,14 +90,15 @@ export function EventsExplorer({ mode, organizations = [], toolbarExtra }: Explo
   const selected = selectedIndex >= 0 ? (rows[selectedIndex] ?? null) : (single.data ?? null);
 
   const showOrg = mode === 'dashboard' && filters.organizationId === '';
+  const zone = useMemo(() => localZoneName(), []);
   const columns = useMemo<ColumnDef<AuditEvent, unknown>[]>(() => {
     const list: ColumnDef<AuditEvent, unknown>[] = [
       {
         id: 'time',
-        header: 'Time',
-        meta: { width: 150 },
+        header: () => <span title={`Times are in your browser’s time zone (${zone}); hover one for its exact UTC time`}>Time ({zone})</span>,
+        meta: { width: 150, className: 'col-time' },
         cell: ({ row }) => (
-          <span className="time-cell" title={new Date(row.original.occurred_at).toISOString()}>
+          <span className="time-cell" title={isoTitle(row.original.occurred_at)}>
             {formatDateTime(row.original.occurred_at)}
           </span>
         ),
@@ -99,8 +106,8 @@ export function EventsExplorer({ mode, organizations = [], toolbarExtra }: Explo
       {
         id: 'action',
         header: 'Action',
-        meta: { width: '20%' },
-        cell: ({ row }) => <span className="pill">{row.original.action}</span>,
+        meta: { width: '20%', className: 'col-action' },
+        cell: ({ row }) => <span className="pill" title={row.original.action}>{row.original.action}</span>,
       },
       {
         id: 'actor',
@@ -123,6 +130,7 @@ export function EventsExplorer({ mode, organizations = [], toolbarExtra }: Explo
       {
         id: 'targets',
         header: 'Targets',
+        meta: { className: 'col-wide' },
         cell: ({ row }) => {
           const [first, ...rest] = row.original.targets;
           if (first === undefined) return <span className="muted">—</span>;
@@ -142,18 +150,18 @@ export function EventsExplorer({ mode, organizations = [], toolbarExtra }: Explo
       list.push({
         id: 'organization',
         header: 'Organization',
-        meta: { width: 160 },
+        meta: { width: 160, className: 'col-wide' },
         cell: ({ row }) => <span className="text-secondary">{orgNames.get(row.original.organization_id) ?? row.original.organization_id}</span>,
       });
     }
     list.push({
       id: 'location',
       header: 'Location',
-      meta: { width: 130 },
+      meta: { width: 130, className: 'col-wide' },
       cell: ({ row }) => <span className="mono muted">{row.original.context.location}</span>,
     });
     return list;
-  }, [showOrg, orgNames]);
+  }, [showOrg, orgNames, zone]);
 
   const meta = query.data?.list_metadata;
   const filtered = activeFilterCount(filters) > 0 || filters.q !== '' || filters.range !== 'all';

@@ -8,11 +8,12 @@ import type { ExportJob } from '../../lib/types';
 import { Button } from '../../ui/button';
 import { Dialog } from '../../ui/dialog';
 import { EXPORTS_KEY, triggerDownload } from '../exports/exports-list';
-import { resolveRange, splitMeta, type EventFilterState } from './filters';
+import { resolveRange, SEARCH_MAX_LENGTH, splitMeta, type EventFilterState } from './filters';
 
-/** The export body for the explorer's current filters (free text is not an export filter). */
+/** The export body for the explorer's current filters, the search text included. */
 export function exportBody(organizationId: string, filters: EventFilterState, format: 'csv' | 'ndjson' = 'csv') {
   const range = resolveRange(filters, Date.now());
+  const q = filters.q.trim().slice(0, SEARCH_MAX_LENGTH);
   const metadata: Record<string, string[]> = {};
   for (const pair of filters.metadata) {
     const [key, value] = splitMeta(pair);
@@ -28,6 +29,7 @@ export function exportBody(organizationId: string, filters: EventFilterState, fo
     ...(filters.actorNames.length > 0 ? { actor_names: filters.actorNames } : {}),
     ...(filters.targetTypes.length > 0 ? { targets: filters.targetTypes } : {}),
     ...(Object.keys(metadata).length > 0 ? { metadata } : {}),
+    ...(q !== '' ? { q } : {}),
   };
 }
 
@@ -85,7 +87,7 @@ export function ExportButton({ organizationId, filters, exportsHref }: { organiz
         description={
           ready
             ? `The download starts automatically.${exportsHref ? ' You can download it again from Exports until it expires.' : ' You can download it again for ten minutes.'}`
-            : `Events matching your current filters, as CSV.${exportsHref ? ' You can close this: the export keeps running and appears under Exports.' : ''}`
+            : `Events matching your current filters${filters.q.trim() ? ` and the search “${filters.q.trim()}”` : ''}, as CSV.${exportsHref ? ' You can close this: the export keeps running and appears under Exports.' : ''}`
         }
         footer={
           <>

@@ -2,7 +2,7 @@ import { Calendar, ListFilter, Plus, Search, X } from 'lucide-react';
 import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode, type RefObject } from 'react';
 import { fromLocalInput, toLocalInput } from '../../lib/format';
 import { Button } from '../../ui/button';
-import { activeFilterCount, RANGE_LABELS, type EventFilterState, type RangePreset } from './filters';
+import { activeFilterCount, RANGE_LABELS, SEARCH_MAX_LENGTH, type EventFilterState, type RangePreset } from './filters';
 
 type ListKey = 'actions' | 'actorIds' | 'actorNames' | 'targetIds' | 'targetTypes' | 'metadata';
 
@@ -101,6 +101,7 @@ export function FilterBar({
             type="search"
             placeholder="Search events…"
             aria-label="Search events"
+            maxLength={SEARCH_MAX_LENGTH}
             value={text}
             onChange={(event) => setText(event.target.value)}
             onKeyDown={(event) => {

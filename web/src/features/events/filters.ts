@@ -1,6 +1,9 @@
 import type { QueryValue } from '../../lib/api';
 import type { AuditEvent } from '../../lib/types';
 
+/** The API's limit on the free-text search (q), for events and exports alike. */
+export const SEARCH_MAX_LENGTH = 200;
+
 export type RangePreset = '1h' | '24h' | '7d' | '30d' | '90d' | 'all' | 'custom';
 
 export const RANGE_LABELS: Record<RangePreset, string> = {
@@ -115,7 +118,7 @@ export function searchParams(state: EventFilterState, now: number): Record<strin
     actor_ids: state.actorIds,
     target_ids: state.targetIds,
     target_types: state.targetTypes,
-    q: state.q.trim() || undefined,
+    q: state.q.trim().slice(0, SEARCH_MAX_LENGTH) || undefined,
     ...resolveRange(state, now),
   };
   // Repeated actor_names, never comma-joined: "Doe, Jane" is one name.

@@ -48,6 +48,7 @@ export function describeRange(filters: Pick<ExportFilters, 'range_start' | 'rang
 /** The filters besides the range, in words, or null when the export has none. */
 export function describeFilters(filters: ExportFilters): string | null {
   const parts: string[] = [];
+  if (filters.q) parts.push(`search “${filters.q}”`);
   const list = (label: string, values: string[]) => {
     if (values.length === 0) return;
     parts.push(`${label} ${values.slice(0, 2).join(', ')}${values.length > 2 ? ` +${values.length - 2}` : ''}`);

@@ -12,6 +12,8 @@ export interface FieldSpec {
   options?: { value: string; label: string }[];
   placeholder?: string;
   hint?: ReactNode;
+  /** A hint that depends on the other values (e.g. the chosen body format); wins over `hint`. */
+  hintFor?: (values: Record<string, string | boolean>) => ReactNode;
   pattern?: string;
   patternMessage?: string;
   url?: boolean;
@@ -229,7 +231,17 @@ export const DESTINATIONS: DestinationSpec[] = [
     description: 'Signed webhooks',
     logo: { background: '#3f3f46', content: <Globe /> },
     fields: [
-      { name: 'url', label: 'Endpoint URL', kind: 'text', required: true, url: true, maxLength: 2048, placeholder: 'https://example.com/webhooks/audit-logs', hint: 'Receives POST requests with a JSON array of events.' },
+      {
+        name: 'url',
+        label: 'Endpoint URL',
+        kind: 'text',
+        required: true,
+        url: true,
+        maxLength: 2048,
+        placeholder: 'https://example.com/webhooks/audit-logs',
+        hintFor: (values) =>
+          values.format === 'ndjson' ? 'Receives POST requests with NDJSON: one event per line. https:// is recommended.' : 'Receives POST requests with a JSON array of events. https:// is recommended.',
+      },
       {
         name: 'format',
         label: 'Body format',
@@ -253,7 +265,7 @@ export const DESTINATIONS: DestinationSpec[] = [
       { name: 'headers', label: 'Custom headers', kind: 'headers', secret: true, advanced: true, placeholder: 'Authorization: Bearer …', hint: 'One “Name: value” per line; stored encrypted.' },
     ],
     instructions: () => [
-      <>Expose an HTTPS endpoint that accepts POST requests and answers 2xx within 10 seconds.</>,
+      <>Expose an HTTPS endpoint that accepts POST requests and answers with a 2xx status promptly: Verity waits 15 seconds by default, then counts the attempt as failed and retries.</>,
       <>
         Generate a <strong>signing secret</strong> below and store it on your side; verify each request’s <code>webhook-signature</code> with any Standard Webhooks library.
       </>,

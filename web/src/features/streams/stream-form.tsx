@@ -65,7 +65,7 @@ export function validate(spec: DestinationSpec, values: FormValues, secretsSet: 
       continue;
     }
     if (field.url && !isUrl(value)) {
-      errors[field.name] = 'Enter a full URL starting with https://';
+      errors[field.name] = 'Enter a full URL starting with https:// (recommended) or http://';
       continue;
     }
     if (field.maxLength !== undefined && value.length > field.maxLength) {
@@ -190,7 +190,7 @@ export function StreamFields({
           </>
         }
         optional={!field.required}
-        hint={field.hint}
+        hint={field.hintFor?.(values) ?? field.hint}
         error={errors[field.name]}
       >
         {(control) =>

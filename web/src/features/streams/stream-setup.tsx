@@ -1,5 +1,5 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { ArrowLeft, ArrowRight, Check, Send } from 'lucide-react';
+import { AlertTriangle, ArrowLeft, ArrowRight, Check, Send } from 'lucide-react';
 import { useState, type FormEvent } from 'react';
 import { ApiError, api, errorMessage } from '../../lib/api';
 import type { LogStream, TestResult } from '../../lib/types';
@@ -44,7 +44,8 @@ export function DestinationPicker({ value, onPick }: { value?: string; onPick: (
 /**
  * Set up (or edit) a log stream: pick a destination, follow the provider steps, fill the form, then
  * "Save and test": the stream is saved, one marked test event is sent and the destination's answer shown.
- * On a failure the form stays open: fix a field and test again (the saved stream is updated in place).
+ * On a failure the form stays open and says the stream was saved anyway (it is live and delivering): fix a
+ * field and test again (the saved stream is updated in place).
  */
 export function StreamSetup({ organizationId, existing, onDone, onCancel }: { organizationId: string; existing?: LogStream; onDone: (stream: LogStream) => void; onCancel?: () => void }) {
   const client = useQueryClient();
@@ -54,6 +55,10 @@ export function StreamSetup({ organizationId, existing, onDone, onCancel }: { or
   const [submitted, setSubmitted] = useState(false);
   const [saved, setSaved] = useState<LogStream | undefined>(existing);
   const [result, setResult] = useState<TestResult | null>(null);
+  // The stream was saved but the test request itself failed (not the destination's answer: Verity's).
+  const [testError, setTestError] = useState<string | null>(null);
+  // Whether a test ran in this form session: until then, editing a stream offers a first test, not "again".
+  const [tested, setTested] = useState(false);
   const [serverErrors, setServerErrors] = useState<Record<string, string>>({});
   const [formError, setFormError] = useState<string | null>(null);
 
@@ -69,16 +74,22 @@ export function StreamSetup({ organizationId, existing, onDone, onCancel }: { or
         ? await api.patch<LogStream>(`/log_streams/${encodeURIComponent(saved.id)}`, { config: toConfig(spec, values, true), name: name === '' ? null : name })
         : await api.post<LogStream>('/log_streams', { organization_id: organizationId, type: spec.type, config: toConfig(spec, values, false), ...(name === '' ? {} : { name }) });
       setSaved(stream);
-      const test = await api.post<TestResult>(`/log_streams/${encodeURIComponent(stream.id)}/test`);
-      return { stream, test };
+      try {
+        return { stream, test: await api.post<TestResult>(`/log_streams/${encodeURIComponent(stream.id)}/test`), testError: null };
+      } catch (error) {
+        return { stream, test: null, testError: errorMessage(error) };
+      }
     },
     onMutate: () => {
       setServerErrors({});
       setFormError(null);
       setResult(null);
+      setTestError(null);
     },
-    onSuccess: ({ stream, test }) => {
+    onSuccess: ({ stream, test, testError: failure }) => {
       setResult(test);
+      setTestError(failure);
+      setTested(true);
       // Secrets are now stored: blank the inputs so "leave blank to keep" applies from here on.
       setValues((current) => {
         const next = { ...current };
@@ -190,7 +201,16 @@ export function StreamSetup({ organizationId, existing, onDone, onCancel }: { or
                 {formError}
               </div>
             )}
-            {result && <TestResultPanel result={result} />}
+            {result && <TestResultPanel result={result} saved={saved} />}
+            {testError !== null && (
+              <div className="callout callout-red" role="alert" data-testid="test-result">
+                <AlertTriangle aria-hidden="true" />
+                <div className="stack-sm" style={{ minWidth: 0 }}>
+                  <strong>{saved?.paused ? 'The stream was saved (it is paused), but the connection test could not run.' : 'The stream was saved and is active, but the connection test could not run.'}</strong>
+                  <span style={{ overflowWrap: 'anywhere' }}>{testError}</span>
+                </div>
+              </div>
+            )}
           </div>
           <div className="card-footer" style={{ justifyContent: 'flex-end', gap: 8 }}>
             {onCancel && !result?.success && (
@@ -209,7 +229,7 @@ export function StreamSetup({ organizationId, existing, onDone, onCancel }: { or
               </>
             ) : (
               <Button type="submit" variant="primary" loading={save.isPending} icon={<Send />}>
-                {saved ? 'Save and test again' : 'Save and test connection'}
+                {tested ? 'Save and test again' : 'Save and test connection'}
               </Button>
             )}
           </div>

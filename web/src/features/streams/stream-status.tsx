@@ -3,7 +3,7 @@ import type { ColumnDef } from '@tanstack/react-table';
 import { AlertTriangle, History, Pause, Pencil, Play, Send, Trash2, Zap } from 'lucide-react';
 import { useMemo, useState } from 'react';
 import { api, errorMessage } from '../../lib/api';
-import { formatBytes, formatDateTime, formatNumber, formatRelative, toLocalInput, fromLocalInput } from '../../lib/format';
+import { formatBytes, formatDateTime, formatNumber, formatRelative, fromLocalInput, isoTitle, localZoneName, toLocalInput } from '../../lib/format';
 import type { Delivery, List, LogStream, TestResult } from '../../lib/types';
 import { Badge, StreamStateBadge } from '../../ui/badge';
 import { Button } from '../../ui/button';
@@ -14,12 +14,41 @@ import { EmptyState, ErrorState } from '../../ui/states';
 import { useToast } from '../../ui/toast';
 import { destinationLabel, destinationSpec, DestinationLogo } from './destinations';
 
-export function TestResultPanel({ result }: { result: TestResult }) {
+/** What a failed test means, in words that follow its outcome (refused by the destination, unreachable, never sent). */
+export function testHeadline(result: TestResult): string {
+  if (result.success) return 'Connection works — the destination accepted a test event.';
+  const status = result.http_status !== null ? ` (HTTP ${result.http_status})` : '';
+  switch (result.outcome) {
+    case 'invalid':
+      // No HTTP status: Verity stopped before any answer (a refused address, a rejected configuration).
+      return result.http_status === null ? 'Verity could not send the test event: the settings were refused before connecting.' : `The destination refused the test event${status}.`;
+    case 'retry':
+      return result.http_status === null ? 'Verity could not reach the destination.' : `The destination could not take the test event right now${status}.`;
+    case 'too_large':
+      return `The destination refused the test event as too large${status}.`;
+    default:
+      return `The destination did not accept the test event${status}.`;
+  }
+}
+
+/** What happens to a saved stream whose test failed, by outcome. */
+function afterFailedTest(result: TestResult): string {
+  if (result.outcome === 'invalid') return 'Deliveries will fail the same way and stop the stream until its settings change: fix them below and save again, or pause the stream.';
+  return 'Events wait for it and deliveries keep retrying until the destination accepts them. Fix the settings below and save again if needed.';
+}
+
+/**
+ * A test's result. `saved`: the stream the test ran against was just saved (the setup form), so a failure
+ * says plainly that the stream exists and is delivering (or paused) despite it.
+ */
+export function TestResultPanel({ result, saved }: { result: TestResult; saved?: LogStream }) {
+  const failedAfterSave = saved !== undefined && !result.success;
   return (
     <div className={`callout ${result.success ? 'callout-green' : 'callout-red'}`} role="status" data-testid="test-result">
       {result.success ? <Zap aria-hidden="true" /> : <AlertTriangle aria-hidden="true" />}
       <div className="stack-sm" style={{ minWidth: 0 }}>
-        <strong>{result.success ? 'Connection works — the destination accepted a test event.' : 'The destination refused the test event.'}</strong>
+        {failedAfterSave && <strong>{saved.paused ? 'The stream was saved (it is paused), but the connection test failed.' : 'The stream was saved and is active, but the connection test failed.'}</strong>}
+        {failedAfterSave ? <span>{testHeadline(result)}</span> : <strong>{testHeadline(result)}</strong>}
         <span className="text-sm">
           {result.http_status !== null ? `HTTP ${result.http_status} · ` : ''}
           {result.outcome} · {result.latency_ms} ms
@@ -29,6 +58,7 @@ export function TestResultPanel({ result }: { result: TestResult }) {
             {result.error}
           </code>
         )}
+        {failedAfterSave && !saved.paused && <span className="text-sm">{afterFailedTest(result)}</span>}
       </div>
     </div>
   );
@@ -49,7 +79,15 @@ export function DeliveriesTable({ streamId, limit = 20 }: { streamId: string; li
   });
   const columns = useMemo<ColumnDef<Delivery, unknown>[]>(
     () => [
-      { id: 'time', header: 'Attempted', cell: ({ row }) => <span className="time-cell">{formatDateTime(row.original.attempted_at)}</span> },
+      {
+        id: 'time',
+        header: `Attempted (${localZoneName()})`,
+        cell: ({ row }) => (
+          <span className="time-cell" title={isoTitle(row.original.attempted_at)}>
+            {formatDateTime(row.original.attempted_at)}
+          </span>
+        ),
+      },
       {
         id: 'outcome',
         header: 'Outcome',
