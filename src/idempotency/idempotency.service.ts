@@ -67,7 +67,7 @@ export class IdempotencyService {
    * Claims the key before the request runs. Resolves to null when this request should proceed, or to the
    * stored response when it repeats a finished one; throws 409 for a different body or one in flight.
    */
-  async claim(claim: IdempotencyClaim): Promise<StoredResponse | null> {
+  async claim(claim: IdempotencyClaim, deadline = Date.now() + WAIT_FOR_FIRST_MS): Promise<StoredResponse | null> {
     const inserted = await this.db.transaction(async (tx) => {
       await deleteExpired(tx, [claim.scope], [claim.key]);
       return insertRecords(tx, [
@@ -76,10 +76,10 @@ export class IdempotencyService {
     });
     if (inserted.length > 0) return null;
     const record = await selectRecord(this.db, claim.scope, claim.key);
-    if (record === undefined) return this.claim(claim);
+    if (record === undefined) return this.claim(claim, deadline);
     if (record.state === 'processing' && record.request_hash === claim.requestHash) {
       if (await takeOverStale(this.db, claim.scope, claim.key, STALE_AFTER_SECONDS)) return null;
-      return this.waitForFirst(claim);
+      return this.waitForFirst(claim, deadline);
     }
     return answerRepeat(record, claim);
   }
@@ -87,16 +87,15 @@ export class IdempotencyService {
   /**
    * The same request is running now (a client retrying after a timeout, or sending twice at once): wait for
    * its answer and give that one. Null when the first failed meanwhile (a 5xx frees the key): then this
-   * request runs itself.
+   * request runs itself. One deadline covers the whole wait, however many first requests fail meanwhile.
    */
-  private async waitForFirst(claim: IdempotencyClaim): Promise<StoredResponse | null> {
-    const deadline = Date.now() + WAIT_FOR_FIRST_MS;
+  private async waitForFirst(claim: IdempotencyClaim, deadline: number): Promise<StoredResponse | null> {
     let pause = FIRST_POLL_MS;
     for (;;) {
       await new Promise((resolve) => setTimeout(resolve, pause));
       pause = Math.min(pause * 2, MAX_POLL_MS);
       const record = await selectRecord(this.db, claim.scope, claim.key);
-      if (record === undefined) return this.claim(claim);
+      if (record === undefined) return this.claim(claim, deadline);
       if (record.state === 'done' || Date.now() >= deadline) return answerRepeat(record, claim);
     }
   }

@@ -1,4 +1,5 @@
 import { expect, it } from 'vitest';
+import { hashRequest } from '../../src/idempotency/idempotency.service.js';
 import { describeEachBackend, makeEvent } from '../helpers/app.js';
 
 async function countEvents(ctx: () => import('../helpers/app.js').TestApp, org: string): Promise<number> {
@@ -38,6 +39,25 @@ describeEachBackend('Idempotency-Key', (ctx) => {
     const listed = await ctx().call<{ data: { name: string }[] }>('GET', '/organizations?limit=100');
     expect(listed.body.data.filter((org) => org.name === 'Raced')).toHaveLength(1);
   });
+
+  it('a repeat that gives up waiting (409) or differs (409) leaves the first request\'s record alone', async () => {
+    const [admin] = await ctx().testDb.db.query<{ id: string }>(`select id from api_keys where name = 'bootstrap (VERITY_BOOTSTRAP_API_KEY)'`);
+    const body = { name: 'Slow' };
+    // The first request is still running (its record is being processed, as a slow handler leaves it).
+    await ctx().testDb.db.query(`insert into idempotency_keys (scope, key, request_hash, state) values ($1, 'in-flight', $2, 'processing')`, [
+      admin?.id,
+      hashRequest('POST', '/organizations', body),
+    ]);
+    const started = Date.now();
+    const waiter = await ctx().call('POST', '/organizations', { body, headers: { 'idempotency-key': 'in-flight' } });
+    expect(waiter.status).toBe(409);
+    expect(waiter.body).toMatchObject({ code: 'idempotency_key_in_progress' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(9_000);
+    const different = await ctx().call('POST', '/organizations', { body: { name: 'Other' }, headers: { 'idempotency-key': 'in-flight' } });
+    expect(different.status).toBe(409);
+    const [record] = await ctx().testDb.db.query<{ state: string; response_status: number | null }>(`select state, response_status from idempotency_keys where key = 'in-flight'`);
+    expect(record).toEqual({ state: 'processing', response_status: null });
+  }, 20_000);
 
   it('answers 409 when a key is reused with a different body, storing nothing new', async () => {
     const org = await ctx().createOrg();

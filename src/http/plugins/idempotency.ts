@@ -24,13 +24,15 @@ export function registerIdempotency(app: FastifyInstance, idempotency: Idempoten
       key,
       requestHash: hashRequest(request.method, request.url, request.body),
     };
-    request.idempotencyClaim = claim;
-    if (request.routeOptions.config.idempotency === 'self') return;
-    const stored = await idempotency.claim(claim);
-    if (stored !== null) {
-      request.idempotencyClaim = undefined; // nothing left to record for this request
-      return sendStored(reply, stored);
+    if (request.routeOptions.config.idempotency === 'self') {
+      request.idempotencyClaim = claim;
+      return;
     }
+    const stored = await idempotency.claim(claim);
+    if (stored !== null) return sendStored(reply, stored);
+    // Only now does this request own the key. Set earlier, a repeat answered 409 (or failing while it
+    // waited) would have written its own answer into — or deleted — the first request's record.
+    request.idempotencyClaim = claim;
   });
 
   app.addHook('onSend', async (request, reply, payload) => {
