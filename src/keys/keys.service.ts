@@ -132,11 +132,8 @@ export class KeysService {
     return toApiKeyView(row);
   }
 
-  /**
-   * Resolves a bearer secret to its principal, or null when it is unknown or revoked. `beforeLookup` runs
-   * when the answer is not cached and may throw to refuse the lookup.
-   */
-  async authenticate(secret: string, beforeLookup?: () => void): Promise<Principal | null> {
+  /** Resolves a bearer secret to its principal, or null when it is unknown or revoked. */
+  async authenticate(secret: string): Promise<Principal | null> {
     const hash = hashSecret(secret);
     const now = Date.now();
     const cached = this.cache.get(hash);
@@ -144,8 +141,6 @@ export class KeysService {
       if (cached.principal) this.noteUse(cached.principal.id);
       return cached.principal;
     }
-    // Only a lookup costs a database round trip; the caller may refuse it (too many failures from an address).
-    beforeLookup?.();
     const row = await selectActiveKeyByHash(this.db, hash);
     const principal: Principal | null = row
       ? { kind: 'api_key', id: row.id, scopes: row.scopes.filter(isScope), organizationId: row.organization_id }

@@ -6,6 +6,8 @@ import { AppError } from '../errors/app-error.js';
  * the password is checked, bounding both guessing and the scrypt CPU an anonymous client can burn) and for
  * failed API-key authentication (each unknown key costs a database lookup).
  */
+const MAX_ADDRESSES = 100_000;
+
 export class AddressLimiter {
   private readonly windows = new Map<string, { count: number; resetAt: number }>();
 
@@ -26,7 +28,7 @@ export class AddressLimiter {
     const now = this.now();
     let window = this.windows.get(address);
     if (window === undefined || window.resetAt <= now) {
-      if (this.windows.size >= 100_000) this.prune(now);
+      if (this.windows.size >= MAX_ADDRESSES) this.prune(now);
       window = { count: 0, resetAt: now + 60_000 };
       this.windows.set(address, window);
     }
@@ -44,7 +46,12 @@ export class AddressLimiter {
 
   private prune(now: number): void {
     for (const [address, window] of this.windows) if (window.resetAt <= now) this.windows.delete(address);
-    // Still full: an address flood. Forgetting everyone is safer for memory than growing without bound.
-    if (this.windows.size >= 100_000) this.windows.clear();
+    // Still full: an address flood. Forget the oldest windows (the map keeps insertion order), not everyone's:
+    // clearing all would hand every blocked address a fresh minute.
+    if (this.windows.size < MAX_ADDRESSES) return;
+    for (const address of this.windows.keys()) {
+      this.windows.delete(address);
+      if (this.windows.size < MAX_ADDRESSES * 0.9) break;
+    }
   }
 }

@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { FAILED_AUTH_PER_MINUTE } from '../../src/http/plugins/auth.js';
+import { FAILED_AUTH_PER_MINUTE } from '../../src/http/plugins/credential-guard.js';
 import { describeEachBackend } from '../helpers/app.js';
 
 // Its own app: the address (the test client's) stays blocked for new keys for the rest of the minute.
@@ -12,7 +12,7 @@ describeEachBackend('failed API-key attempts per address', (ctx) => {
     }
     const refused = await ctx().call('GET', '/organizations', { key: 'sk_guess_one_more' });
     expect(refused.status).toBe(429);
-    expect(refused.body).toEqual({ message: 'Too many requests with an invalid API key from this address. Try again later.', code: 'rate_limit_exceeded' });
+    expect(refused.body).toEqual({ message: 'Too many requests with invalid credentials from this address. Try again later.', code: 'rate_limit_exceeded' });
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
     // Verified a moment ago (cached): not refused for its neighbours' failures.
     expect((await ctx().call('GET', '/organizations', { key: reader })).status).toBe(200);

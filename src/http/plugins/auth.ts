@@ -3,9 +3,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Config } from '../../config/config.js';
 import { operatorPrincipal, type OperatorsService } from '../../dashboard/dashboard.service.js';
 import { AppError } from '../../errors/app-error.js';
-import { AddressLimiter } from '../../shared/address-limiter.js';
 import type { KeysService, Principal } from '../../keys/keys.service.js';
 import { SESSION_TOKEN_PREFIX as PORTAL_TOKEN_PREFIX, portalPrincipal, type PortalService } from '../../portal/portal.service.js';
+import { CredentialGuard } from './credential-guard.js';
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
@@ -27,17 +27,9 @@ export interface AuthDeps {
   operators: OperatorsService;
   portal: PortalService;
   config: Pick<Config, 'publicUrl'>;
-  /** Failed bearer credentials per client address; past its limit, 429 before any lookup. */
-  failedAuth?: AddressLimiter;
+  /** Counts failed credentials per client address; past its limit, 429 before any lookup. */
+  guard?: CredentialGuard;
 }
-
-/**
- * Unknown or revoked bearer credentials an address may present per minute (each costs a database lookup).
- * High enough that clients sharing an address (NAT) with a misconfigured one are rarely caught — a key
- * first seen from a blocked address waits for the window like a bad one — low enough to bound a flood of
- * guesses to ten lookups a second.
- */
-export const FAILED_AUTH_PER_MINUTE = 600;
 
 interface Resolved {
   principal: Principal;
@@ -70,33 +62,30 @@ export async function registerAuth(app: FastifyInstance, deps: AuthDeps): Promis
     return this.authenticated;
   });
 
-  const failedAuth = deps.failedAuth ?? new AddressLimiter(FAILED_AUTH_PER_MINUTE, 'Too many requests with an invalid API key from this address. Try again later.');
+  // Every credential lookup goes through the guard: an address presenting too many unknown ones is refused.
+  const guard = deps.guard ?? new CredentialGuard();
 
-  async function fromBearer(secret: string, address: string): Promise<Resolved> {
+  async function fromBearer(secret: string, ip: string): Promise<Resolved> {
     if (secret.startsWith(PORTAL_TOKEN_PREFIX)) {
-      const session = await deps.portal.authenticate(secret);
+      const session = await guard.resolve(ip, secret, () => deps.portal.authenticate(secret));
       if (session === undefined) throw new AppError('unauthorized', 'Unauthorized: the portal session has expired or ended; open a new portal link.');
       return { principal: portalPrincipal(session) };
     }
-    // An address past its failure limit gets no more lookups; keys known good (cached) still work from it.
-    const principal = await deps.keys.authenticate(secret, () => failedAuth.check(address));
-    if (principal === null) {
-      failedAuth.note(address);
-      // The message never echoes the presented key.
-      throw new AppError('unauthorized', 'Unauthorized: the API key is invalid or has been revoked.');
-    }
+    const principal = await guard.resolve(ip, secret, () => deps.keys.authenticate(secret));
+    // The message never echoes the presented key.
+    if (principal === undefined) throw new AppError('unauthorized', 'Unauthorized: the API key is invalid or has been revoked.');
     return { principal };
   }
 
-  async function fromOperatorCookie(value: string | undefined): Promise<Resolved | undefined> {
+  async function fromOperatorCookie(value: string | undefined, ip: string): Promise<Resolved | undefined> {
     if (value === undefined) return undefined;
-    const session = await deps.operators.authenticate(value);
+    const session = await guard.resolve(ip, value, () => deps.operators.authenticate(value));
     return session === undefined ? undefined : { principal: operatorPrincipal(session), csrfToken: session.csrf_token };
   }
 
-  async function fromPortalCookie(value: string | undefined): Promise<Resolved | undefined> {
+  async function fromPortalCookie(value: string | undefined, ip: string): Promise<Resolved | undefined> {
     if (value === undefined) return undefined;
-    const session = await deps.portal.authenticate(value);
+    const session = await guard.resolve(ip, value, () => deps.portal.authenticate(value));
     return session === undefined ? undefined : { principal: portalPrincipal(session), csrfToken: session.csrf_token };
   }
 
@@ -104,13 +93,14 @@ export async function registerAuth(app: FastifyInstance, deps: AuthDeps): Promis
     const wanted = request.routeOptions.config.session ?? selectorOf(request);
     const operatorCookie = request.cookies[OPERATOR_COOKIE];
     const portalCookie = request.cookies[PORTAL_COOKIE];
-    if (wanted === 'operator') return fromOperatorCookie(operatorCookie);
-    if (wanted === 'portal') return fromPortalCookie(portalCookie);
+    const ip = request.ip;
+    if (wanted === 'operator') return fromOperatorCookie(operatorCookie, ip);
+    if (wanted === 'portal') return fromPortalCookie(portalCookie, ip);
     // Choosing between the same person's two sessions grants nothing: only an operator holds both.
     if (portalCookie !== undefined && fromPortalPage(request)) {
-      return (await fromPortalCookie(portalCookie)) ?? (await fromOperatorCookie(operatorCookie));
+      return (await fromPortalCookie(portalCookie, ip)) ?? (await fromOperatorCookie(operatorCookie, ip));
     }
-    return (await fromOperatorCookie(operatorCookie)) ?? (await fromPortalCookie(portalCookie));
+    return (await fromOperatorCookie(operatorCookie, ip)) ?? (await fromPortalCookie(portalCookie, ip));
   }
 
   async function resolve(request: FastifyRequest): Promise<Resolved | undefined> {
@@ -129,7 +119,9 @@ export async function registerAuth(app: FastifyInstance, deps: AuthDeps): Promis
     try {
       return (await resolve(this))?.principal.id === this.authenticated.id;
     } catch (error) {
-      if (error instanceof AppError && (error.code === 'unauthorized' || error.code === 'rate_limit_exceeded')) return false;
+      if (error instanceof AppError && error.code === 'unauthorized') return false;
+      // Refused by the failure limit (the neighbours' doing): not a verdict on this credential; keep it open.
+      if (error instanceof AppError && error.code === 'rate_limit_exceeded') return true;
       throw error;
     }
   });
