@@ -24,34 +24,40 @@ function stringProblem(value: string): UnstorableProblem | undefined {
   return isWellFormed(value) ? undefined : 'lone_surrogate';
 }
 
-/** The first value or key of a parsed JSON document that could not be stored, if any. */
-export function findUnstorable(value: unknown, path = ''): Unstorable | undefined {
-  if (typeof value === 'string') {
-    const problem = stringProblem(value);
-    return problem === undefined ? undefined : { path, problem };
-  }
-  if (typeof value === 'number') return Number.isFinite(value) ? undefined : { path, problem: 'non_finite' };
-  if (Array.isArray(value)) {
-    for (let index = 0; index < value.length; index++) {
-      const found = findUnstorable(value[index], `${path}/${index}`);
-      if (found !== undefined) return found;
+/**
+ * The first value or key of a parsed JSON document that could not be stored, if any, in document order.
+ * Iterative: JSON.parse accepts nesting deeper than the call stack would.
+ */
+export function findUnstorable(document: unknown): Unstorable | undefined {
+  const pending: { value: unknown; path: string }[] = [{ value: document, path: '' }];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const { value, path } = next;
+    if (typeof value === 'string') {
+      const problem = stringProblem(value);
+      if (problem !== undefined) return { path, problem };
+    } else if (typeof value === 'number') {
+      if (!Number.isFinite(value)) return { path, problem: 'non_finite' };
+    } else if (Array.isArray(value)) {
+      for (let index = value.length - 1; index >= 0; index--) pending.push({ value: value[index], path: `${path}/${index}` });
+    } else if (value !== null && typeof value === 'object') {
+      const entries = Object.entries(value);
+      const children: { value: unknown; path: string }[] = [];
+      for (const [key, item] of entries) {
+        const at = `${path}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`;
+        const problem = stringProblem(key);
+        if (problem !== undefined) return { path: at, problem };
+        children.push({ value: item, path: at });
+      }
+      for (let index = children.length - 1; index >= 0; index--) pending.push(children[index] as { value: unknown; path: string });
     }
-    return undefined;
-  }
-  if (value === null || typeof value !== 'object') return undefined;
-  for (const [key, item] of Object.entries(value)) {
-    const at = `${path}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`;
-    const problem = stringProblem(key);
-    if (problem !== undefined) return { path: at, problem };
-    const found = findUnstorable(item, at);
-    if (found !== undefined) return found;
   }
   return undefined;
 }
 
-// A lone surrogate or a NUL can only arrive as a \u escape; a number overflows a double only with an
-// exponent of three digits or more than 308 digits. Text without either is not walked.
-const MAY_OVERFLOW = /[eE]\+?0*[1-9]\d{2}|\d{309}/;
+// A lone surrogate or a NUL can only arrive as a \u escape. A number m·10^e overflows a double only when
+// its integer digits plus e reach 309: with a one-digit exponent that takes 300 digits in a row, otherwise
+// an exponent of at least two significant digits. Text with none of these is not walked.
+const MAY_OVERFLOW = /\d{200}|[eE]\+?0*[1-9]\d/;
 
 /** Whether JSON text may hold something findUnstorable reports (cheap; false means it cannot). */
 export function mayHoldUnstorable(text: string): boolean {
