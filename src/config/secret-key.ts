@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Queryable } from '../db/db.js';
 import { SecretBox } from '../shared/secret-box.js';
-import { ensureSecretKeyCheck } from './secret-key.sql.js';
+import { ensureSecretKeyCheck, selectSealedStreamSecret, selectSecretKeyCheck } from './secret-key.sql.js';
 import type { Config } from './config.js';
 import { parseKey } from './config.js';
 
@@ -37,18 +37,28 @@ export class SecretKeyMismatchError extends Error {}
  */
 export async function checkSecretKey(db: Queryable, key: Buffer): Promise<void> {
   const box = new SecretBox(key);
+  const opens = (sealed: string, additionalData: string): boolean => {
+    try {
+      box.open(sealed, additionalData);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  // A database whose secrets predate the check: the key must open them before it may become the reference
+  // (else the first process after an upgrade, right or wrong, would decide for all).
+  if ((await selectSecretKeyCheck(db, CHECK_NAME)) === undefined) {
+    const earlier = await selectSealedStreamSecret(db);
+    if (earlier !== undefined && !opens(earlier.secrets, earlier.id)) throw mismatch();
+  }
   const stored = await ensureSecretKeyCheck(db, CHECK_NAME, box.seal(CHECK_PLAINTEXT, CHECK_NAME));
-  let opened: string | undefined;
-  try {
-    opened = box.open(stored, CHECK_NAME);
-  } catch {
-    opened = undefined;
-  }
-  if (opened !== CHECK_PLAINTEXT) {
-    throw new SecretKeyMismatchError(
-      'The master key for secrets at rest (VERITY_SECRET_KEY, or secret.key in the data directory) is not the one this ' +
-        "database's secrets were sealed with. Every process sharing the database must use the same key: set VERITY_SECRET_KEY " +
-        'to the key the other processes use (or restore the original secret.key).',
-    );
-  }
+  if (!opens(stored, CHECK_NAME) || box.open(stored, CHECK_NAME) !== CHECK_PLAINTEXT) throw mismatch();
+}
+
+function mismatch(): SecretKeyMismatchError {
+  return new SecretKeyMismatchError(
+    'The master key for secrets at rest (VERITY_SECRET_KEY, or secret.key in the data directory) is not the one this ' +
+      "database's secrets were sealed with. Every process sharing the database must use the same key: set VERITY_SECRET_KEY " +
+      'to the key the other processes use (or restore the original secret.key).',
+  );
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { checkSecretKey, SecretKeyMismatchError } from '../../src/config/secret-key.js';
+import { SecretBox } from '../../src/shared/secret-box.js';
 import { createTestDb, postgresAvailability } from '../helpers/db.js';
 
 for (const kind of ['pglite', 'postgres'] as const) {
@@ -24,6 +25,25 @@ for (const kind of ['pglite', 'postgres'] as const) {
         } finally {
           await fresh.drop();
         }
+      } finally {
+        await testDb.drop();
+      }
+    });
+
+    it('on a database whose stream secrets predate the check, accepts only the key that sealed them', async () => {
+      const testDb = await createTestDb(kind);
+      try {
+        const original = randomBytes(32);
+        await testDb.db.query(`insert into organizations (id, name, retention_period_in_days) values ('org_upgrade', 'Upgrade Co', 365)`);
+        await testDb.db.query(
+          `insert into log_streams (id, organization_id, name, type, config, secrets, secret_fields, state, cursor_seq)
+           values ('als_upgrade', 'org_upgrade', 'SIEM', 'Splunk', '{}'::jsonb, $1, '{hec_token}', 'active', 0)`,
+          [new SecretBox(original).seal(JSON.stringify({ hec_token: 'x' }), 'als_upgrade')],
+        );
+        // The misconfigured process starting first must not become the reference.
+        await expect(checkSecretKey(testDb.db, randomBytes(32))).rejects.toBeInstanceOf(SecretKeyMismatchError);
+        await checkSecretKey(testDb.db, original);
+        await expect(checkSecretKey(testDb.db, randomBytes(32))).rejects.toBeInstanceOf(SecretKeyMismatchError);
       } finally {
         await testDb.drop();
       }
