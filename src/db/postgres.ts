@@ -2,6 +2,7 @@ import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import type { Logger } from 'pino';
 import type { Db, Queryable } from './db.js';
+import { databaseError } from './unavailable.js';
 
 const INT8_OID = 20;
 
@@ -16,6 +17,13 @@ const types = {
   getTypeParser: ((oid: number, format?: string) =>
     oid === INT8_OID ? (value: string) => Number(value) : (pg.types.getTypeParser(oid, format as 'text') as (value: string) => unknown)) as typeof pg.types.getTypeParser,
 };
+
+/** The driver's failures, marked as the database's (see isDatabaseUnavailable). */
+function tagged<T>(pending: Promise<T>): Promise<T> {
+  return pending.catch((error: unknown) => {
+    throw databaseError(error);
+  });
+}
 
 export async function openPostgres(options: PostgresOptions): Promise<PostgresDb> {
   const pool = new pg.Pool({ connectionString: options.connectionString, max: options.poolSize, types });
@@ -33,26 +41,26 @@ export class PostgresDb implements Db {
   ) {}
 
   async query<Row>(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
-    const result = await this.pool.query(sql, params as unknown[]);
+    const result = await tagged(this.pool.query(sql, params as unknown[]));
     return result.rows as Row[];
   }
 
   async exec(sql: string): Promise<void> {
-    await this.pool.query(sql);
+    await tagged(this.pool.query(sql));
   }
 
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+    const client = await tagged(this.pool.connect());
     try {
-      await client.query('begin');
+      await tagged(client.query('begin'));
       const result = await fn({
         query: async <Row>(sql: string, params: readonly unknown[] = []) =>
-          (await client.query(sql, params as unknown[])).rows as Row[],
+          (await tagged(client.query(sql, params as unknown[]))).rows as Row[],
         exec: async (sql: string) => {
-          await client.query(sql);
+          await tagged(client.query(sql));
         },
       });
-      await client.query('commit');
+      await tagged(client.query('commit'));
       return result;
     } catch (error) {
       await client.query('rollback').catch(() => undefined);
@@ -68,7 +76,7 @@ export class PostgresDb implements Db {
    * failed) leaves its connection mid-protocol, so that connection is discarded rather than reused.
    */
   async *copyOutCsv(query: string, settings: Readonly<Record<string, string>> = {}): AsyncIterable<Uint8Array> {
-    const client = await this.pool.connect();
+    const client = await tagged(this.pool.connect());
     let finished = false;
     try {
       await client.query('begin');
