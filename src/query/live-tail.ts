@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppendSignal } from './append-signal.js';
 import type { QueryService } from './query.service.js';
+import { ThrottledWarning } from '../shared/throttled-warning.js';
 
 const HEARTBEAT_MS = 15_000;
 /**
@@ -45,11 +46,11 @@ export async function serveLiveTail(
   // stops receiving events. The client is told why; an EventSource then reconnects and gets the 401.
   const authorized = async (): Promise<boolean> => {
     if (closed) return false;
-    if (await request.stillAuthenticated()) return true;
-    if (!closed) {
-      raw.end(`event: error\ndata: ${JSON.stringify({ message: 'Unauthorized: the credential that opened this stream was revoked or has expired.', code: 'unauthorized' })}\n\n`);
-      closed = true;
-    }
+    const still = await request.stillAuthenticated();
+    if (closed) return false;
+    if (still) return true;
+    raw.end(`event: error\ndata: ${JSON.stringify({ message: 'Unauthorized: the credential that opened this stream was revoked or has expired.', code: 'unauthorized' })}\n\n`);
+    closed = true;
     return false;
   };
   // One fetch at a time; notifications that arrive meanwhile collapse into one more pass.
@@ -77,21 +78,33 @@ export async function serveLiveTail(
     }
   };
 
-  const unsubscribe = await deps.signal.subscribe(organizationId, (seq) => {
-    if (seq > cursor) void pump();
-  });
-  const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), HEARTBEAT_MS);
-  const recheck = setInterval(() => {
-    authorized().catch((error: unknown) => request.log.warn({ err: error, organizationId }, 'live tail credential check failed'));
-  }, REAUTH_MS);
+  // Everything below is undone on close, which may come while the subscription is still being set up (a
+  // client that leaves at once): the listener goes on first, and the subscription checks `closed` after.
+  const running: { heartbeat?: NodeJS.Timeout; recheck?: NodeJS.Timeout; unsubscribe?: () => void } = {};
   deps.open.add(raw);
   raw.on('close', () => {
     deps.open.delete(raw);
     closed = true;
-    clearInterval(heartbeat);
-    clearInterval(recheck);
-    unsubscribe();
+    clearInterval(running.heartbeat);
+    clearInterval(running.recheck);
+    running.unsubscribe?.();
   });
+  const subscribed = await deps.signal.subscribe(organizationId, (seq) => {
+    if (seq > cursor) void pump();
+  });
+  if (closed) {
+    subscribed();
+    return;
+  }
+  running.unsubscribe = subscribed;
+  running.heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), HEARTBEAT_MS);
+  const checkFailed = new ThrottledWarning(request.log, 'live tail credential check failed');
+  running.recheck = setInterval(() => {
+    authorized().then(
+      () => checkFailed.succeeded(),
+      (error: unknown) => checkFailed.warn(error),
+    );
+  }, REAUTH_MS);
   // Catch up on anything appended between reading the head and subscribing.
   void pump();
 }

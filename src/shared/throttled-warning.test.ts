@@ -25,16 +25,26 @@ describe('ThrottledWarning', () => {
     expect(lines[1]).toMatchObject({ repeatedSinceLastLine: 4 });
   });
 
+  it('logs a different error at once, even within the quiet interval', () => {
+    const { logger, lines } = capture();
+    const warning = new ThrottledWarning(logger, 'claiming jobs failed', 60_000, () => 0);
+    warning.warn(new Error('database "x" does not exist'));
+    warning.warn(new Error('database "x" does not exist'));
+    warning.warn(new Error('permission denied for table jobs'));
+    expect(lines.map((line) => (line.err as { message: string }).message)).toEqual(['database "x" does not exist', 'permission denied for table jobs']);
+    expect(lines[1]).toMatchObject({ repeatedSinceLastLine: 1 });
+  });
+
   it('after a success, logs the next failure at once and says how long the run was', () => {
     const { logger, lines } = capture();
     let now = 0;
     const warning = new ThrottledWarning(logger, 'claiming jobs failed', 60_000, () => now);
     warning.warn(new Error('a'));
-    warning.warn(new Error('b'));
+    warning.warn(new Error('a'));
     warning.succeeded();
     expect(lines[1]).toMatchObject({ level: 30, failedTimes: 2, msg: 'claiming jobs failed; working again' });
     now = 1;
-    warning.warn(new Error('c'));
+    warning.warn(new Error('a'));
     expect(lines).toHaveLength(3);
   });
 });

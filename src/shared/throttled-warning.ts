@@ -1,18 +1,24 @@
-import type { Logger } from 'pino';
+/** What the warning needs of a logger: pino's, or fastify's request logger. */
+interface WarnLogger {
+  warn(fields: object, message: string): void;
+  info(fields: object, message: string): void;
+}
 
 const DEFAULT_INTERVAL_MS = 60_000;
 
 /**
  * A warning for a background loop that fails the same way on every pass (the database is down, say):
- * the first failure is logged in full, the repeats within the next interval only counted, and the count
- * goes out with the next line. One line a minute instead of three a second, and nothing is hidden.
+ * the first failure is logged in full, repeats of the same error within the next interval only counted,
+ * and the count goes out with the next line. A different error is logged at once. One line a minute
+ * instead of three a second, and no kind of failure is hidden.
  */
 export class ThrottledWarning {
   private suppressed = 0;
   private quietUntil = 0;
+  private lastMessage: string | undefined;
 
   constructor(
-    private readonly logger: Logger,
+    private readonly logger: WarnLogger,
     private readonly message: string,
     private readonly intervalMs = DEFAULT_INTERVAL_MS,
     private readonly now: () => number = Date.now,
@@ -20,7 +26,8 @@ export class ThrottledWarning {
 
   warn(error: unknown): void {
     const now = this.now();
-    if (now < this.quietUntil) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (now < this.quietUntil && message === this.lastMessage) {
       this.suppressed += 1;
       return;
     }
@@ -28,6 +35,7 @@ export class ThrottledWarning {
     this.logger.warn({ err: error, ...repeats }, this.message);
     this.suppressed = 0;
     this.quietUntil = now + this.intervalMs;
+    this.lastMessage = message;
   }
 
   /** The loop worked again: the next failure is logged at once, and a run of silenced ones is closed. */
