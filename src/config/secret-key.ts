@@ -4,8 +4,7 @@ import path from 'node:path';
 import type { Queryable } from '../db/db.js';
 import { SecretBox } from '../shared/secret-box.js';
 import { ensureSecretKeyCheck, selectSealedStreamSecret, selectSecretKeyCheck } from './secret-key.sql.js';
-import type { Config } from './config.js';
-import { parseKey } from './config.js';
+import { ConfigError, parseKey, type Config } from './config.js';
 
 /**
  * The master key for secrets at rest: VERITY_SECRET_KEY, or a key generated once into the data directory
@@ -27,8 +26,6 @@ export function ensureSecretKey(config: Pick<Config, 'secretKey' | 'dataDir'>): 
 
 const CHECK_NAME = 'master_key';
 const CHECK_PLAINTEXT = 'verity master key check';
-
-export class SecretKeyMismatchError extends Error {}
 
 /**
  * Refuses a master key other than the one this database's secrets were sealed with. Processes sharing a
@@ -55,10 +52,10 @@ export async function checkSecretKey(db: Queryable, key: Buffer): Promise<void> 
   if (!opens(stored, CHECK_NAME) || box.open(stored, CHECK_NAME) !== CHECK_PLAINTEXT) throw mismatch();
 }
 
-function mismatch(): SecretKeyMismatchError {
-  return new SecretKeyMismatchError(
+function mismatch(): ConfigError {
+  return new ConfigError([
     'The master key for secrets at rest (VERITY_SECRET_KEY, or secret.key in the data directory) is not the one this ' +
       "database's secrets were sealed with. Every process sharing the database must use the same key: set VERITY_SECRET_KEY " +
       'to the key the other processes use (or restore the original secret.key).',
-  );
+  ]);
 }

@@ -143,7 +143,7 @@ export function exportFiltersOf(body: Omit<CreateExportBody, 'organization_id'>)
     actor_ids: unique(body.actor_ids),
     target_types: unique(body.targets),
     metadata,
-    // Checked now (at most 10 words) so a bad one is the request's 422, not the job's failure.
+    // Checked now (at most 10 words) so a bad one is the request's 400 (as in search), not the job's failure.
     ...(body.q === undefined || searchTerms(body.q).length === 0 ? {} : { q: body.q.trim() }),
   };
 }

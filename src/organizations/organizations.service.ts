@@ -50,7 +50,11 @@ function domainsOf(input: DomainInput): { id: string; domain: string; state: str
   const list = input.domain_data ?? input.domains?.map((domain) => ({ domain, state: 'verified' as const }));
   if (list === undefined) return undefined;
   const seen = new Map<string, { id: string; domain: string; state: string }>();
-  for (const item of list) seen.set(item.domain.toLowerCase(), { id: newId('organizationDomain'), domain: item.domain.toLowerCase(), state: item.state });
+  for (const item of list) {
+    // DNS names are case-insensitive, and "example.com." is the same name written fully qualified.
+    const domain = item.domain.toLowerCase().replace(/\.$/, '');
+    seen.set(domain, { id: newId('organizationDomain'), domain, state: item.state });
+  }
   return [...seen.values()];
 }
 

@@ -10,7 +10,7 @@ describeEachBackend('organizations and retention', (ctx) => {
     expect(first?.updated_at).toBe(first?.created_at);
     await new Promise((resolve) => setTimeout(resolve, 20));
     const updated = await ctx().call<{ domains: Domain[] }>('PUT', `/organizations/${created.body.id}`, {
-      body: { domain_data: [{ domain: 'Stable.example', state: 'verified' }, { domain: 'new.example', state: 'verified' }] },
+      body: { domain_data: [{ domain: 'Stable.example.', state: 'verified' }, { domain: 'new.example', state: 'verified' }] },
     });
     const kept = updated.body.domains.find((d) => d.domain === 'stable.example');
     expect(kept).toMatchObject({ id: first?.id, created_at: first?.created_at, state: 'verified' });

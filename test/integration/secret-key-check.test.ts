@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { checkSecretKey, SecretKeyMismatchError } from '../../src/config/secret-key.js';
+import { ConfigError } from '../../src/config/config.js';
+import { checkSecretKey } from '../../src/config/secret-key.js';
 import { SecretBox } from '../../src/shared/secret-box.js';
 import { createTestDb, postgresAvailability } from '../helpers/db.js';
 
@@ -14,7 +15,7 @@ for (const kind of ['pglite', 'postgres'] as const) {
         await checkSecretKey(testDb.db, key);
         await checkSecretKey(testDb.db, Buffer.from(key));
         const other = checkSecretKey(testDb.db, randomBytes(32));
-        await expect(other).rejects.toBeInstanceOf(SecretKeyMismatchError);
+        await expect(other).rejects.toBeInstanceOf(ConfigError);
         await expect(other).rejects.toThrow(/Every process sharing the database must use the same key/);
         // Concurrent first starts agree on one key: the second to arrive is judged against the first's.
         const fresh = await createTestDb(kind);
@@ -41,9 +42,9 @@ for (const kind of ['pglite', 'postgres'] as const) {
           [new SecretBox(original).seal(JSON.stringify({ hec_token: 'x' }), 'als_upgrade')],
         );
         // The misconfigured process starting first must not become the reference.
-        await expect(checkSecretKey(testDb.db, randomBytes(32))).rejects.toBeInstanceOf(SecretKeyMismatchError);
+        await expect(checkSecretKey(testDb.db, randomBytes(32))).rejects.toBeInstanceOf(ConfigError);
         await checkSecretKey(testDb.db, original);
-        await expect(checkSecretKey(testDb.db, randomBytes(32))).rejects.toBeInstanceOf(SecretKeyMismatchError);
+        await expect(checkSecretKey(testDb.db, randomBytes(32))).rejects.toBeInstanceOf(ConfigError);
       } finally {
         await testDb.drop();
       }
