@@ -81,6 +81,20 @@ describeEachBackend('GET /audit_logs/events/stream (live tail)', (ctx) => {
     expect(messages[1]?.data).toMatchObject({ code: 'unauthorized' });
   });
 
+  it('ends an idle tail within about 5 s of its key being revoked (no events needed)', async () => {
+    const address = await listening(ctx().app);
+    const org = await ctx().createOrg();
+    const created = await ctx().call<{ id: string; secret: string }>('POST', '/api_keys', { body: { name: 'idle tail', scopes: ['events:read'], organization_id: org } });
+    const live = await fetch(`${address}/audit_logs/events/stream?organization_id=${org}`, { headers: { authorization: `Bearer ${created.body.secret}` } });
+    const reading = readMessages(live, 1, 9_000);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const revokedAt = Date.now();
+    expect((await ctx().call('DELETE', `/api_keys/${created.body.id}`)).status).toBe(200);
+    const messages = await reading;
+    expect(messages.map((m) => m.event)).toEqual(['error']);
+    expect(Date.now() - revokedAt).toBeLessThan(7_000);
+  }, 15_000);
+
   it('refuses without organization_id or for an unknown organization, in JSON', async () => {
     expect((await ctx().call('GET', '/audit_logs/events/stream')).status).toBe(422);
     const unknown = await ctx().call('GET', '/audit_logs/events/stream?organization_id=org_unknown');
