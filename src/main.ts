@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 import type { Config } from './config/config.js';
 import { checkSecretKey, ensureSecretKey } from './config/secret-key.js';
@@ -29,6 +30,8 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
     await checkSecretKey(opened.db, secret.key);
   } catch (error) {
     await opened.close();
+    // A key generated just now and refused must not stay behind to be picked up by the next start.
+    if (secret.generated && secret.file !== undefined) rmSync(secret.file, { force: true });
     throw error;
   }
   if (secret.generated) logger.info({ file: secret.file }, 'generated a master key for secrets at rest; back it up with the data directory');

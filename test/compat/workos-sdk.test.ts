@@ -280,6 +280,14 @@ describeEachBackendListening('WorkOS Node SDK', (ctx) => {
       expect(unknownVersion).toMatchObject({ status: 400, code: 'invalid_audit_log_schema_version' });
       expect((unknownVersion as BadRequestException).errors).toEqual([expect.objectContaining({ instancePath: '/version' })]);
 
+      // A value that cannot be stored (a NUL character) is a bad request too, answered at once (no 5xx to retry).
+      const started = Date.now();
+      const nul = await rejectionOf(workos.auditLogs.createEvent(org, sdkEvent({ action, actor: { id: actorId, type: 'user', name: 'Bob\u0000' }, targets: [{ id: 'inv_4', type: 'invoice' }] })));
+      expect(nul).toBeInstanceOf(BadRequestException);
+      expect(nul).toMatchObject({ status: 400, code: 'invalid_json' });
+      expect((nul as BadRequestException).errors).toEqual([expect.objectContaining({ instancePath: '/event/actor/name' })]);
+      expect(Date.now() - started).toBeLessThan(2_000);
+
       const stored = await eventsOf(ctx(), `organization_id=${org}&actor_ids=${actorId}`);
       expect(stored.map((e) => e.targets[0]?.id)).toEqual(['inv_1']);
       expect(stored[0]?.version).toBe(1);

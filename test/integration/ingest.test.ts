@@ -72,18 +72,20 @@ describeEachBackend('POST /audit_logs/events', (ctx) => {
     for (const headers of [{}, { 'idempotency-key': 'surrogate-1' }] as Record<string, string>[]) {
       const single = await ctx().call('POST', '/audit_logs/events', { rawBody: event, headers });
       expect(single.status).toBe(400);
-      expect(single.body).toEqual({
+      expect(single.body).toMatchObject({
         message: 'The request body is not valid Unicode: the string at /event/actor/name holds a lone surrogate escape (such as \\ud800).',
         code: 'invalid_json',
+        errors: [{ instancePath: '/event/actor/name' }],
       });
     }
     const batch = await ctx().call('POST', '/audit_logs/events/batch', {
       rawBody: JSON.stringify({ organization_id: org, events: [makeEvent(), makeEvent({ targets: [{ id: 'TARGET', type: 'team' }] })] }).replace('TARGET', 'x\\udc00'),
     });
     expect(batch.status).toBe(400);
-    expect(batch.body).toEqual({
+    expect(batch.body).toMatchObject({
       message: 'The request body is not valid Unicode: the string at /events/1/targets/0/id holds a lone surrogate escape (such as \\ud800).',
       code: 'invalid_json',
+      errors: [{ instancePath: '/events/1/targets/0/id' }],
     });
     const organization = await ctx().call('POST', '/organizations', { rawBody: '{"name":"\\udbff"}', headers: { 'idempotency-key': 'surrogate-2' } });
     expect(organization.status).toBe(400);
@@ -100,13 +102,15 @@ describeEachBackend('POST /audit_logs/events', (ctx) => {
     for (const headers of [{}, { 'idempotency-key': 'nul-1' }] as Record<string, string>[]) {
       const nul = await ctx().call('POST', '/audit_logs/events', { rawBody: withName('"Bob\\u0000"'), headers });
       expect(nul.status).toBe(400);
-      expect(nul.body).toEqual({ message: 'The request body holds a NUL character (\\u0000) at /event/actor/name; text values and keys may not contain one.', code: 'invalid_json' });
+      const message = 'The request body holds a NUL character (\\u0000) at /event/actor/name; text values and keys may not contain one.';
+      expect(nul.body).toEqual({ message, code: 'invalid_json', errors: [{ instancePath: '/event/actor/name', message }] });
     }
     const huge = await ctx().call('POST', '/audit_logs/events', {
       rawBody: JSON.stringify({ organization_id: org, event: makeEvent({ metadata: { n: 7 } }) }).replace('"n":7', '"n":-1e400'),
     });
     expect(huge.status).toBe(400);
-    expect(huge.body).toEqual({ message: 'The number at /event/metadata/n is too large to store (beyond ±1.8e308).', code: 'invalid_json' });
+    const tooLarge = 'The number at /event/metadata/n is too large to store (beyond ±1.8e308).';
+    expect(huge.body).toEqual({ message: tooLarge, code: 'invalid_json', errors: [{ instancePath: '/event/metadata/n', message: tooLarge }] });
     expect((await ctx().call('POST', '/organizations', { rawBody: '{"name":"a\\u0000b"}' })).status).toBe(400);
     for (const url of [`/organizations/org_%00`, `/audit_logs/events?organization_id=${org}&actor_ids=a%00b`, '/audit_logs/actions/a%00b/schemas']) {
       const response = await ctx().call('GET', url);

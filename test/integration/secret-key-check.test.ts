@@ -1,9 +1,14 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/config.js';
 import { checkSecretKey } from '../../src/config/secret-key.js';
 import { SecretBox } from '../../src/shared/secret-box.js';
+import { ADMIN_KEY } from '../helpers/app.js';
 import { createTestDb, postgresAvailability } from '../helpers/db.js';
+import { startServerProcess } from '../helpers/process.js';
 
 for (const kind of ['pglite', 'postgres'] as const) {
   const { available, reason } = kind === 'postgres' ? postgresAvailability() : { available: true, reason: null };
@@ -51,3 +56,27 @@ for (const kind of ['pglite', 'postgres'] as const) {
     });
   });
 }
+
+describe.skipIf(!postgresAvailability().available)('a server process with another master key [postgres]', () => {
+  it('refuses to start, says why, and leaves no generated key file behind', async () => {
+    const testDb = await createTestDb('postgres');
+    const dir = mkdtempSync(path.join(tmpdir(), 'verity-keycheck-'));
+    try {
+      const env = { DATABASE_URL: testDb.url ?? '', VERITY_BOOTSTRAP_API_KEY: ADMIN_KEY };
+      const first = await startServerProcess({ ...env, VERITY_SECRET_KEY: 'b'.repeat(64) });
+      await first.stop();
+      // No VERITY_SECRET_KEY: it generates one into its data directory, which the database refuses.
+      const second = await startServerProcess({ ...env, VERITY_DATA_DIR: dir }).then(
+        () => 'started',
+        (error: unknown) => String(error),
+      );
+      expect(second).toContain('server exited early');
+      expect(second).toContain('Invalid configuration');
+      expect(second).toContain('The master key for secrets at rest');
+      expect(existsSync(path.join(dir, 'secret.key'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await testDb.drop();
+    }
+  }, 60_000);
+});

@@ -23,6 +23,8 @@ export function registerValidation(app: FastifyInstance): void {
 
   // The API speaks JSON only: other bodies get 415 rather than reaching a handler as a string.
   app.removeContentTypeParser(['application/json', 'text/plain']);
+  // invalid_json bodies carry `errors` (with the path when there is one): the WorkOS SDK raises
+  // BadRequestException only for a 400 with both `code` and `errors`, GenericServerException otherwise.
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
     if (text.trim() === '') return done(null, undefined);
@@ -30,11 +32,15 @@ export function registerValidation(app: FastifyInstance): void {
     try {
       value = secureJsonParse.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
     } catch (error) {
-      return done(new AppError('invalid_json', `The request body is not valid JSON: ${(error as Error).message}`), undefined);
+      const message = `The request body is not valid JSON: ${(error as Error).message}`;
+      return done(new AppError('invalid_json', message, { errors: [{ instancePath: '', message }] }), undefined);
     }
     // Valid JSON that cannot be stored, hashed or canonicalised (each was a 500 further on).
     const unstorable = mayHoldUnstorable(text) ? findUnstorable(value) : undefined;
-    if (unstorable !== undefined) return done(new AppError('invalid_json', unstorableMessage(unstorable)), undefined);
+    if (unstorable !== undefined) {
+      const message = unstorableMessage(unstorable);
+      return done(new AppError('invalid_json', message, { errors: [{ instancePath: unstorable.path, message }] }), undefined);
+    }
     done(null, value);
   });
 
