@@ -34,6 +34,8 @@ describe('loadConfig', () => {
       expect((error as ConfigError).message).not.toContain('S3cretPW');
     }
     expect(loadConfig({ DATABASE_URL: 'postgresql:///verity?host=/var/run/postgresql' }).databaseUrl).toBe('postgresql:///verity?host=/var/run/postgresql');
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://u:pw@127.0.0.1:5432/db?sslmode=bogus' })).toThrow(/sslmode must be one of disable, prefer, require/);
+    expect(loadConfig({ DATABASE_URL: 'postgres://u:pw@db.example:5432/db?sslmode=verify-full' }).databaseUrl).toContain('verify-full');
   });
 
   it('accepts a 32-byte secret key as hex or base64', () => {

@@ -89,6 +89,9 @@ export interface ExportS3Config {
   readonly prefix: string;
 }
 
+/** The sslmode values node-postgres understands (libpq's, plus no-verify). */
+const SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full', 'no-verify'];
+
 export class ConfigError extends Error {
   readonly problems: readonly string[];
   constructor(problems: readonly string[]) {
@@ -130,6 +133,9 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   } else if (databaseUrl !== undefined && !URL.canParse(databaseUrl)) {
     // Never echo it: it may hold a password.
     problems.push('DATABASE_URL is not a valid URL: check the port, and that special characters in the user name or password are percent-encoded (@ as %40, # as %23, / as %2F)');
+  } else if (databaseUrl !== undefined) {
+    const sslmode = new URL(databaseUrl).searchParams.get('sslmode');
+    if (sslmode !== null && !SSL_MODES.includes(sslmode)) problems.push(`DATABASE_URL's sslmode must be one of ${SSL_MODES.join(', ')}`);
   }
 
   let publicUrl = read('VERITY_PUBLIC_URL') ?? `http://localhost:${port}`;
