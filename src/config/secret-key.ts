@@ -34,22 +34,22 @@ const CHECK_PLAINTEXT = 'verity master key check';
  */
 export async function checkSecretKey(db: Queryable, key: Buffer): Promise<void> {
   const box = new SecretBox(key);
-  const opens = (sealed: string, additionalData: string): boolean => {
+  const opened = (sealed: string, additionalData: string): string | undefined => {
     try {
-      box.open(sealed, additionalData);
-      return true;
+      return box.open(sealed, additionalData);
     } catch {
-      return false;
+      return undefined;
     }
   };
-  // A database whose secrets predate the check: the key must open them before it may become the reference
-  // (else the first process after an upgrade, right or wrong, would decide for all).
-  if ((await selectSecretKeyCheck(db, CHECK_NAME)) === undefined) {
+  let stored = await selectSecretKeyCheck(db, CHECK_NAME);
+  if (stored === undefined) {
+    // A database whose secrets predate the check: the key must open them before it may become the
+    // reference (else the first process after an upgrade, right or wrong, would decide for all).
     const earlier = await selectSealedStreamSecret(db);
-    if (earlier !== undefined && !opens(earlier.secrets, earlier.id)) throw mismatch();
+    if (earlier !== undefined && opened(earlier.secrets, earlier.id) === undefined) throw mismatch();
+    stored = await ensureSecretKeyCheck(db, CHECK_NAME, box.seal(CHECK_PLAINTEXT, CHECK_NAME));
   }
-  const stored = await ensureSecretKeyCheck(db, CHECK_NAME, box.seal(CHECK_PLAINTEXT, CHECK_NAME));
-  if (!opens(stored, CHECK_NAME) || box.open(stored, CHECK_NAME) !== CHECK_PLAINTEXT) throw mismatch();
+  if (opened(stored, CHECK_NAME) !== CHECK_PLAINTEXT) throw mismatch();
 }
 
 function mismatch(): ConfigError {

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { isIPv6 } from 'node:net';
+import { hashSecret } from '../../keys/keys.service.js';
 import { AddressLimiter } from '../../shared/address-limiter.js';
 
 /**
@@ -45,7 +45,7 @@ export class CredentialGuard {
   /** The lookup's answer; null/undefined (not found) counts as a failure of `ip`. Throws 429 when refused. */
   async resolve<T>(ip: string, credential: string, lookup: () => Promise<T | null | undefined>): Promise<T | undefined> {
     const address = limiterAddress(ip);
-    const digest = createHash('sha256').update(credential).digest('base64url');
+    const digest = hashSecret(credential);
     const knownUntil = this.valid.get(digest);
     if (knownUntil === undefined || knownUntil <= this.now()) this.limiter.check(address);
     const found = await lookup();

@@ -32,22 +32,22 @@ export function registerValidation(app: FastifyInstance): void {
     try {
       value = secureJsonParse.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
     } catch (error) {
-      const message = `The request body is not valid JSON: ${(error as Error).message}`;
-      return done(new AppError('invalid_json', message, { errors: [{ instancePath: '', message }] }), undefined);
+      return done(invalidJson(`The request body is not valid JSON: ${(error as Error).message}`, ''), undefined);
     }
     // Valid JSON that cannot be stored, hashed or canonicalised (each was a 500 further on).
     const unstorable = mayHoldUnstorable(text) ? findUnstorable(value) : undefined;
-    if (unstorable !== undefined) {
-      const message = unstorableMessage(unstorable);
-      return done(new AppError('invalid_json', message, { errors: [{ instancePath: unstorable.path, message }] }), undefined);
-    }
+    if (unstorable !== undefined) return done(invalidJson(unstorableMessage(unstorable), unstorable.path), undefined);
     done(null, value);
   });
 
   // Path parameters and query values become SQL parameters, and PostgreSQL text cannot hold a NUL.
   app.addHook('onRequest', async (request) => {
-    if (/%00/.test(request.url)) throw new AppError('bad_request', 'The URL holds a NUL character (%00), which no identifier or filter value may contain.');
+    if (request.url.includes('%00')) throw new AppError('bad_request', 'The URL holds a NUL character (%00), which no identifier or filter value may contain.');
   });
+}
+
+function invalidJson(message: string, instancePath: string): AppError {
+  return new AppError('invalid_json', message, { errors: [{ instancePath, message }] });
 }
 
 function unstorableMessage({ path, problem }: Unstorable): string {
