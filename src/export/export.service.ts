@@ -195,8 +195,8 @@ async function* csvBytes(db: Db, subject: ExportSubject, window: number, onProgr
   };
   // On PostgreSQL the next window's COPY runs (on another connection) while this one is framed and written:
   // PostgreSQL making the CSV is the slower side, and one backend uses one core. Measured on the lifecycle
-  // bench's 1,000,000 events, alternating runs on a busy 2-core machine: 97–118k rows/s (median 101k) with
-  // it, 86–97k (median 90k) without; the server's peak RSS grew by about 45 MB more.
+  // bench's 1,000,000 events, alternating runs on a busy 2-core machine: 84–118k rows/s (median 101k, five
+  // runs) with it, 86–97k (median 91k, four runs) without; the server's peak RSS grew by about 45 MB more.
   let next: AsyncIterable<Uint8Array> | undefined;
   try {
     for (let after = minSeq - 1; after < maxSeq; after += window) {
