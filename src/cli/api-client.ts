@@ -1,3 +1,5 @@
+import { errorCode } from '../shared/error-code.js';
+
 /**
  * A call to a running Verity server's API for the CLI's --url mode: JSON in and out, and errors a person
  * can act on — which address could not be reached and why, or the status and message the server gave.
@@ -30,7 +32,7 @@ export async function callApi<T>(baseUrl: string, apiKey: string, method: string
 function reasonOf(error: unknown): string {
   const cause = error instanceof Error ? error.cause : undefined;
   if (cause instanceof Error) {
-    const code = 'code' in cause && typeof cause.code === 'string' ? cause.code : undefined;
+    const code = errorCode(cause);
     return code === undefined ? cause.message : `${code} (${cause.message})`;
   }
   return error instanceof Error ? error.message : String(error);

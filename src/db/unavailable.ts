@@ -1,3 +1,5 @@
+import { errorCode } from '../shared/error-code.js';
+
 // Errors that mean "the database cannot be reached or cannot take work now", as opposed to a bug or a bad
 // statement: the connection was refused, reset or timed out (node:net codes, node-postgres messages), or
 // PostgreSQL answered with a connection exception (SQLSTATE class 08), an operator intervention
@@ -8,10 +10,6 @@
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
 const SQLSTATES = new Set(['57P01', '57P02', '57P03', '3D000', '28000', '28P01', '53100', '53300']);
 const DRIVER_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended unexpectedly/i;
-
-function codeOf(error: object): string | undefined {
-  return 'code' in error && typeof error.code === 'string' ? error.code : undefined;
-}
 
 const fromDatabase = new WeakSet<object>();
 
@@ -29,7 +27,7 @@ export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
 }
 
 function looksUnavailable(error: object, depth: number): boolean {
-  const code = codeOf(error);
+  const code = errorCode(error);
   if (code !== undefined && (NETWORK_CODES.has(code) || SQLSTATES.has(code) || /^08[0-9A-Z]{3}$/.test(code))) return true;
   if (error instanceof Error && DRIVER_MESSAGES.test(error.message)) return true;
   // AggregateError (a refused dual-stack connect) and wrapped causes.

@@ -3,6 +3,7 @@ import type { Db } from '../db/db.js';
 import type { GinMergeMetrics } from '../metrics/metrics.js';
 import type { AppendSignal } from '../query/append-signal.js';
 import { cleanGinPendingLists, setGinPendingListLimit } from './ingest.sql.js';
+import { errorCode } from '../shared/error-code.js';
 
 /**
  * How often, at most, the pending lists are emptied while events are being appended, and the pending-list
@@ -90,7 +91,7 @@ export class GinPendingCleaner {
     try {
       this.limitsRaised = await setGinPendingListLimit(this.db, GIN_PENDING_LIST_LIMIT_KB, RAISE_LOCK_TIMEOUT_MS);
     } catch (error) {
-      if ((error as { code?: unknown }).code === INSUFFICIENT_PRIVILEGE) {
+      if (errorCode(error) === INSUFFICIENT_PRIVILEGE) {
         this.disableForPrivileges(error);
         return;
       }
@@ -132,7 +133,7 @@ export class GinPendingCleaner {
       return pages;
     } catch (error) {
       this.metrics?.countGinMerge('failed', 0);
-      if ((error as { code?: unknown }).code === INSUFFICIENT_PRIVILEGE) {
+      if (errorCode(error) === INSUFFICIENT_PRIVILEGE) {
         this.disableForPrivileges(error);
         return 0;
       }

@@ -1,5 +1,6 @@
 import type { Db, Queryable } from '../db/db.js';
 import { insertRecordsSql, type NewIdempotencyRecord } from '../idempotency/idempotency.sql.js';
+import { errorCode } from '../shared/error-code.js';
 
 export const LOG_CHANNEL = 'verity_log';
 
@@ -122,8 +123,9 @@ export async function appendAtKnownHeads(
 
 /** True when a one-statement append failed because its presumption about the heads or keys was wrong. */
 export function isStaleAppend(error: unknown): boolean {
-  const { code, constraint } = error as { code?: string; constraint?: string };
-  return code === STALE_HEAD_SQLSTATE || (code === '23505' && constraint === 'events_pkey');
+  const code = errorCode(error);
+  if (code === STALE_HEAD_SQLSTATE) return true;
+  return code === '23505' && error !== null && typeof error === 'object' && 'constraint' in error && error.constraint === 'events_pkey';
 }
 
 /** The events table's GIN indexes, whose pending lists GinPendingCleaner merges. */
@@ -161,7 +163,7 @@ export async function setGinPendingListLimit(db: Db, limitKb: number, lockTimeou
     });
     return true;
   } catch (error) {
-    if ((error as { code?: unknown }).code === LOCK_NOT_AVAILABLE) return false;
+    if (errorCode(error) === LOCK_NOT_AVAILABLE) return false;
     throw error;
   }
 }

@@ -39,25 +39,27 @@ export function registerIdempotency(app: FastifyInstance, idempotency: Idempoten
     const claim = request.idempotencyClaim;
     if (claim === undefined || request.routeOptions.config.idempotency === 'self') return payload;
     request.idempotencyClaim = undefined;
-    if (reply.statusCode >= 500 || reply.statusCode === 429) await idempotency.release(claim);
-    else {
-      const body = typeof payload === 'string' ? payload : '';
-      await idempotency.complete(claim, { status: reply.statusCode, body: withoutFields(body, request.routeOptions.config.idempotencyOmit ?? []) });
-    }
+    const body = reply.statusCode >= 500 || reply.statusCode === 429 ? undefined : withoutFields(typeof payload === 'string' ? payload : '', request.routeOptions.config.idempotencyOmit ?? []);
+    if (body === undefined) await idempotency.release(claim);
+    else await idempotency.complete(claim, { status: reply.statusCode, body });
     return payload;
   });
 }
 
-/** The JSON object `body` without the given top-level fields (unchanged when there are none to drop). */
-function withoutFields(body: string, fields: readonly string[]): string {
+/**
+ * The JSON object `body` without the given top-level fields (unchanged when there are none to drop).
+ * Undefined — nothing is kept — when fields must be dropped from a body that is not a JSON object: those
+ * fields are secrets, and a body they cannot be taken out of must not be stored.
+ */
+function withoutFields(body: string, fields: readonly string[]): string | undefined {
   if (fields.length === 0) return body;
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
   } catch {
-    return body;
+    return undefined;
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return body;
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return undefined;
   const kept = Object.fromEntries(Object.entries(parsed).filter(([name]) => !fields.includes(name)));
   return JSON.stringify(kept);
 }

@@ -1,6 +1,7 @@
 import type { TSchema } from 'typebox';
 import type { AuditEvent } from '../../ingest/event.schema.js';
 import type { HttpClient } from '../net/http.js';
+import { errorCode } from '../../shared/error-code.js';
 
 export const STREAM_TYPES = ['Datadog', 'Splunk', 'S3', 'GoogleCloudStorage', 'AzureSentinel', 'GenericHttps', 'Syslog'] as const;
 export type StreamType = (typeof STREAM_TYPES)[number];
@@ -83,6 +84,6 @@ export function classifyNetworkError(error: unknown): DeliveryResult {
   const err = error instanceof Error ? error : new Error(String(error));
   const cause = (err as Error & { cause?: unknown }).cause;
   const root = cause instanceof Error ? cause : err;
-  if ((root as { code?: string }).code === 'EFORBIDDENADDRESS') return { outcome: 'invalid', error: root.message };
+  if (errorCode(root) === 'EFORBIDDENADDRESS') return { outcome: 'invalid', error: root.message };
   return { outcome: 'retry', error: `${root.name === 'Error' ? '' : `${root.name}: `}${root.message}` };
 }

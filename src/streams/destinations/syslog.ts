@@ -8,6 +8,7 @@ import { StringEnum } from '../../shared/string-enum.js';
 import { ForbiddenAddressError, guardedLookup, isForbiddenAddress } from '../net/address-guard.js';
 import type { DeliveryResult, Destination, DestinationDeps, DestinationType } from './destination.js';
 import { formatSyslogMessage, frameSyslogMessage, type SyslogBodyFormat, type SyslogMessageOptions } from './syslog-format.js';
+import { errorCode } from '../../shared/error-code.js';
 
 export const SyslogConfigSchema = Type.Object(
   {
@@ -93,10 +94,6 @@ class InvalidCaError extends Error {
   }
 }
 
-function errorCode(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
 
 /** Maps a connect or write failure to what the engine should do with the batch. */
 export function classifySyslogError(error: unknown, config: Pick<SyslogConfig, 'host' | 'port'>): DeliveryResult {
