@@ -12,7 +12,17 @@ export interface ClaimedStream {
   attempts: number;
   failing_since: Date | null;
   updated_at: Date;
+  /**
+   * updated_at in microseconds since the epoch, as text: exact, unlike the Date (milliseconds), so that
+   * saveProgress can tell whether the stream was changed (paused, edited, replayed) while a batch travelled.
+   */
+  version: string;
+  /** Replays so far: the cursor is this worker's to move only while no replay has landed since the claim. */
+  replays: number;
 }
+
+/** updated_at as an exact number (see ClaimedStream.version). */
+const VERSION = '(extract(epoch from updated_at) * 1000000)::bigint';
 
 /**
  * Leases up to `limit` streams that have undelivered events and are due. SKIP LOCKED lets several
@@ -31,7 +41,8 @@ export async function claimStreams(tx: Queryable, owner: string, leaseSeconds: n
        order by c.next_attempt_at nulls first, c.id
        limit $3
        for update of c skip locked)
-     returning s.id, s.organization_id, s.type, s.config, s.secrets, s.cursor_seq, s.attempts, s.failing_since, s.updated_at`,
+     returning s.id, s.organization_id, s.type, s.config, s.secrets, s.cursor_seq, s.attempts, s.failing_since, s.updated_at,
+       s.replays, ${VERSION}::text as version`,
     [owner, leaseSeconds, limit],
   );
 }
@@ -64,23 +75,46 @@ export interface Progress {
   synced: boolean;
 }
 
+/** The stream as an attempt left it: whether the run may go on with its next batch. */
+export interface SavedProgress {
+  /** Paused, edited or replayed while the batch travelled: the run stops and the stream is claimed afresh. */
+  changed: boolean;
+  paused: boolean;
+}
+
 /**
- * Records an attempt's effect on the stream, only while this worker still holds the lease (and renews
- * it). Returns false when the lease was lost: the caller must roll back so the delivery row goes too.
+ * Records an attempt's effect on the stream, only while this worker still holds the lease (and renews it).
+ * Answers undefined when the lease was lost (or the stream deleted): the caller must roll back so the
+ * delivery row goes too.
+ *
+ * A change made while the batch was in flight wins over the attempt's outcome: a pause keeps the stream
+ * inactive, an edited config keeps the fresh state the edit gave it (so a corrected key is tried at once,
+ * not left invalid by the old key's 403), and a replay keeps its cursor (the batch's cursor move applies only
+ * while no replay landed since the claim). The delivery counters count the attempt anyway.
  */
-export async function saveProgress(tx: Queryable, id: string, owner: string, leaseSeconds: number, p: Progress): Promise<boolean> {
-  const rows = await tx.query(
-    `update log_streams set cursor_seq = greatest(cursor_seq, $3),
-       -- A pause that landed while the batch was in flight wins over the attempt's outcome.
-       state = case when paused or $9 then 'inactive' else $4 end, state_reason = case when paused then state_reason else $5 end, attempts = $6,
-       failing_since = $7, next_attempt_at = $8, paused = paused or $9, delivered_count = delivered_count + $10,
-       failed_count = failed_count + $11, last_synced_at = case when $12::boolean then now() else last_synced_at end,
+export async function saveProgress(
+  tx: Queryable,
+  claim: { id: string; owner: string; version: string; replays: number },
+  leaseSeconds: number,
+  p: Progress,
+): Promise<SavedProgress | undefined> {
+  const changed = `${VERSION} <> $14::bigint`;
+  const rows = await tx.query<SavedProgress>(
+    `update log_streams set cursor_seq = case when replays = $15 then greatest(cursor_seq, $3) else cursor_seq end,
+       state = case when paused or ($9 and not ${changed}) then 'inactive' when ${changed} then state else $4 end,
+       state_reason = case when paused or ${changed} then state_reason else $5 end,
+       attempts = case when ${changed} then attempts else $6 end,
+       failing_since = case when ${changed} then failing_since else $7 end,
+       next_attempt_at = case when ${changed} then next_attempt_at else $8 end,
+       paused = paused or ($9 and not ${changed}),
+       delivered_count = delivered_count + $10, failed_count = failed_count + $11,
+       last_synced_at = case when $12::boolean then now() else last_synced_at end,
        lease_until = now() + make_interval(secs => $13)
      where id = $1 and lease_owner = $2 and deleted_at is null
-     returning id`,
+     returning ${changed} as changed, paused`,
     [
-      id,
-      owner,
+      claim.id,
+      claim.owner,
       p.cursorSeq,
       p.state,
       p.stateReason,
@@ -92,9 +126,11 @@ export async function saveProgress(tx: Queryable, id: string, owner: string, lea
       p.failed,
       p.synced,
       leaseSeconds,
+      claim.version,
+      claim.replays,
     ],
   );
-  return rows.length > 0;
+  return rows[0];
 }
 
 export async function releaseLease(db: Queryable, id: string, owner: string): Promise<void> {

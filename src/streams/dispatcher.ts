@@ -247,21 +247,26 @@ export class StreamDispatcher {
         latencyMs,
         error: result.outcome === 'delivered' ? null : result.error,
       });
-      if (!(await saveProgress(tx, stream.id, this.owner, this.leaseSeconds, progress))) throw new LeaseLostError();
-      return true;
+      const claim = { id: stream.id, owner: this.owner, version: stream.version, replays: stream.replays };
+      const state = await saveProgress(tx, claim, this.leaseSeconds, progress);
+      if (state === undefined) throw new LeaseLostError();
+      return state;
     }).catch((error: unknown) => {
-      if (error instanceof LeaseLostError) return false;
+      if (error instanceof LeaseLostError) return undefined;
       throw error;
     });
     this.metrics?.observeDelivery(stream.id, stream.type, result.outcome, progress.delivered, latencyMs / 1000);
-    if (!saved) {
-      this.logger.warn({ streamId: stream.id }, 'lost the lease on a log stream mid-batch; another worker continues it');
+    if (saved === undefined) {
+      this.logger.warn({ streamId: stream.id }, 'a log stream was deleted, or taken over by another worker, while a batch was in flight; this worker stops delivering it');
       return 'stop';
     }
-    if (result.outcome !== 'delivered' && result.outcome !== 'too_large') {
+    if (result.outcome !== 'delivered' && result.outcome !== 'too_large' && !saved.changed) {
       this.logger.warn({ streamId: stream.id, outcome: result.outcome, status: result.status, error: result.error }, 'log stream delivery failed');
     }
     if (result.outcome === 'delivered') this.sizeHints.delete(stream.id);
+    // Paused, edited or replayed meanwhile: stop here. Released, the stream is claimed again at once (unless
+    // paused) with its new config and cursor; the read made ahead belongs to the old cursor and is dropped.
+    if (saved.changed || saved.paused) return 'stop';
     if (result.outcome === 'delivered') return { cursorSeq: progress.cursorSeq, next };
     return result.outcome === 'too_large' && progress.state !== 'invalid' ? { cursorSeq: progress.cursorSeq, next: undefined } : 'stop';
   }

@@ -85,7 +85,7 @@ export async function setPaused(db: Queryable, id: string, paused: boolean, reas
 
 export async function rewindCursor(db: Queryable, id: string, cursorSeq: number): Promise<void> {
   await db.query(
-    `update log_streams set cursor_seq = $2, attempts = 0, next_attempt_at = null, updated_at = now(),
+    `update log_streams set cursor_seq = $2, replays = replays + 1, attempts = 0, next_attempt_at = null, updated_at = now(),
        state = case when paused then 'inactive' when state = 'invalid' then state else 'active' end
      where id = $1`,
     [id, cursorSeq],

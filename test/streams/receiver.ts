@@ -51,6 +51,24 @@ export class ScriptedReceiver {
     return this;
   }
 
+  /** Resolves once a request has arrived and is not answered yet (the batch is in flight). */
+  async waitForOpenRequest(timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.inFlight === 0) {
+      if (Date.now() > deadline) throw new Error(`no request arrived within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  /** Resolves once no request is open. */
+  async waitUntilIdle(timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.inFlight > 0) {
+      if (Date.now() > deadline) throw new Error(`a request stayed open for ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
   respond(...answers: { status: number; retryAfter?: string; delayMs?: number }[]): this {
     this.script.push(...answers);
     return this;
