@@ -11,6 +11,7 @@ interface VerifyOptions {
   file: string;
   publicKey: string[];
   requireComplete?: boolean;
+  allowUnsigned?: boolean;
   json?: boolean;
 }
 
@@ -30,11 +31,12 @@ export function registerVerifyCommand(program: Command): void {
       (value: string, previous: string[] = []) => [...previous, value],
     )
     .option('--require-complete', 'fail unless the file is proven complete (contiguous and signed up to its last event)')
+    .option('--allow-unsigned', 'accept a file without the signed export statement (exports made before Verity signed them); its events and checkpoints are still checked, but deletions cannot be told from a filter')
     .option('--json', 'print the report as JSON')
     .action(async (options: VerifyOptions) => {
       const keys = options.publicKey.map(loadPublicKey);
       if (!existsSync(options.file)) throw new Error(`no such file: ${options.file}`);
-      const report = await verifyExportLines(readLines(options.file), keys);
+      const report = await verifyExportLines(readLines(options.file), keys, { allowUnsigned: options.allowUnsigned === true });
       const ok = report.valid && (options.requireComplete !== true || report.complete);
       process.stdout.write(options.json === true ? `${JSON.stringify(report, null, 2)}\n` : render(report, keys, options.requireComplete === true));
       process.exitCode = ok ? 0 : 1;
@@ -66,6 +68,7 @@ function render(report: OfflineReport, keys: KeyObject[], requireComplete: boole
     `Purged runs:  ${report.purged_ranges}`,
     `Contiguous:   ${report.contiguous ? 'yes' : 'no (a filtered export, or events are missing)'}${report.from_log_start ? '; starts at the beginning of the log' : ''}`,
     `Signed up to: ${report.signed_through === null ? '—' : `seq ${report.signed_through}`}`,
+    `Statement:    ${report.statement === null ? 'none verified' : `${report.statement.export_id ?? 'CLI export'}, ${report.statement.complete ? 'complete' : 'filtered'}, signed ${report.statement.created_at} by key ${report.statement.key_id}`}`,
     '',
   ];
   if (report.problems.length > 0) {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { toEventView } from '../query/query.service.js';
 import type { ExportChunkRow } from './export.sql.js';
@@ -99,18 +100,33 @@ export function toNdjsonLine(row: ExportChunkRow): string {
  * Extra lines appended after the events of an NDJSON export (the integrity component adds its signed
  * checkpoints here so the file verifies offline). Gets the export and what was written.
  */
-export type NdjsonTrailer<Export> = (exported: Export, written: { rows: number; firstSeq: number | null; lastSeq: number | null }) => AsyncIterable<Record<string, unknown>>;
+export type NdjsonTrailer<Export> = (exported: Export, written: NdjsonWritten) => AsyncIterable<Record<string, unknown>>;
+
+/** What an NDJSON export wrote before its trailer, for the trailer to sign. */
+export interface NdjsonWritten {
+  rows: number;
+  firstSeq: number | null;
+  lastSeq: number | null;
+  /** SHA-256 (hex) of every byte written so far, the trailer's lines included: what a signed statement covers. */
+  linesSha256(): string;
+}
 
 /**
  * An NDJSON file's bytes as a stream, pulled chunk by chunk from `chunks` only as fast as the consumer takes
  * them (Readable.from respects backpressure), so memory holds one chunk whatever the export's size; then
  * the trailer's lines.
  */
-export function encodeNdjson(chunks: AsyncIterable<readonly ExportChunkRow[]>, trailer?: () => AsyncIterable<Record<string, unknown>>): Readable {
+export function encodeNdjson(chunks: AsyncIterable<readonly ExportChunkRow[]>, trailer?: (linesSha256: () => string) => AsyncIterable<Record<string, unknown>>): Readable {
+  // Every byte is hashed as it is handed on, so the trailer can sign a digest of the file before it.
+  const digest = createHash('sha256');
+  const hashed = (text: string): string => {
+    digest.update(text);
+    return text;
+  };
   return Readable.from(
     (async function* () {
-      for await (const chunk of chunks) yield* pieces(chunk, (rows) => rows.map(toNdjsonLine).join(''));
-      if (trailer !== undefined) for await (const line of trailer()) yield `${JSON.stringify(line)}\n`;
+      for await (const chunk of chunks) for (const piece of pieces(chunk, (rows) => rows.map(toNdjsonLine).join(''))) yield hashed(piece);
+      if (trailer !== undefined) for await (const line of trailer(() => digest.copy().digest('hex'))) yield hashed(`${JSON.stringify(line)}\n`);
     })(),
     { objectMode: false },
   );

@@ -255,7 +255,7 @@ function ndjsonStream(
       await onProgress({ rowsWritten: written, rowsTotal: total });
     }
   }
-  return encodeNdjson(chunks(), trailer === undefined ? undefined : () => trailer(subject, { rows: written, firstSeq, lastSeq }));
+  return encodeNdjson(chunks(), trailer === undefined ? undefined : (linesSha256) => trailer(subject, { rows: written, firstSeq, lastSeq, linesSha256 }));
 }
 
 function exportIdOf(payload: unknown): string {

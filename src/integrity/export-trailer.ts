@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/db.js';
 import type { CheckpointView } from './checkpoint.js';
+import type { SignedExportStatement } from './export-statement.js';
 import {
   selectCheckpointAfter,
   selectCheckpointsBetween,
@@ -11,7 +12,7 @@ import {
  * The integrity lines of an NDJSON export, written after its event lines (one JSON object per line).
  * `verity verify` reads them; nothing else is needed besides the server's public key.
  */
-export type TrailerLine = CheckpointView | PurgedRangeLine | ExportRangeLine;
+export type TrailerLine = CheckpointView | PurgedRangeLine | ExportRangeLine | SignedExportStatement;
 
 /** Seqs first_seq..last_seq were deleted by retention; last_hash is the hash of the last of them. */
 export interface PurgedRangeLine {
@@ -23,7 +24,7 @@ export interface PurgedRangeLine {
 }
 
 /**
- * What the export spans. `complete: true` states the file holds every stored event with a seq in
+ * What the export spans (written by exports made before the signed statement replaced it; still read). `complete: true` states the file holds every stored event with a seq in
  * first_seq..last_seq (no filter left one out), so a missing seq there is a deletion, not a filter.
  */
 export interface ExportRangeLine {
@@ -52,9 +53,8 @@ const PAGE = 1_000;
  * Yields the trailer for an export of `organizationId`'s events with seqs in fromSeq..toSeq:
  * - every purged range inside the span, and the one ending right before fromSeq (it anchors the first
  *   exported event's prev_hash; when it starts at seq 1 the export is complete from the log's beginning);
- * - every stored checkpoint with a seq in the span, and the first one after it when none sits at toSeq;
- * - when `options.complete` is given, an `audit_log_export_range` line stating whether the export holds
- *   every stored event of the span (see ExportRangeLine).
+ * - every stored checkpoint with a seq in the span, and the first one after it when none sits at toSeq.
+ * (The signed export statement that ends the file comes from IntegrityService.exportTrailer.)
  * Reads page by page: memory stays flat however many checkpoints the span holds.
  */
 export async function* integrityTrailer(
@@ -62,7 +62,6 @@ export async function* integrityTrailer(
   organizationId: string,
   fromSeq: number,
   toSeq: number,
-  options: { complete?: boolean } = {},
 ): AsyncGenerator<Record<string, unknown>> {
   for (const range of await selectRangesOverlapping(db, organizationId, Math.max(1, fromSeq - 1), toSeq)) {
     const line: PurgedRangeLine = {
@@ -89,9 +88,5 @@ export async function* integrityTrailer(
   if (!atEnd) {
     const next = await selectCheckpointAfter(db, organizationId, toSeq);
     if (next !== undefined) yield { ...checkpointView(next) };
-  }
-  if (options.complete !== undefined) {
-    const line: ExportRangeLine = { object: 'audit_log_export_range', organization_id: organizationId, first_seq: fromSeq, last_seq: toSeq, complete: options.complete };
-    yield { ...line };
   }
 }

@@ -6,7 +6,9 @@ import { assertOrganizationAccess, requireScope } from '../keys/access.js';
 import type { Principal } from '../keys/keys.service.js';
 import { verifyStoredChain, type ChainVerification } from './chain.js';
 import { signCheckpoint, type CheckpointView } from './checkpoint.js';
+import type { NdjsonWritten } from '../export/export.format.js';
 import { checkpointView, integrityTrailer } from './export-trailer.js';
+import { signExportStatement } from './export-statement.js';
 import type { IntegrityView, PublicKeyView, VerificationView } from './integrity.schema.js';
 import {
   countEventsBetween,
@@ -41,6 +43,9 @@ export interface IntegrityOptions {
 /** The shape of an export the NDJSON trailer needs (src/export passes its own richer objects). */
 export interface TrailerSubject {
   organization_id: string;
+  /** Null for an export the CLI writes straight from the database. */
+  id: string | null;
+  filters: object;
 }
 
 export class IntegrityService {
@@ -122,15 +127,33 @@ export class IntegrityService {
 
   /**
    * The NDJSON export trailer (plugs into the export writer's `trailer` hook): signs a checkpoint at the
-   * export's last event, then yields integrityTrailer's lines, stating the export complete for its seq span
-   * when it holds every stored event of that span (a count over the primary key).
+   * export's last event, yields integrityTrailer's lines (purged runs and checkpoints), then the signed
+   * export statement over everything written before it — stating the export complete for its seq span when
+   * it holds every stored event of that span (a count over the primary key). An export with no events still
+   * gets its statement, so an empty result is provably the server's answer to its filters.
    */
-  async *exportTrailer(subject: TrailerSubject, written: { rows: number; firstSeq: number | null; lastSeq: number | null }): AsyncGenerator<Record<string, unknown>> {
+  async *exportTrailer(subject: TrailerSubject, written: NdjsonWritten): AsyncGenerator<Record<string, unknown>> {
     const { firstSeq, lastSeq } = written;
-    if (firstSeq === null || lastSeq === null) return;
-    await this.checkpointAt(subject.organization_id, lastSeq);
-    const stored = await countEventsBetween(this.db, subject.organization_id, firstSeq, lastSeq);
-    yield* integrityTrailer(this.db, subject.organization_id, firstSeq, lastSeq, { complete: stored === written.rows });
+    let complete = true;
+    if (firstSeq !== null && lastSeq !== null) {
+      await this.checkpointAt(subject.organization_id, lastSeq);
+      complete = (await countEventsBetween(this.db, subject.organization_id, firstSeq, lastSeq)) === written.rows;
+      yield* integrityTrailer(this.db, subject.organization_id, firstSeq, lastSeq);
+    }
+    const statement = signExportStatement(this.key, {
+      object: 'audit_log_export_statement',
+      organization_id: subject.organization_id,
+      export_id: subject.id,
+      // A plain JSON copy: the signed bytes are its canonical JSON, which the verifier rebuilds from the line.
+      filters: JSON.parse(JSON.stringify(subject.filters)) as Record<string, unknown>,
+      events: written.rows,
+      first_seq: firstSeq,
+      last_seq: lastSeq,
+      complete,
+      lines_sha256: written.linesSha256(),
+      created_at: new Date().toISOString(),
+    });
+    yield { ...statement };
   }
 
   /** Registers the two recurring checkpoint jobs; they run wherever the job runner runs (worker role). */

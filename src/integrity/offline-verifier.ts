@@ -1,6 +1,7 @@
 import { createHash, type KeyObject } from 'node:crypto';
 import { canonicalJson, GENESIS_HASH } from '../ingest/hash.js';
 import { checkpointSignatureValid, type CheckpointView } from './checkpoint.js';
+import { exportStatementValid, parseExportStatement, type SignedExportStatement } from './export-statement.js';
 import type { ExportRangeLine, PurgedRangeLine } from './export-trailer.js';
 import { keyIdOf, rawPublicKey } from './signing-key.js';
 
@@ -16,6 +17,12 @@ import { keyIdOf, rawPublicKey } from './signing-key.js';
  * must carry a valid Ed25519 signature and agree with the event (or purged run end) at their seq.
  * Completeness up to seq S is claimed only when the events are contiguous up to S and a verified
  * checkpoint at S matches.
+ *
+ * The file ends with the server's signed export statement (export-statement.ts): what was exported, whether
+ * it is complete for its span, and a SHA-256 of every line before it. It is what makes unsigned lines
+ * trustworthy — a purged-range line bridging deleted events, the completeness claim, a received_at — and
+ * what makes a truncated or stripped file fail: without it, deletions cannot be told from a filter, so a
+ * file without one is invalid unless `allowUnsigned` (exports made before statements existed).
  */
 
 export type ProblemReason =
@@ -29,7 +36,12 @@ export type ProblemReason =
   | 'checkpoint_signature_invalid'
   | 'checkpoint_unknown_key'
   | 'checkpoint_mismatch'
-  | 'no_events';
+  | 'no_events'
+  | 'unsigned_export'
+  | 'statement_unknown_key'
+  | 'statement_signature_invalid'
+  | 'statement_mismatch'
+  | 'lines_after_statement';
 
 export interface Problem {
   reason: ProblemReason;
@@ -56,6 +68,8 @@ export interface OfflineReport {
   signed_through: number | null;
   checkpoints: { total: number; verified: number; matched: number };
   purged_ranges: number;
+  /** The signed export statement, when the file ends with one whose signature and digest verify. */
+  statement: Pick<SignedExportStatement, 'export_id' | 'filters' | 'complete' | 'created_at' | 'key_id'> | null;
   problems: Problem[];
   notes: string[];
   /** One paragraph saying what was proven. */
@@ -116,7 +130,12 @@ interface Located<T> {
   value: T;
 }
 
-export async function verifyExportLines(lines: AsyncIterable<string>, publicKeys: readonly KeyObject[]): Promise<OfflineReport> {
+export interface VerifyExportOptions {
+  /** Accept a file without a signed export statement (made before Verity signed exports): events and checkpoints are still checked. */
+  allowUnsigned?: boolean;
+}
+
+export async function verifyExportLines(lines: AsyncIterable<string>, publicKeys: readonly KeyObject[], options: VerifyExportOptions = {}): Promise<OfflineReport> {
   const keys = new Map(publicKeys.map((key) => [keyIdOf(rawPublicKey(key)), key]));
   const problems: Problem[] = [];
   const notes: string[] = [];
@@ -135,9 +154,18 @@ export async function verifyExportLines(lines: AsyncIterable<string>, publicKeys
   let lastHash = '';
   let lineNo = 0;
   const ignored = new Map<string, number>();
+  // Every line's bytes as the writer wrote them (UTF-8, "\n" after each), up to the signed statement.
+  const digest = createHash('sha256');
+  let signed: { line: number; value: SignedExportStatement; digest: string } | undefined;
 
   for await (const text of lines) {
     lineNo += 1;
+    if (signed !== undefined) {
+      if (text.trim() !== '') problem({ reason: 'lines_after_statement', line: lineNo, message: `line ${lineNo} follows the signed export statement (line ${signed.line}), which does not cover it: lines were appended` });
+      continue;
+    }
+    const digestBefore = digest.copy();
+    digest.update(`${text}\n`);
     if (text.trim() === '') continue;
     let parsed: unknown;
     try {
@@ -152,7 +180,7 @@ export async function verifyExportLines(lines: AsyncIterable<string>, publicKeys
     }
     const record = parsed as Record<string, unknown>;
     const org = record.organization_id;
-    if (typeof org === 'string' && ['audit_log_event', 'audit_log_checkpoint', 'audit_log_purged_range', 'audit_log_export_range'].includes(String(record.object))) {
+    if (typeof org === 'string' && ['audit_log_event', 'audit_log_checkpoint', 'audit_log_purged_range', 'audit_log_export_range', 'audit_log_export_statement'].includes(String(record.object))) {
       if (organizationId === null) organizationId = org;
       else if (org !== organizationId) {
         problem({ reason: 'mixed_organizations', line: lineNo, message: `line ${lineNo} belongs to organization ${org}, not ${organizationId}` });
@@ -232,6 +260,15 @@ export async function verifyExportLines(lines: AsyncIterable<string>, publicKeys
         scope = { line: lineNo, value: { object: 'audit_log_export_range', organization_id: typeof org === 'string' ? org : '', first_seq: firstSeq, last_seq: rangeLast, complete } };
         break;
       }
+      case 'audit_log_export_statement': {
+        const statement = parseExportStatement(record);
+        if (statement === undefined) {
+          problem({ reason: 'malformed_line', line: lineNo, message: `line ${lineNo}: an export statement line needs organization_id, export_id, filters, events, first_seq, last_seq, complete, lines_sha256, created_at, key_id and signature` });
+          continue;
+        }
+        signed = { line: lineNo, value: statement, digest: digestBefore.digest('hex') };
+        break;
+      }
       default: {
         const kind = typeof record.object === 'string' ? record.object : '(no object field)';
         ignored.set(kind, (ignored.get(kind) ?? 0) + 1);
@@ -239,6 +276,21 @@ export async function verifyExportLines(lines: AsyncIterable<string>, publicKeys
     }
   }
   for (const [kind, count] of ignored) notes.push(`${count} line(s) of kind ${kind} are not part of the proof and were ignored`);
+
+  const checked = checkStatement(signed, keys, problem);
+  // A validly signed statement states the server's claims even when the lines no longer match its digest:
+  // they still tell which events should be there, so a deletion is named, not only detected.
+  const statement = checked?.intact === true ? checked.value : undefined;
+  if (signed === undefined) {
+    const message = 'the file does not end with a signed export statement (its trailer was removed, the file was cut short, or it was made before Verity signed exports): deleted events cannot be told from a filter';
+    if (options.allowUnsigned === true) notes.push(`${message}; accepted with --allow-unsigned`);
+    else problem({ reason: 'unsigned_export', message });
+  }
+  if (checked !== undefined) {
+    // The signed claim supersedes any unsigned range line.
+    const claim = checked.value;
+    scope = { line: signed?.line ?? 0, value: { object: 'audit_log_export_range', organization_id: claim.organization_id, first_seq: claim.first_seq ?? 1, last_seq: claim.last_seq ?? 0, complete: claim.complete } };
+  }
 
   // Purged runs, chained: a bridge from seq a to seq b is a run of ranges first_seq=a … last_seq=b.
   const rangeByFirst = new Map(ranges.map((range) => [range.value.first_seq, range]));
@@ -258,7 +310,7 @@ export async function verifyExportLines(lines: AsyncIterable<string>, publicKeys
 
   const events = hashes.length;
   const firstSeq = first?.seq ?? null;
-  if (events === 0) problem({ reason: 'no_events', message: 'the file holds no event lines: nothing to verify' });
+  if (events === 0 && statement?.events !== 0) problem({ reason: 'no_events', message: 'the file holds no event lines: nothing to verify' });
 
   // Where the chain starts: genesis at seq 1, a purged run ending just before, or unknown (mid-log export).
   let fromLogStart = false;
@@ -371,7 +423,7 @@ export async function verifyExportLines(lines: AsyncIterable<string>, publicKeys
   }
 
   const valid = problems.length === 0;
-  const complete = valid && contiguous && lastSeq !== null && signedThrough === lastSeq;
+  const complete = valid && contiguous && lastSeq !== null && (signedThrough === lastSeq || statement?.complete === true);
   const report: OfflineReport = {
     valid,
     complete,
@@ -384,12 +436,47 @@ export async function verifyExportLines(lines: AsyncIterable<string>, publicKeys
     signed_through: signedThrough,
     checkpoints: { total: checkpoints.length, verified, matched },
     purged_ranges: ranges.length,
+    statement:
+      statement === undefined || !valid
+        ? null
+        : { export_id: statement.export_id, filters: statement.filters, complete: statement.complete, created_at: statement.created_at, key_id: statement.key_id },
     problems,
     notes,
     summary: '',
   };
   report.summary = summarize(report, signedAt, firstUnexplained);
   return report;
+}
+
+/**
+ * The statement when its key is known and its signature holds, and whether the lines before it are those it
+ * was signed over (`intact`).
+ */
+function checkStatement(
+  signed: { line: number; value: SignedExportStatement; digest: string } | undefined,
+  keys: ReadonlyMap<string, KeyObject>,
+  problem: (p: Problem) => void,
+): { value: SignedExportStatement; intact: boolean } | undefined {
+  if (signed === undefined) return undefined;
+  const { line, value } = signed;
+  const key = keys.get(value.key_id);
+  if (key === undefined) {
+    problem({ reason: 'statement_unknown_key', line, message: `line ${line}: the export statement is signed by key ${value.key_id}, which is not among the public keys given (${[...keys.keys()].join(', ') || 'none'})` });
+    return undefined;
+  }
+  if (!exportStatementValid(key, value)) {
+    problem({ reason: 'statement_signature_invalid', line, message: `line ${line}: the signature of the export statement does not verify (the statement was altered or forged)` });
+    return undefined;
+  }
+  if (value.lines_sha256 !== signed.digest) {
+    problem({
+      reason: 'statement_mismatch',
+      line,
+      message: `line ${line}: the lines before the signed export statement are not the ones it was signed over (a line was changed, added, removed or reordered)`,
+    });
+    return { value, intact: false };
+  }
+  return { value, intact: true };
 }
 
 function summarize(report: OfflineReport, signedAt: CheckpointView | undefined, gap: Gap | undefined): string {
@@ -399,17 +486,32 @@ function summarize(report: OfflineReport, signedAt: CheckpointView | undefined, 
     return `INVALID: ${firstProblem?.message ?? 'verification failed'}.`;
   }
   const start = report.from_log_start ? ' from the start of the log (or its retention anchor)' : '';
+  const statement = report.statement;
+  const signedBy =
+    statement === null
+      ? ''
+      : ` The server's signed export statement (${statement.export_id ?? 'a CLI export'}, signed ${statement.created_at} by key ${statement.key_id}) covers every line of the file.`;
+  if (report.events === 0 && statement !== null) {
+    return `VALID: an empty export of organization ${report.organization_id ?? '?'}: no stored event matched its filters.${signedBy}`;
+  }
   if (report.complete && signedAt !== undefined) {
     return (
       `VALID and COMPLETE: ${span}. Every event hashes to its recorded hash, every link holds${start}, and checkpoint seq ${signedAt.seq} ` +
-      `(signed ${signedAt.created_at} by key ${signedAt.key_id}) matches the last event: no event in this span was changed, removed, inserted or reordered.`
+      `(signed ${signedAt.created_at} by key ${signedAt.key_id}) matches the last event: no event in this span was changed, removed, inserted or reordered.${signedBy}`
+    );
+  }
+  if (report.complete && statement !== null) {
+    return (
+      `VALID and COMPLETE: ${span}. Every event hashes to its recorded hash and every link holds${start}; the server's signed export statement ` +
+      `(${statement.export_id ?? 'a CLI export'}, signed ${statement.created_at} by key ${statement.key_id}) states that the file holds every stored event of this span and covers every line of it.`
     );
   }
   if (!report.contiguous && gap !== undefined) {
     return (
       `VALID (events verified individually; completeness not provable): ${span}. Every event hashes to its recorded hash, but the file ` +
       `skips from seq ${gap.afterSeq} to seq ${gap.beforeSeq} without a purged range, as a filtered export does, so whether other events existed cannot be proven.` +
-      (report.signed_through !== null ? ` The chain is contiguous and signed up to seq ${report.signed_through}.` : '')
+      (report.signed_through !== null ? ` The chain is contiguous and signed up to seq ${report.signed_through}.` : '') +
+      (statement === null ? '' : ` The server's signed statement says the export was filtered (${JSON.stringify(statement.filters)}) and covers every line of the file.`)
     );
   }
   if (report.signed_through !== null && signedAt !== undefined) {
@@ -417,6 +519,9 @@ function summarize(report: OfflineReport, signedAt: CheckpointView | undefined, 
       `VALID: ${span}. Every event hashes and links${start}; completeness is proven up to seq ${report.signed_through} (checkpoint signed ` +
       `${signedAt.created_at} by key ${signedAt.key_id}). Events after seq ${report.signed_through} link correctly but no checkpoint in the file covers them.`
     );
+  }
+  if (statement !== null) {
+    return `VALID: ${span}. Every event hashes and links${start}.${signedBy}`;
   }
   return (
     `VALID but UNSIGNED: ${span}. Every event hashes and links${start}, but no checkpoint in the file signs any of them, so the file ` +

@@ -7,7 +7,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { chainHash } from '../../src/ingest/hash.js';
 import type { AuditEvent } from '../../src/ingest/event.schema.js';
 import { checkpointSignatureValid } from '../../src/integrity/checkpoint.js';
-import { integrityTrailer } from '../../src/integrity/export-trailer.js';
 import { CHECKPOINT_DUE_JOB_KIND, CHECKPOINT_JOB_KIND } from '../../src/integrity/integrity.service.js';
 import type { IntegrityView, PublicKeyView } from '../../src/integrity/integrity.schema.js';
 import { verifyExportLines } from '../../src/integrity/offline-verifier.js';
@@ -43,16 +42,28 @@ async function checkpointRows(ctx: TestApp, orgId: string) {
   );
 }
 
-/** The NDJSON an export writes: event lines in the search API's shape, then the integrity trailer. */
-async function exportLines(ctx: TestApp, orgId: string, options: { complete?: boolean } = {}): Promise<string[]> {
+/**
+ * The NDJSON an export of every stored event writes: event lines in the search API's shape, then the
+ * integrity trailer (purged runs, checkpoints) and the signed export statement over all lines before it.
+ */
+async function exportLines(ctx: TestApp, orgId: string): Promise<string[]> {
   const db = ctx.testDb.db;
   const rows = await db.query<EventRow>('select seq, received_at, data, prev_hash, hash from events where organization_id = $1 order by seq', [orgId]);
-  const first = rows[0]?.seq ?? 1;
-  const last = rows[rows.length - 1]?.seq ?? 0;
-  await ctx.services.integrity.checkpointAt(orgId, last);
-  const lines = rows.map((row) => JSON.stringify(toEventView(row)));
-  for await (const line of integrityTrailer(db, orgId, first, last, options)) lines.push(JSON.stringify(line));
+  const digest = createHash('sha256');
+  const lines: string[] = [];
+  const write = (line: string): void => {
+    digest.update(`${line}\n`);
+    lines.push(line);
+  };
+  rows.forEach((row) => write(JSON.stringify(toEventView(row))));
+  const written = { rows: rows.length, firstSeq: rows[0]?.seq ?? null, lastSeq: rows[rows.length - 1]?.seq ?? null, linesSha256: () => digest.copy().digest('hex') };
+  for await (const line of ctx.services.integrity.exportTrailer({ organization_id: orgId, id: null, filters: {} }, written)) write(JSON.stringify(line));
   return lines;
+}
+
+/** The same file as an export made before exports were signed: without its statement line. */
+function unsigned(lines: readonly string[]): string[] {
+  return lines.filter((line) => !line.includes('"object":"audit_log_export_statement"'));
 }
 
 async function* iterate(lines: readonly string[]): AsyncGenerator<string> {
@@ -271,7 +282,7 @@ describeEachBackend(
         expect(response.body.verification).toMatchObject({ valid: true, checked: 6, checkpoints_checked: 1 });
 
         // The NDJSON export of what is left proves completeness from the anchor.
-        const report = await verifyExportLines(iterate(await exportLines(ctx(), org, { complete: true })), [createPublicKey(publicKey.public_key_pem)]);
+        const report = await verifyExportLines(iterate(await exportLines(ctx(), org)), [createPublicKey(publicKey.public_key_pem)]);
         expect(report).toMatchObject({ valid: true, complete: true, contiguous: true, from_log_start: true, events: 6, purged_ranges: 2, signed_through: 12 });
       });
 
@@ -316,13 +327,27 @@ describeEachBackend(
 
       const full = await run({});
       expect(full.filter((line) => line.includes('"object":"audit_log_checkpoint"')).map((line) => (JSON.parse(line) as { seq: number }).seq)).toEqual([6, 9]);
-      expect(JSON.parse(full[full.length - 1] as string)).toEqual({ object: 'audit_log_export_range', organization_id: org, first_seq: 1, last_seq: 9, complete: true });
-      expect(await verifyExportLines(iterate(full), [key])).toMatchObject({ valid: true, complete: true, events: 9, signed_through: 9, from_log_start: true });
+      const statement = JSON.parse(full[full.length - 1] as string) as { export_id: string };
+      expect(statement.export_id).toMatch(/^audit_log_export_/);
+      expect(statement).toMatchObject({
+        object: 'audit_log_export_statement',
+        organization_id: org,
+        filters: { range_start: '2026-01-01T00:00:00.000Z', range_end: '2027-01-01T00:00:00.000Z', actions: [] },
+        events: 9,
+        first_seq: 1,
+        last_seq: 9,
+        complete: true,
+      });
+      expect(await verifyExportLines(iterate(full), [key])).toMatchObject({ valid: true, complete: true, events: 9, signed_through: 9, from_log_start: true, statement: { complete: true } });
 
       const filtered = await run({ actions: ['user.signed_out'] });
       const report = await verifyExportLines(iterate(filtered), [key]);
-      expect(report).toMatchObject({ valid: true, complete: false, contiguous: false, events: 2 });
-      expect(filtered.some((line) => line.includes('"complete":false'))).toBe(true);
+      expect(report).toMatchObject({ valid: true, complete: false, contiguous: false, events: 2, statement: { complete: false, filters: { actions: ['user.signed_out'] } } });
+
+      // Nothing matched: the file holds only the statement, and it verifies.
+      const empty = await run({ actions: ['user.never_happened'] });
+      expect(empty).toHaveLength(1);
+      expect(await verifyExportLines(iterate(empty), [key])).toMatchObject({ valid: true, events: 0, statement: { complete: true } });
     });
 
     describe('offline verification of an NDJSON export', () => {
@@ -336,7 +361,7 @@ describeEachBackend(
         await seed(ctx(), org, 8);
         await ctx().services.integrity.checkpointHeads();
         await seed(ctx(), org, 4);
-        good = await exportLines(ctx(), org, { complete: true });
+        good = await exportLines(ctx(), org);
         pemFile = path.join(work, `${ctx().kind}-key.pem`);
         writeFileSync(pemFile, publicKey.public_key_pem);
       }
@@ -411,23 +436,58 @@ describeEachBackend(
         expect(readFileSync(file).subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
       }, 30_000);
 
-      it('filtered exports verify event by event without claiming completeness', async () => {
+      it('an unsigned file (made before exports were signed) verifies only with --allow-unsigned, event by event', async () => {
         await files();
         const key = createPublicKey(publicKey.public_key_pem);
-        // No export_range line: a skipped seq is a filter, not a proven deletion.
-        const filtered = without(good.filter((line) => !line.includes('audit_log_export_range')), 6);
-        const report = await verifyExportLines(iterate(filtered), [key]);
-        expect(report).toMatchObject({ valid: true, complete: false, contiguous: false, signed_through: null });
+        // No statement: a skipped seq could be a filter; nothing proves a deletion.
+        const legacy = without(unsigned(good), 6);
+        expect((await verifyExportLines(iterate(legacy), [key])).problems.map((p) => p.reason)).toEqual(['unsigned_export']);
+        const report = await verifyExportLines(iterate(legacy), [key], { allowUnsigned: true });
+        expect(report).toMatchObject({ valid: true, complete: false, contiguous: false, signed_through: null, statement: null });
         expect(report.summary).toMatch(/events verified individually; completeness not provable/);
-        const cli = await runCli(['verify', '--file', write('filtered', filtered), '--public-key', pemFile, '--require-complete'], {});
+        const strict = await runCli(['verify', '--file', write('legacy', legacy), '--public-key', pemFile], {});
+        expect(strict.code).toBe(1);
+        expect(strict.stdout).toMatch(/\[unsigned_export\]/);
+        const cli = await runCli(['verify', '--file', write('legacy', legacy), '--public-key', pemFile, '--allow-unsigned', '--require-complete'], {});
         expect(cli.code).toBe(1);
         expect(cli.stdout).toMatch(/FAILED --require-complete/);
       }, 30_000);
 
+      it('the signed statement catches what event hashes cannot: a forged purged range, a changed received_at, a cut or altered trailer', async () => {
+        await files();
+        const key = createPublicKey(publicKey.public_key_pem);
+        const reasons = async (lines: string[]): Promise<string[]> => (await verifyExportLines(iterate(lines), [key])).problems.map((p) => p.reason);
+        const statementAt = good.length - 1;
+
+        // Event 6 deleted, and an unsigned purged-range line bridging it with the right hash.
+        const sixth = JSON.parse(good[lineOf(good, 6)] as string) as { hash: string };
+        const bridged = without(good, 6);
+        bridged.splice(bridged.length - 1, 0, JSON.stringify({ object: 'audit_log_purged_range', organization_id: org, first_seq: 6, last_seq: 6, last_hash: sixth.hash }));
+        expect(await reasons(bridged)).toEqual(['statement_mismatch']);
+
+        // A byte outside the hashed document.
+        const received = [...good];
+        received[lineOf(good, 3)] = (received[lineOf(good, 3)] as string).replace(/"received_at":"(\d)/, (_, digit: string) => `"received_at":"${digit === '1' ? '2' : '1'}`);
+        expect(received[lineOf(good, 3)]).not.toBe(good[lineOf(good, 3)]);
+        expect(await reasons(received)).toEqual(['statement_mismatch']);
+
+        // The tail and the trailer cut off; the statement's completeness claim flipped; a line appended after it.
+        expect(await reasons(good.slice(0, lineOf(good, 10)))).toEqual(['unsigned_export']);
+        const claim = JSON.parse(good[statementAt] as string) as Record<string, unknown>;
+        expect(await reasons([...good.slice(0, statementAt), JSON.stringify({ ...claim, complete: false })])).toEqual(['statement_signature_invalid']);
+        expect(await reasons([...good, good[lineOf(good, 2)] as string])).toEqual(['lines_after_statement']);
+
+        // A deletion with the statement intact is named, not only detected.
+        const deleted = await verifyExportLines(iterate(without(good, 6)), [key]);
+        expect(deleted.problems.map((p) => p.reason)).toEqual(['statement_mismatch', 'missing_event']);
+        expect(deleted.problems[1]?.seq).toBe(6);
+      });
+
       it('catches relabelled seqs, rewritten hashes, a wrong key and a missing tail', async () => {
         await files();
         const key = createPublicKey(publicKey.public_key_pem);
-        const check = async (lines: string[], keys = [key]) => verifyExportLines(iterate(lines), keys);
+        // The chain's own checks, on the unsigned form (the statement would flag every change first).
+        const check = async (lines: string[], keys = [key]) => verifyExportLines(iterate(unsigned(lines)), keys, { allowUnsigned: true });
 
         // Lines swapped and their seqs swapped back, so the order looks right: the links break.
         const relabelled = swapped(good, 3).map((line) => {
@@ -461,7 +521,8 @@ describeEachBackend(
         expect((await check(good, [stranger])).problems[0]?.reason).toBe('checkpoint_unknown_key');
 
         const tailless = good.filter((line) => !line.includes('"seq":12,') || !line.includes('audit_log_event'));
-        expect((await check(tailless)).problems.map((p) => p.reason)).toContain('missing_event');
+        // Only the signed statement knows where the file should end.
+        expect((await verifyExportLines(iterate(tailless), [key])).problems.map((p) => p.reason)).toEqual(['statement_mismatch', 'missing_event']);
       });
     });
   },
