@@ -7,7 +7,7 @@ import { Option, type Command } from 'commander';
 import { loadConfig } from '../config/config.js';
 import { openDatabase } from '../db/open.js';
 import { organizationExists } from '../export/export.sql.js';
-import type { CreateExportBody, ExportFormat, ExportView } from '../export/export.schema.js';
+import { isExportDateTime, type CreateExportBody, type ExportFormat, type ExportView } from '../export/export.schema.js';
 import { downloadName, exportFiltersOf, openExportStream, type ExportProgress } from '../export/export.service.js';
 import { IntegrityService } from '../integrity/integrity.service.js';
 import { ensureSigningKey } from '../integrity/signing-key.js';
@@ -184,6 +184,12 @@ export function registerExportCommand(program: Command): void {
     .option('--url <url>', 'export through a running server (needed while it holds the embedded database)')
     .option('--api-key <key>', 'API key with events:read for --url (or set VERITY_API_KEY)')
     .action(async (options: ExportOptions) => {
+      // The server's check, made here too: a direct export would otherwise read "2026-02-30" as March 2.
+      for (const [flag, value] of [['--from', options.from], ['--to', options.to]] as const) {
+        if (!isExportDateTime(value)) {
+          throw new Error(`${flag} must match format "date-time" (ISO-8601 with a time zone, e.g. 2026-01-01T00:00:00Z); got "${value}".`);
+        }
+      }
       const out = options.out ?? downloadName(options.format, options.gzip ?? false);
       const bar = new ProgressBar();
       const started = Date.now();

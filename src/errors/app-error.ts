@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   conflict: { status: 409, showCode: true },
   idempotency_key_reused: { status: 409, showCode: true },
   idempotency_key_in_progress: { status: 409, showCode: true },
+  legal_hold_active: { status: 409, showCode: true },
   link_expired: { status: 410, showCode: true },
   payload_too_large: { status: 413, showCode: true },
   unsupported_media_type: { status: 415, showCode: true },

@@ -1,5 +1,23 @@
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
 import { Type, type Static } from 'typebox';
 import { StringEnum } from '../shared/string-enum.js';
+
+/**
+ * The check search and ingest apply through `format: "date-time"` (ajv-formats, full mode): RFC 3339 with a
+ * time zone and a real calendar day. Parsing with Date alone would shift "2026-02-30T00:00:00Z" to March 2,
+ * read a time without a zone in the server's local time and guess at "PST": an export of a range nobody asked for.
+ */
+const dateTimeCheck = (() => {
+  const ajv = new Ajv();
+  addFormats.default(ajv, ['date-time']);
+  return ajv.compile<string>({ type: 'string', format: 'date-time' });
+})();
+
+/** Whether `value` is an export range bound: what `format: "date-time"` accepts. */
+export function isExportDateTime(value: string): boolean {
+  return dateTimeCheck(value);
+}
 
 const filterList = (description?: string) =>
   Type.Array(Type.String({ minLength: 1, maxLength: 1024 }), { maxItems: 100, ...(description === undefined ? {} : { description }) });
@@ -21,7 +39,8 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 export const CreateExportBodySchema = Type.Object(
   {
     organization_id: Type.String({ minLength: 1, maxLength: 128 }),
-    // Plain strings, not format: date-time: WorkOS answers a bad date with its own 400 code, not a 422.
+    // Plain strings, not format: date-time: WorkOS answers a bad date with its own 400 code, not a 422. The
+    // route checks them with isExportDateTime.
     range_start: Type.String({ maxLength: 64, description: 'ISO-8601 date-time; inclusive.' }),
     range_end: Type.String({ maxLength: 64, description: 'ISO-8601 date-time; exclusive.' }),
     actions: Type.Optional(filterList()),

@@ -23,6 +23,7 @@ import {
   organizationExists,
   selectExpiredExports,
   selectExport,
+  selectLiveExport,
   selectExportChunk,
   selectExportPage,
   startExportRun,
@@ -115,7 +116,8 @@ export function contentTypeOf(format: ExportFormat, gzip: boolean): string {
   return format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8';
 }
 
-function storedName(row: Pick<ExportRow, 'id' | 'format' | 'gzip'>): string {
+/** The export's file name in storage (the data directory or the bucket). */
+export function storedName(row: Pick<ExportRow, 'id' | 'format' | 'gzip'>): string {
   return `${row.id}.${row.format}${row.gzip ? '.gz' : ''}`;
 }
 
@@ -314,7 +316,7 @@ export class ExportService {
 
   async get(principal: Principal, id: string): Promise<ExportView> {
     requireScope(principal, 'events:read');
-    const row = await selectExport(this.db, id);
+    const row = await selectLiveExport(this.db, id);
     if (row === undefined || (principal.organizationId !== null && row.organization_id !== principal.organizationId)) {
       throw new AppError('not_found', `Audit Log Export not found: '${id}'.`);
     }
@@ -348,7 +350,8 @@ export class ExportService {
     if (expires === undefined || signature === undefined || !this.options.signer.verify(id, expires, signature)) {
       throw new AppError('forbidden', 'This download link is invalid or has expired; get the export again for a fresh link.');
     }
-    const row = await selectExport(this.db, id);
+    // An expired export is as gone as a deleted one, though its file may wait for the cleanup.
+    const row = await selectLiveExport(this.db, id);
     const body = row?.state === 'ready' ? await this.options.storage.read(storedName(row)) : undefined;
     if (row === undefined || body === undefined) throw new AppError('not_found', `Audit Log Export not found: '${id}'.`);
     if (this.options.recordDownload !== undefined) {

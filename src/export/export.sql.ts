@@ -54,6 +54,14 @@ export async function selectExport(db: Queryable, id: string): Promise<ExportRow
 }
 
 /**
+ * The export unless it has expired: an expired one is gone to its readers at once, whenever the cleanup
+ * gets to its row and file.
+ */
+export async function selectLiveExport(db: Queryable, id: string): Promise<ExportRow | undefined> {
+  return (await db.query<ExportRow>(`select ${EXPORT_COLUMNS} from exports where id = $1 and expires_at > now()`, [id]))[0];
+}
+
+/**
  * One page of unexpired exports, for one organization or (null) all, in id order: ids are ULIDs, so that
  * is creation order, and the id is the cursor as in every other list.
  */
@@ -102,6 +110,11 @@ export async function markExportFailed(db: Queryable, id: string, error: string)
 /** Expired exports, oldest first (what names their files). */
 export async function selectExpiredExports(db: Queryable, limit: number): Promise<Pick<ExportRow, 'id' | 'format' | 'gzip'>[]> {
   return db.query(`select id, format, gzip from exports where expires_at <= now() order by expires_at limit $1`, [limit]);
+}
+
+/** Every export of an organization (what names their files), expired or not. */
+export async function selectExportFiles(db: Queryable, organizationId: string): Promise<Pick<ExportRow, 'id' | 'format' | 'gzip'>[]> {
+  return db.query(`select id, format, gzip from exports where organization_id = $1`, [organizationId]);
 }
 
 export async function deleteExport(db: Queryable, id: string): Promise<void> {

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../db/db.js';
 import { newId } from '../shared/ids.js';
 import { ThrottledWarning } from '../shared/throttled-warning.js';
-import { claimJobs, failJob, finishJob, insertJob, renewJobLease, rescheduleJob, type JobRow } from './jobs.sql.js';
+import { claimJobs, failJob, finishJob, insertJob, insertRecurringJob, releaseEveryRunningJob, renewJobLease, rescheduleJob, type JobRow } from './jobs.sql.js';
 
 export type JobHandler = (payload: unknown, job: { id: string }) => Promise<void>;
 
@@ -46,7 +46,10 @@ export class JobRunner {
     this.handlers.set(kind, handler);
   }
 
-  /** Runs `kind` every `everyMs` (first run right away). */
+  /**
+   * Runs `kind` every `everyMs`: first right away, and from a start with a row already scheduled (by an
+   * earlier process) no later than `everyMs` from then, so a shortened interval applies at once.
+   */
   schedule(kind: string, everyMs: number): void {
     this.recurring.set(kind, everyMs);
   }
@@ -59,7 +62,15 @@ export class JobRunner {
   }
 
   async start(): Promise<void> {
-    for (const kind of this.recurring.keys()) await insertJob(this.db, { id: recurringId(kind), kind, payload: {}, runAt: new Date() });
+    if (this.db.kind === 'pglite') {
+      // PGlite's data directory is locked by one process, this one: a running job found now belongs to a
+      // process that died, and its export or purge would otherwise wait out that process's lease.
+      await releaseEveryRunningJob(this.db).catch((error: unknown) => this.logger.warn({ err: error }, 'releasing jobs left running by a previous process failed; their leases expire on their own'));
+    }
+    for (const [kind, every] of this.recurring) {
+      const now = Date.now();
+      await insertRecurringJob(this.db, { id: recurringId(kind), kind, runAt: new Date(now), latest: new Date(now + every) });
+    }
     const loop = (): void => {
       this.timer = setTimeout(() => {
         void this.poll().finally(() => {

@@ -15,6 +15,19 @@ export async function insertJob(db: Queryable, job: { id: string; kind: string; 
   );
 }
 
+/**
+ * Creates a recurring job's one row, due at `runAt`, or brings an existing row's next run forward to
+ * `latest` at the latest: a row scheduled under a longer interval (before a restart that shortened it)
+ * would otherwise keep its old, later run_at, and the new interval would wait for it.
+ */
+export async function insertRecurringJob(db: Queryable, job: { id: string; kind: string; runAt: Date; latest: Date }): Promise<void> {
+  await db.query(
+    `insert into jobs (id, kind, payload, run_at) values ($1, $2, '{}'::jsonb, $3::timestamptz)
+     on conflict (id) do update set run_at = $4::timestamptz, updated_at = now() where jobs.run_at > $4::timestamptz`,
+    [job.id, job.kind, job.runAt.toISOString(), job.latest.toISOString()],
+  );
+}
+
 /** Leases due jobs of the given kinds; a running job whose lease expired (dead worker) is due again. */
 export async function claimJobs(tx: Queryable, owner: string, kinds: readonly string[], leaseSeconds: number, limit: number): Promise<JobRow[]> {
   return tx.query<JobRow>(
@@ -51,4 +64,12 @@ export async function failJob(db: Queryable, id: string, owner: string, error: s
 
 export async function renewJobLease(db: Queryable, id: string, owner: string, leaseSeconds: number): Promise<void> {
   await db.query(`update jobs set lease_until = now() + make_interval(secs => $3) where id = $1 and lease_owner = $2`, [id, owner, leaseSeconds]);
+}
+
+/**
+ * Makes every running job pending again, whoever leased it: only for a start that knows no other worker can
+ * be alive (PGlite), so the job is taken at once instead of after the dead process's lease.
+ */
+export async function releaseEveryRunningJob(db: Queryable): Promise<void> {
+  await db.query(`update jobs set state = 'pending', lease_owner = null, lease_until = null, updated_at = now() where state = 'running'`);
 }

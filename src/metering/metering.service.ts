@@ -5,6 +5,7 @@ import { notFound } from '../errors/app-error.js';
 import { assertOrganizationAccess } from '../keys/access.js';
 import type { Principal } from '../keys/keys.service.js';
 import {
+  organizationKnown,
   rollupOrganization,
   selectCarriedIn,
   selectNow,
@@ -62,7 +63,7 @@ export class MeteringService {
     const last = dayKey(new Date(end.getTime() - 86_400_000));
 
     const [organizations, days, carried, streams] = await Promise.all([
-      selectUsageOrganizations(this.db, onlyId, end),
+      selectUsageOrganizations(this.db, onlyId, end, bounds.start),
       selectUsageDays(this.db, onlyId, dayKey(bounds.start), last),
       selectCarriedIn(this.db, onlyId, dayKey(bounds.start)),
       selectStreamLives(this.db, onlyId, bounds.start, end),
@@ -79,6 +80,7 @@ export class MeteringService {
         organization_id: org.id,
         name: org.name,
         created_at: org.created_at,
+        deleted_at: org.deleted_at,
         current_events_stored: org.events_stored,
         carried_in: carriedByOrg.get(org.id) ?? null,
         days: new Map((daysByOrg.get(org.id) ?? []).map((row): [string, DayFigures] => [row.day, { events_stored: row.events_stored, events_ingested: row.events_ingested }])),
@@ -89,7 +91,7 @@ export class MeteringService {
   }
 
   private async exists(organizationId: string): Promise<boolean> {
-    return (await this.db.query('select 1 from organizations where id = $1', [organizationId])).length > 0;
+    return organizationKnown(this.db, organizationId);
   }
 }
 

@@ -32,20 +32,54 @@ export interface UsageOrganizationRow {
   name: string;
   created_at: Date;
   events_stored: number;
+  /** Set for an organization deleted since: its figures come from deleted_organizations. */
+  deleted_at: Date | null;
 }
 
 /**
- * Organizations created before `before`, with their live stored-events counter. The system organization
- * (Verity's own administrative audit log) is not a customer and is never billed, even when named.
+ * Organizations created before `before`, with their live stored-events counter, and organizations deleted
+ * at or after `since` (a closed month bills them as they were). The system organization (Verity's own
+ * administrative audit log) is not a customer and is never billed, even when named.
  */
-export async function selectUsageOrganizations(db: Queryable, onlyId: string | null, before: Date): Promise<UsageOrganizationRow[]> {
+export async function selectUsageOrganizations(db: Queryable, onlyId: string | null, before: Date, since: Date): Promise<UsageOrganizationRow[]> {
   return db.query<UsageOrganizationRow>(
-    `select o.id, o.name, o.created_at, h.events_stored
+    `select o.id, o.name, o.created_at, h.events_stored, null::timestamptz as deleted_at
      from organizations o join org_log_heads h on h.organization_id = o.id
      where ($1::text is null or o.id = $1) and o.created_at < $2::timestamptz
        and not ${isSystemOrganizationSql('o.id')}
-     order by o.id`,
-    [onlyId, before.toISOString()],
+     union all
+     select d.id, d.name, d.created_at, d.events_stored, d.deleted_at
+     from deleted_organizations d
+     where ($1::text is null or d.id = $1) and d.created_at < $2::timestamptz and d.deleted_at > $3::timestamptz
+     order by id`,
+    [onlyId, before.toISOString(), since.toISOString()],
+  );
+}
+
+/** Whether the organization exists or existed (then deleted): usage may be asked of either. */
+export async function organizationKnown(db: Queryable, organizationId: string): Promise<boolean> {
+  const rows = await db.query(
+    'select 1 from organizations where id = $1 union all select 1 from deleted_organizations where id = $1',
+    [organizationId],
+  );
+  return rows.length > 0;
+}
+
+/**
+ * Called in the deleting transaction, before the organization's rows go: measures today's usage one last
+ * time and keeps what its bills still need (usage_daily rows stay; they no longer cascade). A stream
+ * still live ends with the organization.
+ */
+export async function keepDeletedOrganizationUsage(tx: Queryable, organizationId: string): Promise<void> {
+  await rollupOrganization(tx, organizationId);
+  await tx.query(
+    `insert into deleted_organizations (id, name, created_at, deleted_at, events_stored, streams)
+     select o.id, o.name, o.created_at, now(), h.events_stored,
+       coalesce((select jsonb_agg(jsonb_build_object('created_at', s.created_at, 'deleted_at', coalesce(s.deleted_at, now())) order by s.created_at)
+                 from log_streams s where s.organization_id = o.id), '[]'::jsonb)
+     from organizations o join org_log_heads h on h.organization_id = o.id
+     where o.id = $1`,
+    [organizationId],
   );
 }
 
@@ -84,12 +118,21 @@ export interface StreamLifeRow {
   deleted_at: Date | null;
 }
 
-/** Streams (deleted ones too: they are billed for the days they existed) alive at some point in [from, to). */
+/**
+ * Streams (deleted ones too: they are billed for the days they existed) alive at some point in [from, to),
+ * including those of deleted organizations.
+ */
 export async function selectStreamLives(db: Queryable, onlyId: string | null, from: Date, to: Date): Promise<StreamLifeRow[]> {
   return db.query<StreamLifeRow>(
     `select organization_id, created_at, deleted_at from log_streams
      where ($1::text is null or organization_id = $1) and created_at < $3::timestamptz
-       and (deleted_at is null or deleted_at > $2::timestamptz)`,
+       and (deleted_at is null or deleted_at > $2::timestamptz)
+     union all
+     select l.organization_id, l.created_at, l.deleted_at from (
+       select d.id as organization_id, (s.value->>'created_at')::timestamptz as created_at, (s.value->>'deleted_at')::timestamptz as deleted_at
+       from deleted_organizations d cross join lateral jsonb_array_elements(d.streams) s
+       where ($1::text is null or d.id = $1) and d.deleted_at > $2::timestamptz) l
+     where l.created_at < $3::timestamptz and l.deleted_at > $2::timestamptz`,
     [onlyId, from.toISOString(), to.toISOString()],
   );
 }

@@ -8,7 +8,8 @@
  * - A SIEM connection (log stream) counts on a day if it existed at any moment of that day: created
  *   before the day ended and not deleted before the day began. siem_connections = stream-days /
  *   days in the month; siem_cost = stream-days × price / days in the month, rounded to the cent.
- * - An organization's days are the period's days from the day it was created. Each day's events_stored
+ * - An organization's days are the period's days from the day it was created (to the day it was deleted,
+ *   for one deleted since: its usage rows outlive it, so a closed month's bill stays). Each day's events_stored
  *   is today's live counter for today; otherwise the figure the roll-up measured that day; a day without
  *   a measurement carries the last measured figure before it (also from before the month); a day with no
  *   measurement before it counts 0 (metering had not started).
@@ -38,7 +39,9 @@ export interface OrganizationUsageInput {
   organization_id: string;
   name: string;
   created_at: Date;
-  /** org_log_heads.events_stored now: today's figure. */
+  /** When the organization was deleted: days that began after it are not its days. */
+  deleted_at?: Date | null;
+  /** org_log_heads.events_stored now (for a deleted organization, at its deletion): today's figure. */
   current_events_stored: number;
   /** The last figure measured before the month began, if any. */
   carried_in: number | null;
@@ -142,6 +145,7 @@ function billOrganization(org: OrganizationUsageInput, month: { start: Date; day
     if (figures?.events_stored !== null && figures?.events_stored !== undefined) carried = figures.events_stored;
     ingested += figures?.events_ingested ?? 0;
     if (org.created_at.getTime() >= dayEnd) continue;
+    if (org.deleted_at !== undefined && org.deleted_at !== null && org.deleted_at.getTime() <= dayStart) continue;
     const figure = dayStart === todayStart ? org.current_events_stored : (carried ?? 0);
     storedSum += figure;
     lastFigure = figure;

@@ -80,10 +80,16 @@ export function registerOrganizationRoutes(app: FastifyInstance, organizations: 
 
   app.delete<{ Params: IdParams }>(
     '/organizations/:id',
-    { schema: { tags, summary: 'Delete an organization and all its events', params: OrganizationParamsSchema } },
+    {
+      schema: {
+        tags,
+        summary: 'Delete an organization, all its events and export files (refused with 409 legal_hold_active while on legal hold)',
+        params: OrganizationParamsSchema,
+      },
+    },
     async (request, reply) => {
       requireScope(request.principal(), 'admin');
-      const deleted = await organizations.delete(request.params.id, request.principal());
+      const deleted = await organizations.delete(request.params.id, request.principal(), request.log);
       await systemAudit.recordRequest(request, 'organization.deleted', target(deleted));
       return reply.code(204).send();
     },

@@ -1,8 +1,15 @@
+import type { BaseLogger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { Db, Queryable } from '../db/db.js';
 import { AppError, notFound } from '../errors/app-error.js';
+import { storedName } from '../export/export.service.js';
+import { exportStorageFor } from '../export/export.setup.js';
+import { selectExportFiles } from '../export/export.sql.js';
+import type { ExportStorage } from '../export/export.storage.js';
 import { assertOrganizationAccess } from '../keys/access.js';
 import type { Principal } from '../keys/keys.service.js';
+import { keepDeletedOrganizationUsage } from '../metering/metering.sql.js';
+import { lockPurge } from '../retention/retention.sql.js';
 import { newId } from '../shared/ids.js';
 import { cursorOf, scanOrder, toList, type List, type PageParams } from '../shared/pagination.js';
 import type { LogStreamView } from '../streams/streams.schema.js';
@@ -10,6 +17,8 @@ import type { CreateOrganizationBody, OrganizationView, RetentionBody, UpdateOrg
 import {
   deleteOrganization,
   insertOrganization,
+  lockLogHead,
+  lockOrganizationForDelete,
   replaceDomains,
   selectOrganization,
   selectOrganizationByExternalId,
@@ -71,8 +80,10 @@ export function retentionDays(body: RetentionBody): number {
 export class OrganizationsService {
   constructor(
     private readonly db: Db,
-    private readonly config: Pick<Config, 'defaultRetentionDays'>,
+    private readonly config: Pick<Config, 'defaultRetentionDays' | 'dataDir' | 'exportS3'>,
     private readonly streamsOf: (organizationId: string) => Promise<LogStreamView[]> = async () => [],
+    /** Where export files live, opened only when a deleted organization leaves files to remove. */
+    private readonly exportStorage: () => ExportStorage = () => exportStorageFor(config),
   ) {}
 
   async create(body: CreateOrganizationBody): Promise<OrganizationView> {
@@ -138,15 +149,55 @@ export class OrganizationsService {
     return this.get(id);
   }
 
-  /** Deletes the organization and all its events; answers which one it was. The system organization stays. */
-  async delete(id: string, principal: Principal): Promise<{ id: string; name: string }> {
+  /**
+   * Deletes the organization and all its events (its usage stays billable), then its export files; answers
+   * which one it was. The system organization stays, and so does one on legal hold until the hold is lifted.
+   */
+  async delete(id: string, principal: Principal, log: Pick<BaseLogger, 'warn'>): Promise<{ id: string; name: string }> {
     assertOrganizationAccess(principal, id);
-    const found = await this.db.transaction((tx) => deleteOrganization(tx, id));
-    if (found === undefined) throw notFound('Organization', id);
-    if (found.system) {
-      throw new AppError('forbidden', 'The Verity system organization holds the administrative audit log and cannot be deleted.');
-    }
+    const { found, files } = await this.db.transaction(async (tx) => {
+      // The purge lock first, as legal-hold changes and purge batches take it: a hold being placed is
+      // waited for, and no purge batch holds events of the organization that this delete then waits on.
+      await lockPurge(tx, id);
+      const target = await lockOrganizationForDelete(tx, id);
+      if (target === undefined) throw notFound('Organization', id);
+      // Verity's own administrative log is evidence too: it is not a tenant anyone may delete.
+      if (target.system) {
+        throw new AppError('forbidden', 'The Verity system organization holds the administrative audit log and cannot be deleted.');
+      }
+      // A hold preserves evidence; deleting the organization would destroy all of it at once.
+      if (target.legal_hold) {
+        throw new AppError(
+          'legal_hold_active',
+          `Organization '${id}' is on legal hold: lift the legal hold first (PUT /organizations/${id}/legal_hold {"enabled": false}), then delete it.`,
+        );
+      }
+      await lockLogHead(tx, id);
+      await keepDeletedOrganizationUsage(tx, id);
+      const exportFiles = (await selectExportFiles(tx, id)).map(storedName);
+      await deleteOrganization(tx, id);
+      return { found: target, files: exportFiles };
+    });
+    // Only once the delete has committed: a rolled-back delete must find its exports' files still there.
+    await this.removeExportFiles(id, files, log);
     return { id: found.id, name: found.name };
+  }
+
+  /** Their rows went with the organization, so nothing else would ever find these files again. */
+  private async removeExportFiles(organizationId: string, files: readonly string[], log: Pick<BaseLogger, 'warn'>): Promise<void> {
+    if (files.length === 0) return;
+    let storage: ExportStorage | undefined;
+    try {
+      storage = this.exportStorage();
+      for (const file of files) {
+        // One file that cannot be removed must not keep the others, or the answer to the delete.
+        await storage.remove(file).catch((error: unknown) => log.warn({ err: error, organizationId, file }, 'could not delete an export file of a deleted organization'));
+      }
+    } catch (error) {
+      log.warn({ err: error, organizationId, files }, 'could not delete the export files of a deleted organization');
+    } finally {
+      storage?.close();
+    }
   }
 
   async getRetention(id: string, principal: Principal): Promise<{ retention_period_in_days: number }> {

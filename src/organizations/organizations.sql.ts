@@ -107,21 +107,39 @@ export async function selectOrganizationPage(
   );
 }
 
+/** The organization being deleted, as its deletion must check it. */
+export interface OrganizationToDelete {
+  id: string;
+  name: string;
+  system: boolean;
+  legal_hold: boolean;
+}
+
 /**
- * Removes an organization and its whole log (events have no FK, so they go first, explicitly); answers
- * which one it was, or undefined when there was none. The system organization is answered, not deleted.
+ * Locks the organization's row for its deletion, or answers undefined when there is none. A legal-hold
+ * change updates this row, so it waits for the deletion to commit, and the deletion reads the hold as
+ * committed by then: a hold placed "at the same moment" either stops the delete or comes too late to exist.
  */
-export async function deleteOrganization(tx: Queryable, id: string): Promise<{ id: string; name: string; system: boolean } | undefined> {
-  const [found] = await tx.query<{ id: string; name: string; system: boolean }>(
-    `select o.id, o.name, ${isSystemOrganizationSql('o.id')} as system from organizations o where o.id = $1 for update`,
+export async function lockOrganizationForDelete(tx: Queryable, id: string): Promise<OrganizationToDelete | undefined> {
+  const [found] = await tx.query<OrganizationToDelete>(
+    `select o.id, o.name, ${isSystemOrganizationSql('o.id')} as system, o.legal_hold from organizations o where o.id = $1 for update`,
     [id],
   );
-  // Verity's own administrative log is evidence too: it is not a tenant anyone may delete.
-  if (found === undefined || found.system) return found;
+  return found;
+}
+
+/** Locks the log's head, so no append is half-way while the log goes. */
+export async function lockLogHead(tx: Queryable, id: string): Promise<void> {
   await tx.query('select 1 from org_log_heads where organization_id = $1 for update', [id]);
+}
+
+/**
+ * Removes a locked organization and its whole log (events have no FK, so they go first, explicitly);
+ * everything else of it cascades.
+ */
+export async function deleteOrganization(tx: Queryable, id: string): Promise<void> {
   await tx.query('delete from events where organization_id = $1', [id]);
   await tx.query('delete from organizations where id = $1', [id]);
-  return found;
 }
 
 export async function updateRetention(db: Queryable, id: string, days: number): Promise<boolean> {

@@ -52,4 +52,29 @@ describeEachBackend('job runner', (ctx) => {
     expect(recurring?.state).toBe('pending');
     expect(recurring?.run_at.getTime()).toBeGreaterThan(Date.now() + 50_000);
   });
+
+  it('brings a recurring job scheduled under a longer interval forward when started with a shorter one', async () => {
+    const db = ctx().testDb.db;
+    const runAt = async (): Promise<number> =>
+      (await db.query<{ run_at: Date }>(`select run_at from jobs where id = 'recurring:test.interval'`))[0]?.run_at.getTime() ?? Number.NaN;
+    const started = async (everyMs: number, run: boolean): Promise<void> => {
+      const runner = new JobRunner(db, silent);
+      runner.register('test.interval', async () => undefined);
+      runner.schedule('test.interval', everyMs);
+      await runner.start();
+      if (run) await runner.runDue();
+      await runner.stop();
+    };
+    // A day's interval: after its first run the next one is a day away.
+    await started(86_400_000, true);
+    expect(await runAt()).toBeGreaterThan(Date.now() + 86_000_000);
+    // Restarted with five minutes: the next run is at most five minutes away, not a day.
+    await started(300_000, false);
+    const shortened = await runAt();
+    expect(shortened).toBeLessThanOrEqual(Date.now() + 300_000);
+    expect(shortened).toBeGreaterThan(Date.now() + 250_000);
+    // A longer interval again does not push the run already due sooner further out.
+    await started(86_400_000, false);
+    expect(await runAt()).toBe(shortened);
+  });
 });
