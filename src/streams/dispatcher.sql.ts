@@ -141,6 +141,11 @@ export async function releaseAllLeases(db: Queryable, owner: string): Promise<vo
   await db.query('update log_streams set lease_owner = null, lease_until = null where lease_owner = $1', [owner]);
 }
 
+/** Frees every worker's stream leases: only for a start that knows no other worker can be alive (PGlite). */
+export async function releaseEveryOwnersLeases(db: Queryable): Promise<void> {
+  await db.query('update log_streams set lease_owner = null, lease_until = null where lease_owner is not null');
+}
+
 /** Of these stream ids, the ones still live (not deleted): the rest may be forgotten by a worker. */
 export async function selectLiveStreamIds(db: Queryable, ids: readonly string[]): Promise<string[]> {
   const rows = await db.query<{ id: string }>('select id from log_streams where id = any($1::text[]) and deleted_at is null', [ids]);

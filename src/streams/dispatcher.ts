@@ -9,7 +9,7 @@ import { ThrottledWarning } from '../shared/throttled-warning.js';
 import type { StreamMetrics } from '../metrics/metrics.js';
 import type { Destination, DeliveryResult, DestinationDeps, DestinationLimits } from './destinations/destination.js';
 import { eventJson } from './destinations/event-json.js';
-import { claimStreams, releaseAllLeases, releaseLease, saveProgress, selectLiveStreamIds, selectPending, selectStreamOrganizations, type ClaimedStream, type PendingEvent, type Progress } from './dispatcher.sql.js';
+import { claimStreams, releaseAllLeases, releaseEveryOwnersLeases, releaseLease, saveProgress, selectLiveStreamIds, selectPending, selectStreamOrganizations, type ClaimedStream, type PendingEvent, type Progress } from './dispatcher.sql.js';
 import { buildDestination } from './stream-config.js';
 import { insertDelivery } from './streams.sql.js';
 
@@ -85,6 +85,11 @@ export class StreamDispatcher {
   }
 
   async start(): Promise<void> {
+    if (this.db.kind === 'pglite') {
+      // PGlite's data directory is locked by one process, this one: a lease found now was left by a process
+      // that died (kill -9, a crash), and waiting for it to expire would hold its streams up for a minute.
+      await releaseEveryOwnersLeases(this.db).catch((error: unknown) => this.logger.warn({ err: error }, 'releasing log stream leases left by a previous process failed; they expire on their own'));
+    }
     // An append to an organization without streams wakes nothing: claiming is a database round trip, and
     // appends can commit dozens of times a second.
     this.unsubscribe = await this.signal.subscribeAll((organizationId) => {
@@ -342,7 +347,9 @@ export class StreamDispatcher {
   private failure(stream: ClaimedStream, error: string, retryAfterMs: number | undefined): Progress {
     const failingSince = stream.failing_since ?? new Date();
     const attempts = stream.attempts + 1;
-    const delay = retryAfterMs !== undefined ? Math.min(retryAfterMs, RETRY_AFTER_CAP_MS) : backoffMs(attempts);
+    // Retry-After may lengthen the wait, never shorten it: "Retry-After: 0" would otherwise retry in a tight loop.
+    const backoff = backoffMs(attempts);
+    const delay = retryAfterMs !== undefined ? Math.max(Math.min(retryAfterMs, RETRY_AFTER_CAP_MS), backoff) : backoff;
     const tooLong = Date.now() - failingSince.getTime() > this.options.maxFailingHours * 3_600_000;
     return {
       cursorSeq: stream.cursor_seq,

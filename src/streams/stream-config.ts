@@ -3,7 +3,8 @@ import addFormats from 'ajv-formats';
 import { AppError } from '../errors/app-error.js';
 import type { SecretBox } from '../shared/secret-box.js';
 import { enumMessage } from '../shared/string-enum.js';
-import type { Destination, DestinationDeps } from './destinations/destination.js';
+import type { DeliveryResult, Destination, DestinationDeps } from './destinations/destination.js';
+import { redactResult, secretStrings } from './destinations/redact-secrets.js';
 import { destinationType } from './destinations/registry.js';
 
 const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true });
@@ -33,6 +34,12 @@ export function validateConfig(type: string, config: Record<string, unknown>): R
         if (error.keyword === 'additionalProperties') path.push(String(error.params.additionalProperty));
         return { code: error.keyword === 'required' ? 'required' : 'invalid', field: ['config', ...path].join('.'), message: error.keyword === 'enum' ? enumMessage(error.params.allowedValues) : (error.message ?? 'is invalid') };
       }),
+    });
+  }
+  const problems = destination.check?.(copy) ?? [];
+  if (problems.length > 0) {
+    throw new AppError('validation_failed', 'Validation failed.', {
+      errors: problems.map((problem) => ({ code: 'invalid', field: `config.${problem.field}`, message: problem.message })),
     });
   }
   const withCredentials = Object.entries(copy).filter(([, value]) => typeof value === 'string' && holdsUserInfo(value));
@@ -84,5 +91,25 @@ export function buildDestination(
 ): Destination {
   const type = destinationType(row.type);
   if (type === undefined) throw new Error(`unsupported destination type '${row.type}'`);
-  return type.create({ ...row.config, ...openSecrets(box, row.id, row.secrets) }, deps);
+  const secret = openSecrets(box, row.id, row.secrets);
+  return redacting(type.create({ ...row.config, ...secret }, deps), secretStrings(secret));
+}
+
+/**
+ * Receivers and WAFs echo request headers (the Authorization header, an API key) into their error bodies,
+ * and a result's texts end up in delivery rows, state_reason, test answers and the server log. Redacting
+ * here, with every secret the stream has, covers every destination type, present and future.
+ */
+function redacting(destination: Destination, secrets: readonly string[]): Destination {
+  const deliver = async (...args: Parameters<Destination['deliver']>): Promise<DeliveryResult> => {
+    let result: DeliveryResult;
+    try {
+      result = await destination.deliver(...args);
+    } catch (error) {
+      // What the dispatcher would make of it, but redacted: an escaped error's message may quote a request.
+      result = { outcome: 'retry', error: error instanceof Error ? error.message : String(error) };
+    }
+    return redactResult(result, secrets);
+  };
+  return { limits: destination.limits, deliver, close: destination.close?.bind(destination) };
 }

@@ -65,6 +65,30 @@ describeEachBackend(
       expect(JSON.stringify(listed.body)).not.toContain('top-secret-token');
     });
 
+    it('refuses a Splunk raw endpoint and a signing secret outside 24–64 bytes, naming the field', async () => {
+      const org = await ctx().createOrg();
+      type Refusal = { errors: { field: string; message: string }[] };
+      for (const hecUrl of ['https://splunk.example.com:8088/services/collector/raw', 'https://splunk.example.com:8088/raw/1.0/']) {
+        const raw = await ctx().call<Refusal>('POST', '/log_streams', { body: { organization_id: org, type: 'Splunk', config: { hec_url: hecUrl, hec_token: 'token-1234' } } });
+        expect(raw.status).toBe(422);
+        expect(raw.body.errors).toEqual([{ code: 'invalid', field: 'config.hec_url', message: expect.stringContaining('event endpoint') as string }]);
+      }
+      const splunk = await ctx().call('POST', '/log_streams', { body: { organization_id: org, type: 'Splunk', config: { hec_url: 'https://splunk.example.com:8088/services/collector/event', hec_token: 'token-1234' } } });
+      expect(splunk.status).toBe(201);
+
+      const secret = (bytes: number): string => `whsec_${Buffer.alloc(bytes, 7).toString('base64')}`;
+      for (const bytes of [65, 96]) {
+        const long = await ctx().call<Refusal>('POST', '/log_streams', { body: { organization_id: org, type: 'GenericHttps', config: { url: receiver.url, signing_secret: secret(bytes) } } });
+        expect(long.status).toBe(422);
+        expect(long.body.errors).toEqual([{ code: 'invalid', field: 'config.signing_secret', message: expect.stringContaining('24–64 bytes') as string }]);
+        expect(JSON.stringify(long.body)).not.toContain(secret(bytes).slice(6));
+      }
+      for (const bytes of [24, 64]) {
+        const ok = await ctx().call('POST', '/log_streams', { body: { organization_id: org, type: 'GenericHttps', config: { url: receiver.url, signing_secret: secret(bytes) } } });
+        expect(ok.status).toBe(201);
+      }
+    });
+
     it('delivers new events in order, exactly the events appended after creation, and records the attempts', async () => {
       const org = await ctx().createOrg();
       await send(ctx(), org, 3, 'before');
@@ -106,6 +130,18 @@ describeEachBackend(
       await send(ctx(), org, 1, 'later');
       await receiver.waitFor(4);
       expect(Date.now() - started).toBeGreaterThanOrEqual(1900);
+    });
+
+    it('Retry-After: 0 does not make a tight retry loop: the wait is at least the backoff', async () => {
+      const org = await ctx().createOrg();
+      receiver.respond(...Array.from({ length: 50 }, () => ({ status: 429, retryAfter: '0' })));
+      const stream = await createStream(org);
+      await send(ctx(), org, 1);
+      await waitForState(ctx(), stream.id, (s) => s.state === 'error');
+      // The first retry waits 1–2 s (backoff after one failure); without the floor there were dozens by now.
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      expect(receiver.answered).toBe(1);
+      await ctx().call('DELETE', `/log_streams/${stream.id}`);
     });
 
     it('marks a stream invalid on 401 and stops, until its config changes', async () => {

@@ -7,13 +7,23 @@ export interface ReceivedRequest {
   events: { id: string; seq?: number; actor: { id: string } }[];
 }
 
+export interface ScriptedAnswer {
+  status: number;
+  retryAfter?: string;
+  delayMs?: number;
+  /** Request headers (lower-case names) quoted back in the error body. */
+  echoHeaders?: string[];
+}
+
 /**
  * A loopback HTTP receiver for GenericHttps streams (JSON array of {event, …} items) whose answers a test
  * scripts: queue statuses (with optional Retry-After) before the default 200.
  */
 export class ScriptedReceiver {
   readonly requests: ReceivedRequest[] = [];
-  private readonly script: { status: number; retryAfter?: string; delayMs?: number }[] = [];
+  /** Every request answered, whatever its status (requests holds only the accepted ones). */
+  answered = 0;
+  private readonly script: ScriptedAnswer[] = [];
   private server: Server | undefined;
   url = '';
   /** Delay every answer by this long (a slow SIEM). */
@@ -32,6 +42,7 @@ export class ScriptedReceiver {
         const next = this.script.shift();
         const answer = (): void => {
           this.inFlight -= 1;
+          this.answered += 1;
           const status = next?.status ?? 200;
           if (status >= 200 && status < 300) {
             const body = Buffer.concat(chunks).toString('utf8');
@@ -39,7 +50,9 @@ export class ScriptedReceiver {
             this.requests.push({ headers: request.headers, body, events: items.map((item) => item.event) });
           }
           response.writeHead(status, next?.retryAfter === undefined ? {} : { 'retry-after': next.retryAfter });
-          response.end(status >= 400 ? `{"error":"scripted ${status}"}` : '{}');
+          // Like a WAF or a debugging proxy that quotes the request it refused, credentials included.
+          const echoed = Object.fromEntries((next?.echoHeaders ?? []).map((name) => [name, request.headers[name]]));
+          response.end(status >= 400 ? JSON.stringify({ error: `scripted ${status}`, ...(next?.echoHeaders ? { request_headers: echoed } : {}) }) : '{}');
         };
         const delay = (next?.delayMs ?? 0) + this.delayAllMs;
         if (delay > 0) setTimeout(answer, delay);
@@ -69,7 +82,7 @@ export class ScriptedReceiver {
     }
   }
 
-  respond(...answers: { status: number; retryAfter?: string; delayMs?: number }[]): this {
+  respond(...answers: ScriptedAnswer[]): this {
     this.script.push(...answers);
     return this;
   }

@@ -7,7 +7,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { DATADOG_FAKE_API_KEY, startDatadogIntake, type DatadogIntakeFake } from '../../../test/fakes/datadog-intake.js';
 import type { AuditEvent } from '../../ingest/event.schema.js';
 import { createHttpClient, type HttpClient } from '../net/http.js';
-import { DATADOG_MAX_REQUEST_BYTES, DATADOG_SITES, datadog, datadogEndpoint, DatadogConfigSchema, type DatadogConfig, type DatadogSite } from './datadog.js';
+import type { TruncationNote } from './oversized-event.js';
+import { DATADOG_MAX_ITEM_BYTES, DATADOG_MAX_REQUEST_BYTES, DATADOG_SITES, datadog, datadogEndpoint, DatadogConfigSchema, type DatadogConfig, type DatadogSite } from './datadog.js';
 
 function auditEvent(n: number, occurredAt = new Date().toISOString(), pad = ''): AuditEvent {
   return {
@@ -21,6 +22,12 @@ function auditEvent(n: number, occurredAt = new Date().toISOString(), pad = ''):
     context: { location: '203.0.113.7', user_agent: 'curl/8.5' },
     metadata: pad === '' ? { n } : { n, pad },
   };
+}
+
+/** ~1.2 MB, as the batch ingest endpoint accepts it: bounded metadata on the event and on each of 46 targets. */
+function bigEvent(base: AuditEvent): AuditEvent {
+  const metadata = Object.fromEntries(Array.from({ length: 50 }, (_, k) => [`k${k}`, 'v'.repeat(500)]));
+  return { ...base, metadata, targets: Array.from({ length: 46 }, (_, i) => ({ id: `t${i}`, type: 'doc', metadata })) };
 }
 
 async function closedPort(): Promise<number> {
@@ -90,6 +97,12 @@ describe('Datadog destination', () => {
       expect(intake.received[0]?.message).toEqual(old);
     });
 
+    it('offers every site of PROTOCOLS §2, each accepted by the config schema', () => {
+      expect(DATADOG_SITES).toMatchObject({ UK1: 'uk1.datadoghq.com', 'US2-FED': 'us2.ddog-gov.com' });
+      const validate = new Ajv({ strict: false }).compile(DatadogConfigSchema);
+      for (const site of Object.keys(DATADOG_SITES)) expect(validate({ site, api_key: DATADOG_FAKE_API_KEY }), site).toBe(true);
+    });
+
     it.each(Object.entries(DATADOG_SITES))('uses the %s intake host', (site, host) => {
       expect(datadogEndpoint({ site: site as DatadogSite })).toBe(`https://http-intake.logs.${host}/api/v2/logs`);
     });
@@ -136,16 +149,32 @@ describe('Datadog destination', () => {
     });
 
     it('refuses several events above 5 MB without sending them', async () => {
-      const events = [auditEvent(1, undefined, 'x'.repeat(DATADOG_MAX_REQUEST_BYTES / 2)), auditEvent(2, undefined, 'y'.repeat(DATADOG_MAX_REQUEST_BYTES / 2))];
+      // Each event fits one log; together they do not fit one request.
+      const events = Array.from({ length: Math.ceil(DATADOG_MAX_REQUEST_BYTES / DATADOG_MAX_ITEM_BYTES) + 1 }, (_, n) => auditEvent(n, undefined, 'x'.repeat(DATADOG_MAX_ITEM_BYTES - 1000)));
       const result = await destination().deliver(events, { test: false });
       expect(result.outcome).toBe('too_large');
       expect(intake.requests).toHaveLength(0);
     });
 
-    it("sends a lone oversized event and reports Datadog's 413 as too_large", async () => {
-      const result = await destination().deliver([auditEvent(1, undefined, 'x'.repeat(DATADOG_MAX_REQUEST_BYTES))], { test: false });
+    it("reports Datadog's 413 for a lone event as too_large", async () => {
+      await intake.close();
+      intake = await startDatadogIntake({ maxBytes: 2_000 });
+      const result = await destination().deliver([auditEvent(1, undefined, 'x'.repeat(5_000))], { test: false });
       expect(result).toMatchObject({ outcome: 'too_large', status: 413 });
       expect(intake.requests).toHaveLength(1);
+    });
+
+    it('an event over 1 MB per log arrives as a marked, parseable summary; the events around it whole', async () => {
+      const big = bigEvent(auditEvent(2));
+      expect(Buffer.byteLength(JSON.stringify(big))).toBeGreaterThan(1_150_000);
+      const result = await destination().deliver([auditEvent(1), big, auditEvent(3)], { test: false });
+      expect(result).toMatchObject({ outcome: 'delivered', status: 202 });
+      expect(intake.received.map((item) => (item.message as AuditEvent).id)).toEqual(['evt_00001', 'evt_00002', 'evt_00003']);
+      const summary = intake.received[1]?.message as AuditEvent & { verity_truncated: TruncationNote };
+      expect(summary).toMatchObject({ action: big.action, actor: big.actor, metadata: {} });
+      expect(summary.verity_truncated).toMatchObject({ limit_bytes: DATADOG_MAX_ITEM_BYTES, targets_total: 46, targets_kept: 10 });
+      expect(Buffer.byteLength(JSON.stringify(intake.received[1]))).toBeLessThanOrEqual(DATADOG_MAX_ITEM_BYTES);
+      expect((intake.received[2]?.message as AuditEvent).metadata).toEqual({ n: 3 });
     });
   });
 

@@ -2,6 +2,7 @@ import { Type, type Static } from 'typebox';
 import type { AuditEvent } from '../../ingest/event.schema.js';
 import { classifyHttpStatus, classifyNetworkError, type DeliveryResult, type DestinationType } from './destination.js';
 import { jsonWithEvent } from './event-json.js';
+import { renderWithinLimit } from './oversized-event.js';
 
 /** Datadog sites and their intake domains (PROTOCOLS §2; the sites DESIGN §6 offers). */
 export const DATADOG_SITES = {
@@ -11,7 +12,9 @@ export const DATADOG_SITES = {
   EU1: 'datadoghq.eu',
   AP1: 'ap1.datadoghq.com',
   AP2: 'ap2.datadoghq.com',
+  UK1: 'uk1.datadoghq.com',
   'US1-FED': 'ddog-gov.com',
+  'US2-FED': 'us2.ddog-gov.com',
 } as const;
 export type DatadogSite = keyof typeof DATADOG_SITES;
 
@@ -24,7 +27,9 @@ export const DatadogConfigSchema = Type.Object(
       Type.Literal('EU1'),
       Type.Literal('AP1'),
       Type.Literal('AP2'),
+      Type.Literal('UK1'),
       Type.Literal('US1-FED'),
+      Type.Literal('US2-FED'),
     ]),
     // Printable ASCII only: the key travels in a header, and a character undici refuses there would
     // surface as a network error (retried forever) instead of a configuration error.
@@ -50,6 +55,8 @@ const MAX_EVENTS = 1000;
 const REQUEST_GOAL_BYTES = 4_250_000;
 /** Datadog refuses larger payloads with 413; above this a multi-event request is not sent at all. */
 export const DATADOG_MAX_REQUEST_BYTES = 5_000_000;
+/** Datadog cuts a longer log and still answers 2xx (PROTOCOLS §2): the event JSON would arrive broken. */
+export const DATADOG_MAX_ITEM_BYTES = 1_000_000;
 
 /**
  * Datadog accepts log timestamps up to 18 hours old (PROTOCOLS §2) and drops older ones while still
@@ -116,7 +123,8 @@ export const datadog: DestinationType<DatadogConfig> = {
       async deliver(events) {
         if (events.length === 0) return { outcome: 'delivered', detail: 'no events' };
         const now = Date.now();
-        const body = `[${events.map((event) => jsonWithEvent(itemFields(event, config, now), 'message', event, 'first')).join(',')}]`;
+        const item = (event: AuditEvent): string => jsonWithEvent(itemFields(event, config, now), 'message', event, 'first');
+        const body = `[${events.map((event) => renderWithinLimit(event, DATADOG_MAX_ITEM_BYTES, item)).join(',')}]`;
         const bytes = Buffer.byteLength(body);
         // A lone event is always sent: only Datadog can say whether it is too large.
         if (events.length > 1 && (events.length > MAX_EVENTS || bytes > DATADOG_MAX_REQUEST_BYTES)) {

@@ -46,6 +46,11 @@ export interface DestinationDeps {
   allowPrivate: boolean;
 }
 
+export interface ConfigProblem {
+  field: string;
+  message: string;
+}
+
 /**
  * One destination type: its config schema (validated with field-level errors), which fields are secret
  * (encrypted at rest, never returned), and the factory. `Config` is the merged plain + secret config.
@@ -56,6 +61,11 @@ export interface DestinationType<Config = Record<string, unknown>> {
   label: string;
   configSchema: TSchema;
   secretFields: readonly string[];
+  /**
+   * Checks a schema cannot express, on a config the schema accepted: each problem names its field (without
+   * `config.`) and never quotes a value, which may be a secret.
+   */
+  check?(config: Config): ConfigProblem[];
   create(config: Config, deps: DestinationDeps): Destination;
 }
 

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closedPort, startFakeS3, startScriptedS3, type FakeS3 } from '../../../test/fakes/s3-server.js';
 import type { AuditEvent } from '../../ingest/event.schema.js';
 import type { DeliveryResult, Destination } from './destination.js';
+import type { HttpClient } from '../net/http.js';
 import { gcs, GCS_DEFAULT_ENDPOINT } from './gcs.js';
 import { destinationType } from './registry.js';
 
@@ -49,7 +50,7 @@ const open: Destination[] = [];
 /** A GCS destination from a config validated as POST /log_streams would validate it. */
 function gcsDestination(config: Record<string, unknown>, allowPrivate = true): Destination {
   const validated = validateConfig('GoogleCloudStorage', config);
-  const destination = gcs.create(validated as Parameters<typeof gcs.create>[0], { allowPrivate, http: undefined as never });
+  const destination = gcs.create(validated as Parameters<typeof gcs.create>[0], { allowPrivate, http: { timeoutMs: 60_000 } as HttpClient });
   open.push(destination);
   return destination;
 }

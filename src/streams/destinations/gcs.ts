@@ -27,7 +27,7 @@ export const gcs: DestinationType<GcsConfig> = {
   label: 'Google Cloud Storage',
   configSchema: GcsConfigSchema,
   secretFields: ['hmac_secret'],
-  create(config, { allowPrivate }) {
+  create(config, { allowPrivate, http }) {
     return createObjectStoreDestination(
       {
         service: 'Google Cloud Storage',
@@ -40,6 +40,7 @@ export const gcs: DestinationType<GcsConfig> = {
         endpoint: config.endpoint ?? GCS_DEFAULT_ENDPOINT,
         forcePathStyle: true,
         objectPerEvent: config.object_per_event ?? false,
+        timeoutMs: http.timeoutMs,
       },
       { allowPrivate },
     );

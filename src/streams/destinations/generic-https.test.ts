@@ -6,7 +6,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startWebhookReceiver, type WebhookReceiverFake, type WebhookReceiverOptions } from '../../../test/fakes/webhook-receiver.js';
 import type { AuditEvent } from '../../ingest/event.schema.js';
 import { createHttpClient, type HttpClient } from '../net/http.js';
-import { genericHttps, signWebhook, type GenericHttpsConfig } from './generic-https.js';
+import { GENERIC_HTTPS_MAX_BYTES, genericHttps, signWebhook, type GenericHttpsConfig } from './generic-https.js';
+import type { TruncationNote } from './oversized-event.js';
 
 function auditEvent(n: number): AuditEvent {
   return {
@@ -152,6 +153,21 @@ describe('GenericHttps destination', () => {
       expect(ids[0]).toBe(ids[1]);
       expect(ids[2]).not.toBe(ids[0]);
       expect(fake.requests.every((request) => request.signature === 'valid')).toBe(true);
+    });
+  });
+
+  describe('limits', () => {
+    it('an event over the request budget arrives as a marked summary, not whole', async () => {
+      const fake = await start();
+      // Larger than the ingest API lets one event be, but a receiver's body cap may be far smaller than ours.
+      const big: AuditEvent = { ...auditEvent(2), metadata: { pad: 'x'.repeat(GENERIC_HTTPS_MAX_BYTES) } };
+      const result = await destination(fake.url).deliver([auditEvent(1), big, auditEvent(3)], { test: false });
+      expect(result).toEqual({ outcome: 'delivered', status: 200 });
+      const items = fake.received[0]?.body as { event: AuditEvent & { verity_truncated?: TruncationNote } }[];
+      expect(items.map((entry) => entry.event.id)).toEqual(['evt_00001', 'evt_00002', 'evt_00003']);
+      expect(items[1]?.event).toMatchObject({ metadata: {}, verity_truncated: { limit_bytes: GENERIC_HTTPS_MAX_BYTES, targets_total: 1, targets_kept: 1 } });
+      expect(Buffer.byteLength(fake.received[0]?.rawBody ?? '')).toBeLessThanOrEqual(GENERIC_HTTPS_MAX_BYTES);
+      expect(items[2]).toEqual(item(auditEvent(3)));
     });
   });
 

@@ -4,6 +4,7 @@ import type { AuditEvent } from '../../ingest/event.schema.js';
 import { StringEnum } from '../../shared/string-enum.js';
 import { classifyHttpStatus, classifyNetworkError, type DestinationType } from './destination.js';
 import { jsonWithEvent } from './event-json.js';
+import { renderWithinLimit } from './oversized-event.js';
 
 export const GenericHttpsConfigSchema = Type.Object(
   {
@@ -16,9 +17,17 @@ export const GenericHttpsConfigSchema = Type.Object(
 );
 export type GenericHttpsConfig = Static<typeof GenericHttpsConfigSchema>;
 
+/** A request's byte budget; an event whose item alone exceeds it is sent as a summary. */
+export const GENERIC_HTTPS_MAX_BYTES = 4 * 1024 * 1024;
+
 /** WorkOS's generic HTTPS item shape, kept so receivers written for WorkOS parse Verity unchanged. */
 function item(event: AuditEvent): string {
   return jsonWithEvent({ keySuffix: event.id, timestamp: event.occurred_at, source: 'verity' }, 'event', event, 'first');
+}
+
+/** The HMAC key a Standard Webhooks secret stands for: base64 after an optional `whsec_`. */
+function webhookKey(secret: string): Buffer {
+  return Buffer.from(secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret, 'base64');
 }
 
 /**
@@ -26,7 +35,7 @@ function item(event: AuditEvent): string {
  * derived from the batch's event ids, so a retried batch keeps its id and receivers can deduplicate.
  */
 export function signWebhook(secret: string, id: string, timestamp: number, body: string): string {
-  const key = Buffer.from(secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret, 'base64');
+  const key = webhookKey(secret);
   return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
 }
 
@@ -35,12 +44,19 @@ export const genericHttps: DestinationType<GenericHttpsConfig> = {
   label: 'HTTPS endpoint',
   configSchema: GenericHttpsConfigSchema,
   secretFields: ['headers', 'signing_secret'],
+  check(config) {
+    if (config.signing_secret === undefined) return [];
+    const bytes = webhookKey(config.signing_secret).length;
+    // Standard Webhooks secrets are 24 to 64 bytes (PROTOCOLS §5); receivers' libraries refuse others.
+    return bytes >= 24 && bytes <= 64 ? [] : [{ field: 'signing_secret', message: `must decode (base64, after an optional whsec_ prefix) to 24–64 bytes; it decodes to ${bytes}` }];
+  },
   create(config, { http }) {
     const ndjson = config.format === 'ndjson';
     return {
-      limits: { maxEvents: 1000, maxBytes: 4 * 1024 * 1024 },
+      limits: { maxEvents: 1000, maxBytes: GENERIC_HTTPS_MAX_BYTES },
       async deliver(events) {
-        const items = events.map(item);
+        // Receivers cap request bodies; an event over the budget on its own would be refused (413) forever.
+        const items = events.map((event) => renderWithinLimit(event, GENERIC_HTTPS_MAX_BYTES, item));
         const body = ndjson ? `${items.join('\n')}\n` : `[${items.join(',')}]`;
         // Header names are case-insensitive: lower-case the customer's so ours (content type, signature)
         // replace theirs instead of being sent alongside them.

@@ -58,3 +58,25 @@ export function summarizeOversizedEvent(
     kept -= 1;
   }
 }
+
+/** The summary as the event a destination sends: the kept fields plus `verity_truncated`, as syslog and Sentinel send it. */
+export function summaryEvent(summary: OversizedEventSummary): AuditEvent {
+  return Object.assign({}, summary.event, { verity_truncated: summary.note });
+}
+
+function overLimit(text: string, limitBytes: number): boolean {
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: nearly every text is decided without measuring it.
+  return text.length * 3 > limitBytes && Buffer.byteLength(text, 'utf8') > limitBytes;
+}
+
+/**
+ * `render(event)` (the event in the destination's item or envelope), or, when that exceeds `limitBytes`,
+ * the rendered summary: a destination's per-item limit is then never met by an event the receiver would
+ * refuse forever or cut mid-JSON.
+ */
+export function renderWithinLimit(event: AuditEvent, limitBytes: number, render: (event: AuditEvent) => string): string {
+  const text = render(event);
+  if (!overLimit(text, limitBytes)) return text;
+  const summary = summarizeOversizedEvent(event, Buffer.byteLength(text, 'utf8'), limitBytes, (s) => !overLimit(render(summaryEvent(s)), limitBytes));
+  return render(summaryEvent(summary));
+}

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closedPort, startFakeS3, startScriptedS3, type FakeS3 } from '../../../test/fakes/s3-server.js';
 import type { AuditEvent } from '../../ingest/event.schema.js';
 import type { DeliveryResult, Destination } from './destination.js';
+import type { HttpClient } from '../net/http.js';
 import { destinationType } from './registry.js';
 import { batchObjectKey, createObjectStoreDestination, eventObjectKey, keySegment, s3, type ObjectStoreOptions } from './s3.js';
 
@@ -54,10 +55,13 @@ function track(destination: Destination): Destination {
   return destination;
 }
 
+/** The object store talks through the AWS SDK: of the HTTP client it reads only the configured timeout. */
+const sdkOnly = { timeoutMs: 60_000 } as HttpClient;
+
 /** An S3 destination built from a config that went through the same validation as POST /log_streams. */
 function s3Destination(config: Record<string, unknown>, allowPrivate = true): Destination {
   const validated = validateConfig('S3', config);
-  return track(s3.create(validated as Parameters<typeof s3.create>[0], { allowPrivate, http: undefined as never }));
+  return track(s3.create(validated as Parameters<typeof s3.create>[0], { allowPrivate, http: sdkOnly }));
 }
 
 let fake: FakeS3;

@@ -12,6 +12,7 @@ import type { AuditEvent } from '../../ingest/event.schema.js';
 import { ForbiddenAddressError, guardedLookup, isForbiddenAddress } from '../net/address-guard.js';
 import { classifyNetworkError, parseRetryAfter, type DeliveryResult, type Destination, type DestinationDeps, type DestinationType } from './destination.js';
 import { eventJson } from './event-json.js';
+import { redactResult } from './redact-secrets.js';
 
 const gzipAsync = promisify(gzip);
 
@@ -93,7 +94,8 @@ function guardedRequestHandler(allowPrivate: boolean, timeoutMs: number): NodeHt
   return new NodeHttpHandler({
     httpAgent: guardedAgent(new http.Agent(agentOptions), allowPrivate),
     httpsAgent: guardedAgent(new https.Agent(agentOptions), allowPrivate),
-    connectionTimeout: 10_000,
+    // A shorter configured deadline must bound the connect too, or a black-holed host outlives it.
+    connectionTimeout: Math.min(10_000, timeoutMs),
     requestTimeout: timeoutMs,
     throwOnRequestTimeout: true,
   });
@@ -287,13 +289,9 @@ function metadataFor(events: readonly AuditEvent[]): Record<string, string> {
 export function createObjectStoreDestination(options: ObjectStoreOptions, deps: Pick<DestinationDeps, 'allowPrivate'>): Destination {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   // Every string that must never reach a message: the secret key and, once issued, the role's session secrets.
+  // (buildDestination redacts the configured key too; these calls cover the secrets learned while running.)
   const secrets = new Set<string>([options.secretAccessKey]);
-  const scrub = (text: string): string => {
-    let out = text;
-    for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join('[redacted]');
-    return out;
-  };
-  const scrubbed = (result: DeliveryResult): DeliveryResult => (result.outcome === 'delivered' ? result : { ...result, error: scrub(result.error) });
+  const scrubbed = (result: DeliveryResult): DeliveryResult => redactResult(result, secrets);
 
   const baseCredentials: Credentials = { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey };
   let sts: STSClient | undefined;
@@ -402,7 +400,7 @@ export const s3: DestinationType<S3Config> = {
   label: 'Amazon S3 (or S3-compatible storage)',
   configSchema: S3ConfigSchema,
   secretFields: ['secret_access_key'],
-  create(config, { allowPrivate }) {
+  create(config, { allowPrivate, http }) {
     return createObjectStoreDestination(
       {
         service: 'S3',
@@ -416,6 +414,7 @@ export const s3: DestinationType<S3Config> = {
         forcePathStyle: config.force_path_style ?? false,
         objectPerEvent: config.object_per_event ?? false,
         assumeRole: config.role_arn === undefined ? undefined : { roleArn: config.role_arn, externalId: config.external_id },
+        timeoutMs: http.timeoutMs,
       },
       { allowPrivate },
     );

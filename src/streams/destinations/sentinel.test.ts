@@ -277,6 +277,7 @@ describe('Sentinel: size limits', () => {
     fake = await startSentinelFake();
     let calls = 0;
     const flaky: HttpClient = {
+      timeoutMs: http.timeoutMs,
       async send(request) {
         if (request.url.includes('/dataCollectionRules/') && ++calls === 2) throw new TypeError('fetch failed', { cause: Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }) });
         return http.send(request);

@@ -4,6 +4,7 @@ import type { AuditEvent } from '../../ingest/event.schema.js';
 import type { HttpClient } from '../net/http.js';
 import { classifyHttpStatus, classifyNetworkError, parseRetryAfter, type DeliveryResult, type Destination, type DestinationType } from './destination.js';
 import { summarizeOversizedEvent } from './oversized-event.js';
+import { redactResult, secretStrings } from './redact-secrets.js';
 
 const Guid = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
 
@@ -189,11 +190,7 @@ export function createSentinelDestination(config: AzureSentinelConfig, deps: { h
 
   /** No error text may carry the client secret or a bearer token, whatever a server echoes back. */
   function scrub(result: DeliveryResult): DeliveryResult {
-    if (result.outcome === 'delivered') return result;
-    const secrets = [config.client_secret, encodeURIComponent(config.client_secret), new URLSearchParams({ s: config.client_secret }).toString().slice(2), ...issued];
-    let error = result.error;
-    for (const secret of secrets) if (secret.length > 0) error = error.split(secret).join('[redacted]');
-    return { ...result, error };
+    return redactResult(result, [...secretStrings(config.client_secret), ...issued]);
   }
 
   async function post(body: string, retried: boolean): Promise<DeliveryResult> {

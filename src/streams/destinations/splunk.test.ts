@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { SPLUNK_FAKE_TOKEN, startSplunkHec, type SplunkHecFake, type SplunkHecFakeOptions } from '../../../test/fakes/splunk-hec.js';
 import type { AuditEvent } from '../../ingest/event.schema.js';
 import { createHttpClient, type HttpClient } from '../net/http.js';
+import type { TruncationNote } from './oversized-event.js';
 import { hecEndpoint, splunk, SplunkConfigSchema, SPLUNK_MAX_REQUEST_BYTES, type SplunkConfig } from './splunk.js';
 
 function auditEvent(n: number, occurredAt = '2026-09-25T14:03:07.123Z', pad = ''): AuditEvent {
@@ -24,6 +25,12 @@ function auditEvent(n: number, occurredAt = '2026-09-25T14:03:07.123Z', pad = ''
 }
 
 const batch = (count: number): AuditEvent[] => Array.from({ length: count }, (_, n) => auditEvent(n));
+
+/** ~1.2 MB, as the batch ingest endpoint accepts it: bounded metadata on the event and on each of 46 targets. */
+function bigEvent(base: AuditEvent): AuditEvent {
+  const metadata = Object.fromEntries(Array.from({ length: 50 }, (_, k) => [`k${k}`, 'v'.repeat(500)]));
+  return { ...base, metadata, targets: Array.from({ length: 46 }, (_, i) => ({ id: `t${i}`, type: 'doc', metadata })) };
+}
 
 async function closedPort(): Promise<number> {
   const server = createServer();
@@ -146,9 +153,18 @@ describe('Splunk HEC destination', () => {
       expect(hec.requests).toHaveLength(0);
     });
 
-    it('sends a lone event above 1 MB: only the collector knows its limit', async () => {
-      const result = await destination().deliver([auditEvent(1, undefined, 'x'.repeat(SPLUNK_MAX_REQUEST_BYTES))], { test: false });
-      expect(result.outcome).toBe('delivered');
+    it('an event whose envelope exceeds the ~900 kB cap arrives as a marked summary instead of stalling on 413', async () => {
+      // A collector with Splunk Cloud's reported 1 MB limit: the whole event would be refused forever.
+      await restart({ maxContentLength: 1_000_000 });
+      const big = bigEvent(auditEvent(2));
+      expect(Buffer.byteLength(JSON.stringify(big))).toBeGreaterThan(1_150_000);
+      const result = await destination().deliver([auditEvent(1), big, auditEvent(3)], { test: false });
+      expect(result).toMatchObject({ outcome: 'delivered', status: 200 });
+      expect(hec.received.map((envelope) => (envelope.event as AuditEvent).id)).toEqual(['evt_00001', 'evt_00002', 'evt_00003']);
+      const summary = hec.received[1]?.event as AuditEvent & { verity_truncated: TruncationNote };
+      expect(summary).toMatchObject({ action: big.action, metadata: {} });
+      expect(summary.verity_truncated).toMatchObject({ limit_bytes: 900_000, targets_total: 46, targets_kept: 10 });
+      expect(hec.received[2]?.event).toEqual(auditEvent(3));
     });
 
     it("maps the collector's 413 (max_content_length) to too_large", async () => {

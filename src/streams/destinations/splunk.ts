@@ -3,6 +3,7 @@ import { Type, type Static } from 'typebox';
 import type { AuditEvent } from '../../ingest/event.schema.js';
 import { classifyHttpStatus, classifyNetworkError, parseRetryAfter, type DeliveryResult, type DestinationType } from './destination.js';
 import { eventJson } from './event-json.js';
+import { renderWithinLimit } from './oversized-event.js';
 
 export const SplunkConfigSchema = Type.Object(
   {
@@ -35,6 +36,9 @@ export const SPLUNK_MAX_REQUEST_BYTES = 1_000_000;
 
 /** Splunk's documented event endpoints (PROTOCOLS §1); anything else is a base URL to extend. */
 const COLLECTOR_PATHS = ['/services/collector', '/services/collector/event', '/event/1.0'];
+
+/** The raw endpoint takes text with metadata in the query string: Verity's envelopes would be indexed as text. */
+const RAW_PATHS = ['/services/collector/raw', '/raw/1.0'];
 
 /** The request URL for a configured `hec_url`: base URLs get `/services/collector/event`. */
 export function hecEndpoint(hecUrl: string): string {
@@ -141,6 +145,17 @@ export const splunk: DestinationType<SplunkConfig> = {
   label: 'Splunk (HTTP Event Collector)',
   configSchema: SplunkConfigSchema,
   secretFields: ['hec_token'],
+  check(config) {
+    const path = new URL(config.hec_url).pathname.replace(/\/+$/, '');
+    if (!RAW_PATHS.some((suffix) => path.endsWith(suffix))) return [];
+    return [
+      {
+        field: 'hec_url',
+        message:
+          'must not be the raw endpoint: Verity sends JSON envelopes to the event endpoint (/services/collector/event); give the collector\'s base URL (scheme://host:port) or its event endpoint',
+      },
+    ];
+  },
   create(config, { http }) {
     const url = hecEndpoint(config.hec_url);
     // One channel per destination instance, as Vector does: collectors with indexer acknowledgement
@@ -159,7 +174,8 @@ export const splunk: DestinationType<SplunkConfig> = {
         // HEC answers an empty body with code 5; there is nothing to deliver.
         if (events.length === 0) return { outcome: 'delivered', detail: 'no events' };
         // Concatenated envelopes, not an array; the newline is optional and only helps whoever reads a capture.
-        const body = Buffer.from(events.map(envelope).join('\n'));
+        // An envelope over the request goal alone would be refused (413) forever: it goes as a summary.
+        const body = Buffer.from(events.map((event) => renderWithinLimit(event, REQUEST_GOAL_BYTES, envelope)).join('\n'));
         const bytes = body.length;
         // A lone event is always sent: only the collector can say whether it is too large.
         if (events.length > 1 && (events.length > MAX_EVENTS || bytes > SPLUNK_MAX_REQUEST_BYTES)) {

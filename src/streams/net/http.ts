@@ -4,6 +4,11 @@ import { assertHostAllowed, guardedLookup } from './address-guard.js';
 
 /** What a destination needs from the network: fetch with the address guard and a timeout. */
 export interface HttpClient {
+  /**
+   * The deadline of a request that names none (VERITY_STREAM_REQUEST_TIMEOUT_MS): destinations that talk
+   * through their own clients (S3 SDK, syslog sockets) read it here so one setting bounds them all.
+   */
+  readonly timeoutMs: number;
   send(request: HttpRequest): Promise<HttpResponse>;
   close(): Promise<void>;
 }
@@ -39,7 +44,9 @@ export function createHttpClient(options: { allowPrivate: boolean; timeoutMs?: n
     keepAliveTimeout: 10_000,
     connections: 16,
   });
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   return {
+    timeoutMs,
     async send(request) {
       // WHATWG URL normalises odd forms (0x7f.1, 2130706433) to dotted IPv4 before this check.
       assertHostAllowed(new URL(request.url).hostname, options.allowPrivate);
@@ -54,7 +61,7 @@ export function createHttpClient(options: { allowPrivate: boolean; timeoutMs?: n
         headers,
         body: typeof body === 'string' ? Buffer.from(body) : body,
         dispatcher,
-        signal: AbortSignal.timeout(request.timeoutMs ?? options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+        signal: AbortSignal.timeout(request.timeoutMs ?? timeoutMs),
       });
       const text = await readCapped(response.body);
       return {
