@@ -19,6 +19,8 @@ import {
 /**
  * What can be wrong with a stored chain, by where it shows:
  * - hash_mismatch: an event's hash does not recompute from its prev_hash and content (content changed);
+ * - columns_mismatch: an event's search columns (id, occurred_at, action, actor) disagree with its hashed
+ *   content (rewritten in place, so searches, filters and exports would miss or misplace it);
  * - prev_hash_mismatch: an event does not link to the previous event (or purged run) — reordered, or
  *   an earlier event was rewritten together with its hash;
  * - missing_event: a seq is neither stored nor covered by a purged range (deleted);
@@ -31,6 +33,7 @@ import {
  */
 export type ChainProblem =
   | 'hash_mismatch'
+  | 'columns_mismatch'
   | 'prev_hash_mismatch'
   | 'missing_event'
   | 'head_mismatch'
@@ -204,6 +207,12 @@ async function walk(db: Queryable, organizationId: string, options: VerifyStored
         if (problem === undefined && row.prev_hash !== prev) problem = { reason: 'prev_hash_mismatch', seq: row.seq };
         if (problem !== undefined) {
           upTo = i;
+          break;
+        }
+        if (!row.columns_match) {
+          // Hashed too: a changed document (its hash fails) is the deeper problem, and is reported first.
+          problem = { reason: 'columns_mismatch', seq: row.seq };
+          upTo = i + 1;
           break;
         }
         if (checkpoints !== undefined && checkpoints.nextSeq <= row.seq) {

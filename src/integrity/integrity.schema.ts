@@ -41,6 +41,7 @@ const VerificationSchema = Type.Object({
   reason: Type.Optional(
     Type.Union([
       Type.Literal('hash_mismatch'),
+      Type.Literal('columns_mismatch'),
       Type.Literal('prev_hash_mismatch'),
       Type.Literal('missing_event'),
       Type.Literal('head_mismatch'),

@@ -15,6 +15,12 @@ export interface ChainRow {
   prev_hash: string;
   hash: string;
   data: string;
+  /**
+   * Whether the columns searches and exports select by (id, occurred_at, action, actor id and name) say what
+   * the hashed document says. They are not hashed themselves: one rewritten in place would hide the event
+   * from a time range or filter, or show it under another, while every hash still held.
+   */
+  columns_match: boolean;
 }
 
 export interface PurgedRangeRow {
@@ -47,7 +53,10 @@ export async function selectHead(db: Queryable, organizationId: string): Promise
 /** The next chunk of the chain after `afterSeq` (keyset pagination on the primary key), up to `maxSeq`. */
 export async function selectChainChunk(db: Queryable, organizationId: string, afterSeq: number, maxSeq: number, limit: number): Promise<ChainRow[]> {
   return db.query<ChainRow>(
-    `select seq, prev_hash, hash, data::text as data from events
+    `select seq, prev_hash, hash, data::text as data,
+       coalesce(id = data->>'id' and occurred_at = (data->>'occurred_at')::timestamptz and action = data->>'action'
+         and actor_id = data#>>'{actor,id}' and actor_name is not distinct from data#>>'{actor,name}', false) as columns_match
+     from events
      where organization_id = $1 and seq > $2 and seq <= $3
      order by seq limit $4`,
     [organizationId, afterSeq, maxSeq, limit],

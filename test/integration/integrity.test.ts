@@ -205,6 +205,15 @@ describeEachBackend(
         expect(v).toMatchObject({ reason: 'hash_mismatch', first_bad_seq: 4 });
       });
 
+      it('a search column rewritten in place (time, action or actor): hashes hold, the event would hide from filters', async () => {
+        const moved = await tampered((db, org) => db.query(`update events set occurred_at = '2020-01-01T00:00:00Z' where organization_id = $1 and seq = 4`, [org]).then(() => undefined));
+        expect(moved).toMatchObject({ reason: 'columns_mismatch', first_bad_seq: 4, checked: 4 });
+        const renamed = await tampered((db, org) => db.query(`update events set actor_id = 'someone_else' where organization_id = $1 and seq = 2`, [org]).then(() => undefined));
+        expect(renamed).toMatchObject({ reason: 'columns_mismatch', first_bad_seq: 2 });
+        const relabelled = await tampered((db, org) => db.query(`update events set action = 'user.viewed' where organization_id = $1 and seq = 5`, [org]).then(() => undefined));
+        expect(relabelled).toMatchObject({ reason: 'columns_mismatch', first_bad_seq: 5 });
+      });
+
       it('a deleted event', async () => {
         const v = await tampered((db, org) => db.query('delete from events where organization_id = $1 and seq = 3', [org]).then(() => undefined));
         expect(v).toMatchObject({ reason: 'missing_event', first_bad_seq: 3 });
@@ -231,7 +240,8 @@ describeEachBackend(
           for (const row of rows) {
             const data = row.seq === 3 ? { ...row.data, action: 'user.deleted' } : row.data;
             const hash = chainHash(prev, data);
-            await db.query('update events set data = $3::jsonb, prev_hash = $4, hash = $5 where organization_id = $1 and seq = $2', [org, row.seq, JSON.stringify(data), prev, hash]);
+            // Consistently: the search columns follow the document.
+            await db.query("update events set data = $3::jsonb, action = $3::jsonb->>'action', prev_hash = $4, hash = $5 where organization_id = $1 and seq = $2", [org, row.seq, JSON.stringify(data), prev, hash]);
             prev = hash;
           }
           await db.query('update org_log_heads set hash = $2 where organization_id = $1', [org, prev]);
