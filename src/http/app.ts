@@ -146,6 +146,11 @@ export async function buildApp(deps: AppDeps): Promise<VerityApp> {
   const organizations = new OrganizationsService(deps.db, deps.config, (organizationId) => streams.forOrganization(organizationId));
   const jobs = new JobRunner(deps.db, logger);
   const exportService = createExportService({ db: deps.db, config: deps.config, secretKey: deps.secretKey, logger }, jobs, systemAudit);
+  const integrity = new IntegrityService(
+    deps.db,
+    deps.signingKey ?? (deps.config.signingKey === undefined ? ephemeralSigningKey() : signingKeyFrom(deps.config.signingKey)),
+    { checkpointEveryEvents: deps.config.checkpointEveryEvents, checkpointIntervalMinutes: deps.config.checkpointIntervalMinutes, logger },
+  );
   const services: Services = {
     keys,
     operators: new OperatorsService(deps.db, deps.config),
@@ -163,13 +168,10 @@ export async function buildApp(deps: AppDeps): Promise<VerityApp> {
     dispatcher,
     jobs,
     exports: exportService,
-    retention: new RetentionService(deps.db, organizations, logger),
+    // Purged ranges are signed with the checkpoint key, so a range written into the database by hand shows.
+    retention: new RetentionService(deps.db, organizations, logger, { signer: integrity }),
     metering: new MeteringService(deps.db, deps.config, logger),
-    integrity: new IntegrityService(
-      deps.db,
-      deps.signingKey ?? (deps.config.signingKey === undefined ? ephemeralSigningKey() : signingKeyFrom(deps.config.signingKey)),
-      { checkpointEveryEvents: deps.config.checkpointEveryEvents, checkpointIntervalMinutes: deps.config.checkpointIntervalMinutes, logger },
-    ),
+    integrity,
   };
   services.integrity.registerJobs(services.jobs);
   // NDJSON exports end with the integrity trailer (checkpoints, purged ranges) that `verity verify` reads.

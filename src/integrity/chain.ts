@@ -5,6 +5,7 @@ import { AppError } from '../errors/app-error.js';
 import { GENESIS_HASH } from '../ingest/hash.js';
 import { checkpointSignatureValid } from './checkpoint.js';
 import { HashPool, InlineHashChecker, type HashChecker } from './hash-pool.js';
+import { purgedRangeSignatureValid } from './range-signature.js';
 import {
   selectChainChunk,
   selectCheckpointsBetween,
@@ -24,6 +25,9 @@ import {
  * - prev_hash_mismatch: an event does not link to the previous event (or purged run) — reordered, or
  *   an earlier event was rewritten together with its hash;
  * - missing_event: a seq is neither stored nor covered by a purged range (deleted);
+ * - purged_range_unsigned / purged_range_signature_invalid: a purged range the server did not sign (written
+ *   into the database by hand, to pass events deleted outside retention off as purged), or whose fields
+ *   were changed after it signed them (widened over more events);
  * - head_mismatch: the organization's head (seq, hash) is not the chain's end (tail deleted or rewritten);
  * - checkpoint_mismatch: a signed checkpoint's (seq, hash) disagrees with the chain (history rewritten
  *   consistently after it was signed);
@@ -36,6 +40,8 @@ export type ChainProblem =
   | 'columns_mismatch'
   | 'prev_hash_mismatch'
   | 'missing_event'
+  | 'purged_range_unsigned'
+  | 'purged_range_signature_invalid'
   | 'head_mismatch'
   | 'checkpoint_mismatch'
   | 'checkpoint_signature_invalid'
@@ -53,12 +59,17 @@ export interface ChainVerification {
   checkpoints_checked?: number;
   /** Checkpoints signed by a key not in `checkpointKeys` (e.g. before a key rotation): not checked. */
   checkpoints_unverifiable?: number;
+  /** Purged ranges crossed whose signature is by a key not in `checkpointKeys`: not checked. */
+  purged_ranges_unverifiable?: number;
 }
 
 export interface VerifyStoredChainOptions {
   /** Events per database read (keyset pagination on the primary key); memory stays flat. Default 1,000. */
   chunkSize?: number;
-  /** When given, every stored checkpoint is checked too: signature by the key its key_id names, (seq, hash) against the chain. */
+  /**
+   * When given, every stored checkpoint is checked too (signature by the key its key_id names, (seq, hash)
+   * against the chain), and so is the signature of every purged range the walk crosses.
+   */
   checkpointKeys?: ReadonlyMap<string, KeyObject>;
   /**
    * Recompute hashes on worker threads. Default: for logs of 50,000 events or more on machines with at
@@ -132,11 +143,13 @@ async function walk(db: Queryable, organizationId: string, options: VerifyStored
   let prev = GENESIS_HASH;
   let checked = 0;
   let submitted = 0;
+  let rangesUnverifiable = 0;
   const result = (extra: Partial<ChainVerification> = {}): ChainVerification => {
     const out: ChainVerification = { valid: extra.reason === undefined, checked, head: { seq: head.seq, hash: head.hash }, ...extra };
     if (checkpoints !== undefined) {
       out.checkpoints_checked = checkpoints.checked;
       out.checkpoints_unverifiable = checkpoints.unverifiable;
+      out.purged_ranges_unverifiable = rangesUnverifiable;
     }
     return out;
   };
@@ -150,6 +163,14 @@ async function walk(db: Queryable, organizationId: string, options: VerifyStored
       if (range.last_seq > to) {
         // The event after the gap was read, yet a range now covers it: a purge ran in between.
         throw new ConcurrentPurge();
+      }
+      if (keys !== undefined) {
+        const verdict = rangeVerdict(organizationId, range, keys);
+        if (verdict === 'unknown_key') rangesUnverifiable += 1;
+        else if (verdict !== 'valid') {
+          expected = range.first_seq;
+          return verdict;
+        }
       }
       next = range.last_seq + 1;
       prev = range.last_hash;
@@ -261,6 +282,15 @@ async function walk(db: Queryable, organizationId: string, options: VerifyStored
     if (problem !== undefined) return result({ reason: problem, first_bad_seq: checkpoints.badSeq ?? head.seq });
   }
   return result();
+}
+
+/** Whether a stored purged range carries a valid signature by one of `keys`. */
+function rangeVerdict(organizationId: string, range: PurgedRangeRow, keys: ReadonlyMap<string, KeyObject>): 'valid' | 'unknown_key' | 'purged_range_unsigned' | 'purged_range_signature_invalid' {
+  if (range.key_id === null || range.signature === null) return 'purged_range_unsigned';
+  const key = keys.get(range.key_id);
+  if (key === undefined) return 'unknown_key';
+  const statement = { organization_id: organizationId, first_seq: range.first_seq, last_seq: range.last_seq, last_hash: range.last_hash, purged_at: range.purged_at.toISOString() };
+  return purgedRangeSignatureValid(key, { ...statement, signature: range.signature }) ? 'valid' : 'purged_range_signature_invalid';
 }
 
 /**

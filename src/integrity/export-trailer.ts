@@ -14,13 +14,20 @@ import {
  */
 export type TrailerLine = CheckpointView | PurgedRangeLine | ExportRangeLine | SignedExportStatement;
 
-/** Seqs first_seq..last_seq were deleted by retention; last_hash is the hash of the last of them. */
+/**
+ * Seqs first_seq..last_seq were deleted by retention; last_hash is the hash of the last of them. Signed by
+ * the server that purged them (range-signature.ts); exports made before ranges were signed lack the three
+ * signature fields.
+ */
 export interface PurgedRangeLine {
   object: 'audit_log_purged_range';
   organization_id: string;
   first_seq: number;
   last_seq: number;
   last_hash: string;
+  purged_at?: string;
+  key_id?: string;
+  signature?: string;
 }
 
 /**
@@ -70,6 +77,7 @@ export async function* integrityTrailer(
       first_seq: range.first_seq,
       last_seq: range.last_seq,
       last_hash: range.last_hash,
+      ...(range.key_id === null || range.signature === null ? {} : { purged_at: range.purged_at.toISOString(), key_id: range.key_id, signature: range.signature }),
     };
     yield { ...line };
   }

@@ -9,9 +9,13 @@ import { signCheckpoint, type CheckpointView } from './checkpoint.js';
 import type { NdjsonWritten } from '../export/export.format.js';
 import { checkpointView, integrityTrailer } from './export-trailer.js';
 import { signExportStatement } from './export-statement.js';
+import { purgedRangeSignatureValid, signPurgedRange, type PurgedRangeStatement, type RangeSignature } from './range-signature.js';
+import type { RangeSigner } from '../retention/retention.service.js';
 import type { IntegrityView, PublicKeyView, VerificationView } from './integrity.schema.js';
 import {
+  claimBackfill,
   countEventsBetween,
+  finishBackfill,
   insertCheckpoint,
   selectAnchor,
   selectCheckpointAt,
@@ -19,6 +23,8 @@ import {
   selectEventHash,
   selectHead,
   selectRecentCheckpoints,
+  selectUnsignedRanges,
+  updateRangeSignature,
 } from './integrity.sql.js';
 import type { SigningKey } from './signing-key.js';
 
@@ -48,7 +54,10 @@ export interface TrailerSubject {
   filters: object;
 }
 
-export class IntegrityService {
+/** The backfill that signs purged ranges recorded before ranges were signed (migration 0012): once per database. */
+const LEGACY_RANGES_BACKFILL = 'purged_range_signatures';
+
+export class IntegrityService implements RangeSigner {
   // A verification already walking an organization's chain is shared by whoever else asks meanwhile:
   // the walk is the expensive part and its answer is the same.
   private readonly walks = new Map<string, Promise<VerificationView>>();
@@ -156,6 +165,37 @@ export class IntegrityService {
     yield { ...statement };
   }
 
+  /** Signs a purged range as the retention purge writes it (RangeSigner). */
+  signRange(statement: PurgedRangeStatement): RangeSignature {
+    return signPurgedRange(this.key, statement);
+  }
+
+  /** Whether a stored range is signed by this server's key (RangeSigner: only such ranges are merged into). */
+  rangeSignatureValid(statement: PurgedRangeStatement & { key_id: string | null; signature: string | null }): boolean {
+    if (statement.key_id !== this.key.keyId || statement.signature === null) return false;
+    return purgedRangeSignatureValid(this.key.publicKey, { ...statement, signature: statement.signature });
+  }
+
+  /**
+   * Signs the purged ranges recorded before ranges were signed, once per database (a marker row records
+   * that it ran, in the same transaction, so concurrent starts do it once). Answers how many it signed.
+   * After this, a range without a signature can only have been written into the database by hand.
+   */
+  async signLegacyRanges(): Promise<number> {
+    const signed = await this.db.transaction(async (tx) => {
+      if (!(await claimBackfill(tx, LEGACY_RANGES_BACKFILL))) return 0;
+      const rows = await selectUnsignedRanges(tx);
+      for (const row of rows) {
+        const statement = { organization_id: row.organization_id, first_seq: row.first_seq, last_seq: row.last_seq, last_hash: row.last_hash, purged_at: row.purged_at.toISOString() };
+        await updateRangeSignature(tx, row.organization_id, row.first_seq, this.signRange(statement));
+      }
+      await finishBackfill(tx, LEGACY_RANGES_BACKFILL, rows.length);
+      return rows.length;
+    });
+    if (signed > 0) this.options.logger?.info({ ranges: signed }, 'signed purged ranges recorded before ranges were signed');
+    return signed;
+  }
+
   /** Registers the two recurring checkpoint jobs; they run wherever the job runner runs (worker role). */
   registerJobs(jobs: JobRunner): void {
     jobs.register(CHECKPOINT_JOB_KIND, async () => {
@@ -196,6 +236,7 @@ function toVerificationView(result: ChainVerification, durationMs: number): Veri
     verified_head: result.head,
     checkpoints_checked: result.checkpoints_checked ?? 0,
     checkpoints_unverifiable: result.checkpoints_unverifiable ?? 0,
+    purged_ranges_unverifiable: result.purged_ranges_unverifiable ?? 0,
     duration_ms: Math.round(durationMs),
   };
   if (result.first_bad_seq !== undefined) view.first_bad_seq = result.first_bad_seq;

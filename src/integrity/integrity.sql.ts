@@ -27,7 +27,13 @@ export interface PurgedRangeRow {
   first_seq: number;
   last_seq: number;
   last_hash: string;
+  purged_at: Date;
+  /** The server's signature over the range (range-signature.ts); null only before ranges were signed. */
+  key_id: string | null;
+  signature: string | null;
 }
+
+const RANGE_COLUMNS = 'first_seq, last_seq, last_hash, purged_at, key_id, signature';
 
 export interface CheckpointRow {
   organization_id: string;
@@ -66,7 +72,7 @@ export async function selectChainChunk(db: Queryable, organizationId: string, af
 /** Purged ranges that overlap fromSeq..toSeq, in seq order. */
 export async function selectRangesOverlapping(db: Queryable, organizationId: string, fromSeq: number, toSeq: number): Promise<PurgedRangeRow[]> {
   return db.query<PurgedRangeRow>(
-    `select first_seq, last_seq, last_hash from purged_ranges
+    `select ${RANGE_COLUMNS} from purged_ranges
      where organization_id = $1 and last_seq >= $2 and first_seq <= $3
      order by first_seq`,
     [organizationId, fromSeq, toSeq],
@@ -76,7 +82,7 @@ export async function selectRangesOverlapping(db: Queryable, organizationId: str
 /** The purged run that starts the log, if retention removed its beginning: the chain's anchor. */
 export async function selectAnchor(db: Queryable, organizationId: string): Promise<PurgedRangeRow | undefined> {
   const rows = await db.query<PurgedRangeRow>(
-    'select first_seq, last_seq, last_hash from purged_ranges where organization_id = $1 and first_seq = 1',
+    `select ${RANGE_COLUMNS} from purged_ranges where organization_id = $1 and first_seq = 1`,
     [organizationId],
   );
   return rows[0];
@@ -162,4 +168,30 @@ export async function countEventsBetween(db: Queryable, organizationId: string, 
     [organizationId, fromSeq, toSeq],
   );
   return rows[0]?.n ?? 0;
+}
+
+/** Takes the one-time backfill `name`: false when it already ran (or another process is running it). */
+export async function claimBackfill(tx: Queryable, name: string): Promise<boolean> {
+  const rows = await tx.query('insert into integrity_backfills (name, rows_signed) values ($1, 0) on conflict (name) do nothing returning name', [name]);
+  return rows.length > 0;
+}
+
+export async function finishBackfill(tx: Queryable, name: string, rowsSigned: number): Promise<void> {
+  await tx.query('update integrity_backfills set rows_signed = $2, done_at = now() where name = $1', [name, rowsSigned]);
+}
+
+export interface UnsignedRangeRow {
+  organization_id: string;
+  first_seq: number;
+  last_seq: number;
+  last_hash: string;
+  purged_at: Date;
+}
+
+export async function selectUnsignedRanges(tx: Queryable): Promise<UnsignedRangeRow[]> {
+  return tx.query<UnsignedRangeRow>('select organization_id, first_seq, last_seq, last_hash, purged_at from purged_ranges where signature is null order by organization_id, first_seq');
+}
+
+export async function updateRangeSignature(tx: Queryable, organizationId: string, firstSeq: number, signed: { key_id: string; signature: string }): Promise<void> {
+  await tx.query('update purged_ranges set key_id = $3, signature = $4 where organization_id = $1 and first_seq = $2', [organizationId, firstSeq, signed.key_id, signed.signature]);
 }

@@ -3,6 +3,7 @@ import { canonicalJson, GENESIS_HASH } from '../ingest/hash.js';
 import { checkpointSignatureValid, type CheckpointView } from './checkpoint.js';
 import { exportStatementValid, parseExportStatement, type SignedExportStatement } from './export-statement.js';
 import type { ExportRangeLine, PurgedRangeLine } from './export-trailer.js';
+import { purgedRangeSignatureValid } from './range-signature.js';
 import { keyIdOf, rawPublicKey } from './signing-key.js';
 
 /**
@@ -33,6 +34,8 @@ export type ProblemReason =
   | 'prev_hash_mismatch'
   | 'missing_event'
   | 'purged_range_mismatch'
+  | 'purged_range_unsigned'
+  | 'purged_range_signature_invalid'
   | 'checkpoint_signature_invalid'
   | 'checkpoint_unknown_key'
   | 'checkpoint_mismatch'
@@ -243,12 +246,15 @@ export async function verifyExportLines(lines: AsyncIterable<string>, publicKeys
         break;
       }
       case 'audit_log_purged_range': {
-        const { first_seq: firstSeq, last_seq: rangeLast, last_hash: rangeHash } = record;
+        const { first_seq: firstSeq, last_seq: rangeLast, last_hash: rangeHash, purged_at: purgedAt, key_id: keyId, signature } = record;
         if (!isSeq(firstSeq) || !isSeq(rangeLast) || rangeLast < firstSeq || typeof rangeHash !== 'string' || !HEX64.test(rangeHash)) {
           problem({ reason: 'malformed_line', line: lineNo, message: `line ${lineNo}: a purged range line needs first_seq ≤ last_seq and a 64-hex last_hash` });
           continue;
         }
-        ranges.push({ line: lineNo, value: { object: 'audit_log_purged_range', organization_id: typeof org === 'string' ? org : '', first_seq: firstSeq, last_seq: rangeLast, last_hash: rangeHash } });
+        const range: PurgedRangeLine = { object: 'audit_log_purged_range', organization_id: typeof org === 'string' ? org : '', first_seq: firstSeq, last_seq: rangeLast, last_hash: rangeHash };
+        const rangeProblem = checkRangeSignature(range, { purgedAt, keyId, signature }, keys, options.allowUnsigned === true, lineNo);
+        if (rangeProblem !== undefined) problem(rangeProblem);
+        ranges.push({ line: lineNo, value: range });
         break;
       }
       case 'audit_log_export_range': {
@@ -446,6 +452,32 @@ export async function verifyExportLines(lines: AsyncIterable<string>, publicKeys
   };
   report.summary = summarize(report, signedAt, firstUnexplained);
   return report;
+}
+
+/**
+ * A purged range line must carry the server's signature: retention's record that these seqs were purged,
+ * not deleted. Unsigned lines come only from exports made before ranges were signed (--allow-unsigned).
+ */
+function checkRangeSignature(
+  range: PurgedRangeLine,
+  fields: { purgedAt: unknown; keyId: unknown; signature: unknown },
+  keys: ReadonlyMap<string, KeyObject>,
+  allowUnsigned: boolean,
+  line: number,
+): Problem | undefined {
+  const { purgedAt, keyId, signature } = fields;
+  const span = `seq ${range.first_seq}–${range.last_seq}`;
+  if (typeof purgedAt !== 'string' || typeof keyId !== 'string' || typeof signature !== 'string') {
+    if (allowUnsigned) return undefined;
+    return { reason: 'purged_range_unsigned', line, seq: range.first_seq, message: `line ${line}: the purged range ${span} carries no signature: nothing shows that retention removed these events` };
+  }
+  const key = keys.get(keyId);
+  const statement = { organization_id: range.organization_id, first_seq: range.first_seq, last_seq: range.last_seq, last_hash: range.last_hash, purged_at: purgedAt };
+  if (key === undefined || !purgedRangeSignatureValid(key, { ...statement, signature })) {
+    const why = key === undefined ? `is signed by key ${keyId}, which is not among the public keys given` : 'has a signature that does not verify (forged or altered)';
+    return { reason: 'purged_range_signature_invalid', line, seq: range.first_seq, message: `line ${line}: the purged range ${span} ${why}` };
+  }
+  return undefined;
 }
 
 /**

@@ -10,6 +10,13 @@ export interface PurgedRange {
   event_count: number;
 }
 
+/** A range as stored: when it was purged and the server's signature over it (null on rows that predate signing). */
+export interface StoredPurgedRange extends PurgedRange {
+  purged_at: Date;
+  key_id: string | null;
+  signature: string | null;
+}
+
 /** Maximal runs of consecutive seqs among deleted events (in any order). */
 export function runsOf(deleted: readonly { seq: number; hash: string }[]): PurgedRange[] {
   const sorted = [...deleted].sort((a, b) => a.seq - b.seq);

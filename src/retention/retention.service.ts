@@ -5,7 +5,8 @@ import { assertOrganizationAccess } from '../keys/access.js';
 import type { Principal } from '../keys/keys.service.js';
 import type { OrganizationView } from '../organizations/organizations.schema.js';
 import type { OrganizationsService } from '../organizations/organizations.service.js';
-import { mergeRuns, neighbourKeys, runsOf } from './purged-ranges.js';
+import type { PurgedRangeStatement, RangeSignature } from '../integrity/range-signature.js';
+import { mergeRuns, neighbourKeys, runsOf, type StoredPurgedRange } from './purged-ranges.js';
 import type { LegalHoldBody, RetentionRunView } from './retention.schema.js';
 import {
   compressWal,
@@ -25,6 +26,17 @@ export interface RetentionOptions {
    * ingest locks only for its final counter update, so appends wait at most one commit.
    */
   batchSize?: number;
+  /**
+   * Signs the ranges a purge writes (the integrity service, with the server's key). Without one, ranges are
+   * written unsigned, and verification reports them.
+   */
+  signer?: RangeSigner;
+}
+
+/** Signs purged ranges, and tells whether a stored range's signature holds (only those are merged into). */
+export interface RangeSigner {
+  signRange(statement: PurgedRangeStatement): RangeSignature;
+  rangeSignatureValid(statement: PurgedRangeStatement & { key_id: string | null; signature: string | null }): boolean;
 }
 
 export interface OrganizationPurge {
@@ -42,6 +54,7 @@ export const DEFAULT_PURGE_BATCH_SIZE = 10_000;
 /** Enforces each organization's retention period, except for organizations on legal hold. */
 export class RetentionService {
   private readonly batchSize: number;
+  private readonly signer: RangeSigner | undefined;
   /**
    * Whether purge batches compress their WAL; learnt from the first batch (undefined until then), as the
    * permission and the build do not change while the process runs.
@@ -55,6 +68,7 @@ export class RetentionService {
     options: RetentionOptions = {},
   ) {
     this.batchSize = options.batchSize ?? DEFAULT_PURGE_BATCH_SIZE;
+    this.signer = options.signer;
   }
 
   /** One pass over every organization. A failing organization does not stop the others; the run then fails. */
@@ -130,13 +144,37 @@ export class RetentionService {
     if (deleted.length === 0 || reached === null) return { kind: 'purged', count: 0, reached: from };
     const runs = runsOf(deleted);
     const { endingAt, startingAt } = neighbourKeys(runs);
-    const existing = await selectAdjacentRanges(tx, organizationId, endingAt, startingAt);
+    // A range whose signature does not hold is left as it is, for verification to report: merged, it would
+    // be signed anew, and a row written into the database by hand would come out vouched for.
+    const existing = (await selectAdjacentRanges(tx, organizationId, endingAt, startingAt)).filter((range) => this.mayMergeInto(organizationId, range));
     const { write, replace } = mergeRuns(runs, existing);
-    await replaceRanges(tx, organizationId, replace, write);
+    const purgedAt = new Date().toISOString();
+    await replaceRanges(
+      tx,
+      organizationId,
+      replace,
+      write.map((range) => {
+        const statement: PurgedRangeStatement = { organization_id: organizationId, first_seq: range.first_seq, last_seq: range.last_seq, last_hash: range.last_hash, purged_at: purgedAt };
+        return { ...range, purged_at: purgedAt, ...(this.signer?.signRange(statement) ?? { key_id: null, signature: null }) };
+      }),
+    );
     await decrementStored(tx, organizationId, deleted.length);
     // JS dates hold milliseconds, the database microseconds (and drivers may round either way): a
     // millisecond of slack never skips a row and only re-reads a few.
     return { kind: 'purged', count: deleted.length, reached: new Date(reached.getTime() - 1) };
+  }
+
+  private mayMergeInto(organizationId: string, range: StoredPurgedRange): boolean {
+    if (this.signer === undefined) return true;
+    return this.signer.rangeSignatureValid({
+      organization_id: organizationId,
+      first_seq: range.first_seq,
+      last_seq: range.last_seq,
+      last_hash: range.last_hash,
+      purged_at: range.purged_at.toISOString(),
+      key_id: range.key_id,
+      signature: range.signature,
+    });
   }
 
   private async now(): Promise<Date> {

@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/db.js';
-import type { PurgedRange } from './purged-ranges.js';
+import type { PurgedRange, StoredPurgedRange } from './purged-ranges.js';
 
 /**
  * Serialises purge batches of one organization, and legal-hold changes with them, without touching the
@@ -87,22 +87,30 @@ export async function deleteExpiredBatch(tx: Queryable, organizationId: string, 
 }
 
 /** Existing ranges that end at one of `endingAt` or start at one of `startingAt`. */
-export async function selectAdjacentRanges(tx: Queryable, organizationId: string, endingAt: readonly number[], startingAt: readonly number[]): Promise<PurgedRange[]> {
-  return tx.query<PurgedRange>(
-    `select first_seq, last_seq, last_hash, event_count from purged_ranges
+export async function selectAdjacentRanges(tx: Queryable, organizationId: string, endingAt: readonly number[], startingAt: readonly number[]): Promise<StoredPurgedRange[]> {
+  return tx.query<StoredPurgedRange>(
+    `select first_seq, last_seq, last_hash, event_count, purged_at, key_id, signature from purged_ranges
      where organization_id = $1 and (last_seq = any($2::bigint[]) or first_seq = any($3::bigint[]))`,
     [organizationId, endingAt, startingAt],
   );
 }
 
-export async function replaceRanges(tx: Queryable, organizationId: string, replace: readonly number[], write: readonly PurgedRange[]): Promise<void> {
+/** A range to write, with when it was purged and, when the server signs ranges, its signature. */
+export interface RangeToWrite extends PurgedRange {
+  purged_at: string;
+  key_id: string | null;
+  signature: string | null;
+}
+
+export async function replaceRanges(tx: Queryable, organizationId: string, replace: readonly number[], write: readonly RangeToWrite[]): Promise<void> {
   if (replace.length > 0) {
     await tx.query('delete from purged_ranges where organization_id = $1 and first_seq = any($2::bigint[])', [organizationId, replace]);
   }
   await tx.query(
-    `insert into purged_ranges (organization_id, first_seq, last_seq, last_hash, event_count)
-     select $1, r.first_seq, r.last_seq, r.last_hash, r.event_count
-     from jsonb_to_recordset($2::jsonb) as r(first_seq bigint, last_seq bigint, last_hash text, event_count bigint)`,
+    `insert into purged_ranges (organization_id, first_seq, last_seq, last_hash, event_count, purged_at, key_id, signature)
+     select $1, r.first_seq, r.last_seq, r.last_hash, r.event_count, r.purged_at, r.key_id, r.signature
+     from jsonb_to_recordset($2::jsonb) as r(first_seq bigint, last_seq bigint, last_hash text, event_count bigint,
+       purged_at timestamptz, key_id text, signature text)`,
     [organizationId, JSON.stringify(write)],
   );
 }

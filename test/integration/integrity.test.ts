@@ -267,15 +267,17 @@ describeEachBackend(
     });
 
     describe('after retention purged events', () => {
-      async function purge(db: TestApp['testDb']['db'], org: string, first: number, last: number, lastHash?: string): Promise<void> {
+      /** What retention does, signed with the server's key as the purge signs it (or, `signed: false`, by hand). */
+      async function purge(db: TestApp['testDb']['db'], org: string, first: number, last: number, options: { lastHash?: string; signed?: boolean } = {}): Promise<void> {
         const [row] = await db.query<{ hash: string }>('select hash from events where organization_id = $1 and seq = $2', [org, last]);
-        await db.query('insert into purged_ranges (organization_id, first_seq, last_seq, last_hash, event_count) values ($1, $2, $3, $4, $5)', [
-          org,
-          first,
-          last,
-          lastHash ?? row?.hash,
-          last - first + 1,
-        ]);
+        const lastHash = options.lastHash ?? row?.hash ?? '';
+        const purgedAt = new Date().toISOString();
+        const signature =
+          options.signed === false ? { key_id: null, signature: null } : ctx().services.integrity.signRange({ organization_id: org, first_seq: first, last_seq: last, last_hash: lastHash, purged_at: purgedAt });
+        await db.query(
+          'insert into purged_ranges (organization_id, first_seq, last_seq, last_hash, event_count, purged_at, key_id, signature) values ($1, $2, $3, $4, $5, $6, $7, $8)',
+          [org, first, last, lastHash, last - first + 1, purgedAt, signature.key_id, signature.signature],
+        );
         await db.query('delete from events where organization_id = $1 and seq between $2 and $3', [org, first, last]);
       }
 
@@ -299,8 +301,46 @@ describeEachBackend(
       it('a purged range that does not link is caught', async () => {
         const org = await ctx().createOrg();
         await seed(ctx(), org, 6);
-        await purge(ctx().testDb.db, org, 2, 3, 'f'.repeat(64));
+        await purge(ctx().testDb.db, org, 2, 3, { lastHash: 'f'.repeat(64) });
         expect((await integrity(ctx(), org, true)).body.verification).toMatchObject({ valid: false, reason: 'prev_hash_mismatch', first_bad_seq: 4 });
+      });
+
+      it('a range written by hand, or widened over more events, is caught by its signature', async () => {
+        const db = ctx().testDb.db;
+        const forged = await ctx().createOrg();
+        await seed(ctx(), forged, 6);
+        await purge(db, forged, 3, 4, { signed: false });
+        expect((await integrity(ctx(), forged, true)).body.verification).toMatchObject({ valid: false, reason: 'purged_range_unsigned', first_bad_seq: 3 });
+
+        const widened = await ctx().createOrg();
+        await seed(ctx(), widened, 6);
+        await purge(db, widened, 2, 2);
+        // Events 3 and 4 deleted outside retention, and the signed range stretched over them with the right hash.
+        const [fourth] = await db.query<{ hash: string }>('select hash from events where organization_id = $1 and seq = 4', [widened]);
+        await db.query('delete from events where organization_id = $1 and seq between 3 and 4', [widened]);
+        await db.query('update purged_ranges set last_seq = 4, last_hash = $2 where organization_id = $1', [widened, fourth?.hash]);
+        expect((await integrity(ctx(), widened, true)).body.verification).toMatchObject({ valid: false, reason: 'purged_range_signature_invalid', first_bad_seq: 2 });
+
+        // Exported, the forged range is refused offline too, even under a valid export statement.
+        const report = await verifyExportLines(iterate(await exportLines(ctx(), forged)), [createPublicKey(publicKey.public_key_pem)]);
+        expect(report.problems.map((p) => p.reason)).toEqual(['purged_range_unsigned']);
+      });
+
+      it('ranges recorded before ranges were signed are signed once, at the first start after the upgrade', async () => {
+        const db = ctx().testDb.db;
+        const org = await ctx().createOrg();
+        await seed(ctx(), org, 5);
+        await purge(db, org, 1, 2, { signed: false });
+        // The test database had the backfill done when its app started (or not at all): make it due again.
+        await db.query("delete from integrity_backfills where name = 'purged_range_signatures'");
+        expect(await ctx().services.integrity.signLegacyRanges()).toBeGreaterThanOrEqual(1);
+        expect((await integrity(ctx(), org, true)).body.verification).toMatchObject({ valid: true, purged_ranges_unverifiable: 0 });
+        // Once only: a range written by hand afterwards stays unsigned.
+        const later = await ctx().createOrg();
+        await seed(ctx(), later, 5);
+        await purge(db, later, 1, 2, { signed: false });
+        expect(await ctx().services.integrity.signLegacyRanges()).toBe(0);
+        expect((await integrity(ctx(), later, true)).body.verification).toMatchObject({ valid: false, reason: 'purged_range_unsigned' });
       });
 
       it('a deletion next to a purged run is still caught', async () => {
@@ -473,7 +513,7 @@ describeEachBackend(
         const sixth = JSON.parse(good[lineOf(good, 6)] as string) as { hash: string };
         const bridged = without(good, 6);
         bridged.splice(bridged.length - 1, 0, JSON.stringify({ object: 'audit_log_purged_range', organization_id: org, first_seq: 6, last_seq: 6, last_hash: sixth.hash }));
-        expect(await reasons(bridged)).toEqual(['statement_mismatch']);
+        expect(await reasons(bridged)).toEqual(['purged_range_unsigned', 'statement_mismatch']);
 
         // A byte outside the hashed document.
         const received = [...good];

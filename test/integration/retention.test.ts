@@ -1,3 +1,4 @@
+import { createPublicKey } from 'node:crypto';
 import { pino } from 'pino';
 import { expect, it } from 'vitest';
 import { verifyStoredChain } from '../../src/integrity/chain.js';
@@ -36,11 +37,13 @@ async function state(ctx: TestApp, orgId: string) {
     'select first_seq, last_seq, last_hash, event_count from purged_ranges where organization_id = $1 order by first_seq',
     [orgId],
   );
-  return { seqs, stored: head?.events_stored, headSeq: head?.seq, ranges, chain: await verifyStoredChain(db, orgId) };
+  // With the server's key: every purged range the walk crosses must carry its signature.
+  const { key_id: keyId, public_key_pem: pem } = ctx.services.integrity.publicKey();
+  return { seqs, stored: head?.events_stored, headSeq: head?.seq, ranges, chain: await verifyStoredChain(db, orgId, { checkpointKeys: new Map([[keyId, createPublicKey(pem)]]) }) };
 }
 
 function purger(ctx: TestApp, batchSize: number): RetentionService {
-  return new RetentionService(ctx.testDb.db, ctx.services.organizations, silent, { batchSize });
+  return new RetentionService(ctx.testDb.db, ctx.services.organizations, silent, { batchSize, signer: ctx.services.integrity });
 }
 
 describeEachBackend('retention purge and legal hold', (ctx) => {
@@ -98,6 +101,30 @@ describeEachBackend('retention purge and legal hold', (ctx) => {
     // The chain walker really depends on the ranges: a wrong last_hash is caught.
     await ctx().testDb.db.query(`update purged_ranges set last_hash = $2 where organization_id = $1 and first_seq = 3`, [org, h.get(5)]);
     expect((await verifyStoredChain(ctx().testDb.db, org)).valid).toBe(false);
+  });
+
+  it('signs the ranges it writes, and never merges into (so never re-signs) a range whose signature fails', async () => {
+    const org = await ctx().createOrg();
+    await setRetention(ctx(), org, 30);
+    // seq:      1    2   3   4
+    await seed(ctx(), org, [100, 1, 100, 1]);
+    expect((await purger(ctx(), 10).purgeOrganization(org)).purged).toBe(2);
+    const signed = await ctx().testDb.db.query<{ key_id: string | null; signature: string | null }>('select key_id, signature from purged_ranges where organization_id = $1', [org]);
+    expect(signed).toHaveLength(2);
+    expect(signed.every((range) => range.key_id === ctx().services.integrity.publicKey().key_id && range.signature !== null)).toBe(true);
+    expect((await state(ctx(), org)).chain).toMatchObject({ valid: true });
+
+    // A range altered by hand: the next purge next to it leaves it alone, and verification names it.
+    await ctx().testDb.db.query(`update purged_ranges set signature = $2 where organization_id = $1 and first_seq = 1`, [org, Buffer.alloc(64, 7).toString('base64')]);
+    await setRetention(ctx(), org, 1);
+    expect((await purger(ctx(), 10).purgeOrganization(org)).purged).toBe(2);
+    const now = await state(ctx(), org);
+    // 2 and 4 joined 3..3 into 2..4; the altered 1..1 stayed apart.
+    expect(now.ranges.map((range) => [range.first_seq, range.last_seq])).toEqual([
+      [1, 1],
+      [2, 4],
+    ]);
+    expect(now.chain).toMatchObject({ valid: false, reason: 'purged_range_signature_invalid', first_bad_seq: 1 });
   });
 
   it('purges the newest events too, and the next event still chains onto the purged head', async () => {
