@@ -1,11 +1,13 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
+import { isIP } from 'node:net';
 import { AppError } from '../errors/app-error.js';
 import type { SecretBox } from '../shared/secret-box.js';
 import { enumMessage } from '../shared/string-enum.js';
 import type { DeliveryResult, Destination, DestinationDeps } from './destinations/destination.js';
 import { redactResult, secretStrings } from './destinations/redact-secrets.js';
 import { destinationType } from './destinations/registry.js';
+import { isForbiddenAddress } from './net/address-guard.js';
 
 const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true });
 addFormats.default(ajv);
@@ -54,6 +56,43 @@ export function validateConfig(type: string, config: Record<string, unknown>): R
     });
   }
   return copy;
+}
+
+/**
+ * Refuses, at save time, a destination written as a literal private, loopback or link-local address
+ * (http://169.254.169.254/…, a syslog host 10.0.0.5) on a server that will never deliver there: otherwise the
+ * stream is saved "active" and fails only at its first delivery. Host names are still checked where they
+ * resolve, at connect time (the address guard), since DNS may change between saving and sending.
+ */
+export function refuseForbiddenLiterals(config: Record<string, unknown>, allowPrivate: boolean): void {
+  if (allowPrivate) return;
+  const refused = Object.entries(config).flatMap(([field, value]) => {
+    const host = typeof value === 'string' ? literalHostOf(field, value) : undefined;
+    return host !== undefined && isForbiddenAddress(host) ? [{ field, host }] : [];
+  });
+  if (refused.length === 0) return;
+  throw new AppError('validation_failed', 'Validation failed.', {
+    errors: refused.map(({ field, host }) => ({
+      code: 'invalid',
+      field: `config.${field}`,
+      message: `${host} is a private, loopback or link-local address, which this server does not deliver to (its operator can allow them with VERITY_ALLOW_PRIVATE_DESTINATIONS=true)`,
+    })),
+  });
+}
+
+/** The IP address a config value names literally (a URL's host, or a syslog `host`), if it is one. */
+function literalHostOf(field: string, value: string): string | undefined {
+  let host = value;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
+    try {
+      host = new URL(value).hostname.replace(/^\[|\]$/g, '');
+    } catch {
+      return undefined;
+    }
+  } else if (field !== 'host') {
+    return undefined;
+  }
+  return isIP(host) === 0 ? undefined : host;
 }
 
 function holdsUserInfo(value: string): boolean {

@@ -7,7 +7,7 @@ import { newId } from '../shared/ids.js';
 import { cursorOf, scanOrder, toList, type List, type PageParams } from '../shared/pagination.js';
 import type { SecretBox } from '../shared/secret-box.js';
 import type { DestinationDeps } from './destinations/destination.js';
-import { buildDestination, openSecrets, sealSecrets, splitSecrets, validateConfig } from './stream-config.js';
+import { buildDestination, openSecrets, refuseForbiddenLiterals, sealSecrets, splitSecrets, validateConfig } from './stream-config.js';
 import type { CreateStreamBody, DeliveryView, LogStreamView, UpdateStreamBody } from './streams.schema.js';
 import {
   cursorBefore,
@@ -102,6 +102,7 @@ export class StreamsService {
   async create(principal: Principal, body: CreateStreamBody): Promise<LogStreamView> {
     this.authorize(principal, body.organization_id);
     const config = validateConfig(body.type, body.config);
+    refuseForbiddenLiterals(config, this.deps.allowPrivate);
     const head = await this.db.query<{ seq: number }>('select seq from org_log_heads where organization_id = $1', [body.organization_id]);
     if (head[0] === undefined) throw new AppError('not_found', `Organization not found: '${body.organization_id}'.`);
     const startFrom = body.start_from ?? 'now';
@@ -143,6 +144,7 @@ export class StreamsService {
     const row = await this.row(principal, id, 'admin');
     const current = { ...row.config, ...openSecrets(this.box, row.id, row.secrets) };
     const config = validateConfig(row.type, { ...current, ...(body.config ?? {}) });
+    refuseForbiddenLiterals(config, this.deps.allowPrivate);
     const { plain, secret } = splitSecrets(row.type, config);
     await this.db.transaction((tx) =>
       updateStreamConfig(tx, id, { name: body.name, config: plain, secrets: sealSecrets(this.box, id, secret), secretFields: Object.keys(secret).sort() }),

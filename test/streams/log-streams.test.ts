@@ -217,11 +217,27 @@ describeEachBackend(
 );
 
 describeEachBackend('log streams: address guard', (ctx) => {
+  it('refuses a literal private address when the stream is saved, with the field named', async () => {
+    const org = await ctx().createOrg();
+    const refused = async (type: string, config: Record<string, unknown>): Promise<{ status: number; body: { errors?: { field: string; message: string }[] } }> =>
+      ctx().call('POST', '/log_streams', { body: { organization_id: org, type, config } });
+    const metadata = await refused('GenericHttps', { url: 'http://169.254.169.254/latest/meta-data' });
+    expect(metadata.status).toBe(422);
+    expect(metadata.body.errors).toEqual([{ code: 'invalid', field: 'config.url', message: expect.stringContaining('169.254.169.254 is a private') as unknown }]);
+    expect((await refused('GenericHttps', { url: 'https://[::1]:8443/hook' })).status).toBe(422);
+    expect((await refused('Syslog', { host: '10.0.0.5', port: 6514, tls: true, format: 'rfc5424_json' })).body.errors?.map((e) => e.field)).toEqual(['config.host']);
+    // A public address is saved, and so is a host name (checked where it resolves, at connect time).
+    expect((await refused('GenericHttps', { url: 'https://203.0.114.10/hook' })).status).toBe(201);
+    expect((await refused('GenericHttps', { url: 'https://siem.example.com/hook' })).status).toBe(201);
+  });
+
   it('refuses loopback destinations unless private destinations are allowed', async () => {
     const receiver = await new ScriptedReceiver().start();
     try {
       const org = await ctx().createOrg();
-      const created = await ctx().call<Stream>('POST', '/log_streams', { body: { organization_id: org, type: 'GenericHttps', config: { url: receiver.url } } });
+      // A name, not the literal address (which is refused on save): the guard checks where it resolves.
+      const url = receiver.url.replace('127.0.0.1', 'localhost');
+      const created = await ctx().call<Stream>('POST', '/log_streams', { body: { organization_id: org, type: 'GenericHttps', config: { url } } });
       const result = await ctx().call<{ success: boolean; outcome: string; error: string }>('POST', `/log_streams/${created.body.id}/test`);
       expect(result.body).toMatchObject({ success: false, outcome: 'invalid' });
       expect(result.body.error).toContain('private');

@@ -30,7 +30,6 @@ for (const [network, prefix] of [
 for (const [network, prefix] of [
   ['::', 128],
   ['::1', 128],
-  ['::ffff:0:0', 96],
   ['64:ff9b::', 96],
   ['100::', 64],
   ['2001:db8::', 32],
@@ -53,12 +52,34 @@ export class ForbiddenAddressError extends Error {
   }
 }
 
+/**
+ * IPv4-mapped IPv6 addresses (::ffff:a.b.c.d) are judged by the IPv4 address they carry. They must not be
+ * a subnet of `blocked`: a BlockList compares an IPv4 address with IPv6 rules in its mapped form, so a
+ * ::ffff:0:0/96 rule there matched every IPv4 address, public ones included.
+ */
+const mapped = new BlockList();
+mapped.addSubnet('::ffff:0:0', 96, 'ipv6');
+
 export function isForbiddenAddress(address: string): boolean {
   const family = isIP(address);
   if (family === 0) return true;
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped?.[1] !== undefined) return blocked.check(mapped[1], 'ipv4');
-  return blocked.check(address, family === 4 ? 'ipv4' : 'ipv6');
+  if (family === 4) return blocked.check(address, 'ipv4');
+  if (mapped.check(address, 'ipv6')) {
+    const embedded = embeddedIpv4(address);
+    return embedded === undefined || blocked.check(embedded, 'ipv4');
+  }
+  return blocked.check(address, 'ipv6');
+}
+
+/** The IPv4 address in the last 32 bits of an IPv4-mapped IPv6 address, dotted (::ffff:1.2.3.4) or hex (::ffff:102:304). */
+function embeddedIpv4(address: string): string | undefined {
+  const dotted = /:(\d+\.\d+\.\d+\.\d+)$/.exec(address);
+  if (dotted?.[1] !== undefined) return dotted[1];
+  const hex = /:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(address);
+  if (hex?.[1] === undefined || hex[2] === undefined) return undefined;
+  const high = Number.parseInt(hex[1], 16);
+  const low = Number.parseInt(hex[2], 16);
+  return `${high >> 8}.${high & 0xff}.${low >> 8}.${low & 0xff}`;
 }
 
 /**
