@@ -3,6 +3,7 @@ import { pino, type Logger } from 'pino';
 import type { Config } from './config/config.js';
 import { checkSecretKey, ensureSecretKey } from './config/secret-key.js';
 import { openDatabase } from './db/open.js';
+import { SchemaWatch } from './db/schema-watch.js';
 import { purgeExpired } from './idempotency/idempotency.sql.js';
 import { buildApp } from './http/app.js';
 import { ensureSigningKey } from './integrity/signing-key.js';
@@ -68,6 +69,13 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
   const setupLink = setupToken === undefined ? undefined : `${url}/dashboard/setup?token=${encodeURIComponent(setupToken)}`;
   printBanner(url, opened.db.kind === 'pglite' ? `embedded PGlite in ${config.dataDir}` : 'PostgreSQL (DATABASE_URL)', role, newAdminKey, setupLink);
 
+  let stopServer: () => Promise<void> = async () => undefined;
+  // A newer version migrating the database under this one (a rolling upgrade): stop, exit non-zero.
+  const schemaWatch = new SchemaWatch(opened.db, logger, () => {
+    void stopServer().finally(() => process.exit(1));
+  });
+  schemaWatch.start();
+
   const maintenance = setInterval(() => {
     purgeExpired(opened.db).catch((error: unknown) => logger.warn({ err: error }, 'idempotency key purge failed'));
     services.operators.purgeExpired().catch((error: unknown) => logger.warn({ err: error }, 'operator session purge failed'));
@@ -76,22 +84,21 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
   maintenance.unref();
 
   let stopping: Promise<void> | undefined;
-  return {
-    url,
-    stop: () =>
-      (stopping ??= (async () => {
-        clearInterval(maintenance);
-        // In-flight requests finish; keep-alive connections are closed as soon as they fall idle
-        // (otherwise an idle client would hold shutdown open until its keep-alive timeout).
-        const reaper = setInterval(() => app.server.closeIdleConnections(), 50);
-        try {
-          await app.close();
-        } finally {
-          clearInterval(reaper);
-        }
-        await opened.close();
-      })()),
-  };
+  stopServer = () =>
+    (stopping ??= (async () => {
+      schemaWatch.stop();
+      clearInterval(maintenance);
+      // In-flight requests finish; keep-alive connections are closed as soon as they fall idle
+      // (otherwise an idle client would hold shutdown open until its keep-alive timeout).
+      const reaper = setInterval(() => app.server.closeIdleConnections(), 50);
+      try {
+        await app.close();
+      } finally {
+        clearInterval(reaper);
+      }
+      await opened.close();
+    })());
+  return { url, stop: stopServer };
 }
 
 function printBanner(url: string, storage: string, role: Role, newAdminKey: string | undefined, setupLink: string | undefined): void {

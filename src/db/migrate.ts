@@ -19,11 +19,36 @@ export function loadMigrations(dir = path.join(packageRoot(), 'migrations')): Mi
 }
 
 /**
+ * The database holds migrations this version does not know: a newer Verity migrated it. Running on it
+ * would write with an outdated picture of the schema (a column the newer version relies on left unset, a
+ * check it makes skipped), so an older version refuses to start, and a running one stops (SchemaWatch).
+ */
+export class NewerSchemaError extends Error {
+  constructor(readonly unknown: readonly string[]) {
+    super(
+      `This database was migrated by a newer version of Verity (migrations unknown to this one: ${unknown.join(', ')}). ` +
+        'Run that version or a later one; going back needs a backup taken before the upgrade.',
+    );
+    this.name = 'NewerSchemaError';
+  }
+}
+
+/** Migrations recorded in the database that are not among `known` (none on a database never migrated). */
+export async function unknownMigrations(db: Db, known: readonly Migration[] = loadMigrations()): Promise<string[]> {
+  const ledger = await db.query<{ present: boolean }>("select to_regclass('schema_migrations') is not null as present");
+  if (ledger[0]?.present !== true) return [];
+  const rows = await db.query<{ version: string }>('select version from schema_migrations where version <> all($1::text[]) order by version', [known.map((m) => m.version)]);
+  return rows.map((row) => row.version);
+}
+
+/**
  * Applies pending migrations, each in its own transaction. The transaction-scoped advisory lock makes
  * processes starting at once take turns; the one that comes second sees the ledger row and skips.
  * Returns the versions this call applied.
  */
 export async function migrate(db: Db, migrations: readonly Migration[] = loadMigrations()): Promise<string[]> {
+  const newer = await unknownMigrations(db, migrations);
+  if (newer.length > 0) throw new NewerSchemaError(newer);
   const applied: string[] = [];
   for (const migration of migrations) {
     const ran = await db.transaction(async (tx) => {
