@@ -288,7 +288,11 @@ export async function verifyExportLines(lines: AsyncIterable<string>, publicKeys
   // they still tell which events should be there, so a deletion is named, not only detected.
   const statement = checked?.intact === true ? checked.value : undefined;
   if (signed === undefined) {
-    const message = 'the file does not end with a signed export statement (its trailer was removed, the file was cut short, or it was made before Verity signed exports): deleted events cannot be told from a filter';
+    // An export_range line is what exports ended with before statements: most likely an older export.
+    const message =
+      scope !== undefined
+        ? 'the file ends with an unsigned audit_log_export_range line, as exports made before Verity signed them did: deleted events cannot be told from a filter (verify such a file with --allow-unsigned)'
+        : 'the file does not end with a signed export statement (its trailer was removed, the file was cut short, or it was made before Verity signed exports): deleted events cannot be told from a filter (--allow-unsigned checks an older export event by event)';
     if (options.allowUnsigned === true) notes.push(`${message}; accepted with --allow-unsigned`);
     else problem({ reason: 'unsigned_export', message });
   }

@@ -492,6 +492,10 @@ describeEachBackend(
         // No statement: a skipped seq could be a filter; nothing proves a deletion.
         const legacy = without(unsigned(good), 6);
         expect((await verifyExportLines(iterate(legacy), [key])).problems.map((p) => p.reason)).toEqual(['unsigned_export']);
+        // Ending as older exports did, with an unsigned range line: the message says how to check it.
+        const older = [...unsigned(good), JSON.stringify({ object: 'audit_log_export_range', organization_id: org, first_seq: 1, last_seq: 12, complete: true })];
+        expect((await verifyExportLines(iterate(older), [key])).summary).toMatch(/as exports made before Verity signed them did.*--allow-unsigned/);
+        expect(await verifyExportLines(iterate(older), [key], { allowUnsigned: true })).toMatchObject({ valid: true, complete: true });
         const report = await verifyExportLines(iterate(legacy), [key], { allowUnsigned: true });
         expect(report).toMatchObject({ valid: true, complete: false, contiguous: false, signed_through: null, statement: null });
         expect(report.summary).toMatch(/events verified individually; completeness not provable/);
