@@ -47,6 +47,7 @@ export const CreateExportBodySchema = Type.Object(
     actor_names: Type.Optional(filterList()),
     actor_ids: Type.Optional(filterList()),
     targets: Type.Optional(filterList('Target types.')),
+    target_ids: Type.Optional(filterList('Verity: target ids (any of them), as target_ids in search.')),
     actors: Type.Optional(filterList('Deprecated WorkOS alias of actor_names.')),
     format: Type.Optional(StringEnum(['csv', 'ndjson'], { description: 'Verity: csv (default) or ndjson.' })),
     metadata: Type.Optional(ExportMetadataFilterSchema),
@@ -74,6 +75,8 @@ export interface ExportFilters {
   actor_names: string[];
   actor_ids: string[];
   target_types: string[];
+  /** Exports created before this filter existed have none. */
+  target_ids?: string[];
   /** key → accepted values (any of them matches); keys are ANDed. */
   metadata: Record<string, string[]>;
   /** Free text as given (exports created before it existed have none). */

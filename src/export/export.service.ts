@@ -147,6 +147,7 @@ export function exportFiltersOf(body: Omit<CreateExportBody, 'organization_id'>)
     actor_names: unique([...(body.actor_names ?? []), ...(body.actors ?? [])]),
     actor_ids: unique(body.actor_ids),
     target_types: unique(body.targets),
+    target_ids: unique(body.target_ids),
     metadata,
     // Checked now (at most 10 words) so a bad one is the request's 400 (as in search), not the job's failure.
     ...(body.q === undefined || searchTerms(body.q).length === 0 ? {} : { q: body.q.trim() }),

@@ -137,6 +137,7 @@ function filterClause(organizationId: string, filters: ExportFilters, bind: (val
   const tagFilters = [
     filters.actor_names.map((name) => `an:${name}`),
     filters.target_types.map((type) => `tty:${type}`),
+    (filters.target_ids ?? []).map((id) => `tid:${id}`),
     ...Object.entries(filters.metadata).map(([key, values]) => values.map((value) => metadataTag(key, value))),
   ];
   for (const tags of tagFilters) if (tags.length > 0) where.push(`e.tags && ${bind(tags)}::text[]`);

@@ -53,6 +53,8 @@ export interface OrganizationUsageInput {
 export interface OrganizationBill {
   organization_id: string;
   name: string;
+  /** Only for an organization deleted since: it stays on the bills of the months it existed in. */
+  deleted_at?: string;
   events_stored: number;
   events_stored_avg: number;
   events_ingested: number;
@@ -63,7 +65,7 @@ export interface OrganizationBill {
   total_cost: number;
 }
 
-export type UsageTotals = Omit<OrganizationBill, 'organization_id' | 'name'>;
+export type UsageTotals = Omit<OrganizationBill, 'organization_id' | 'name' | 'deleted_at'>;
 
 export interface UsageView {
   object: 'usage';
@@ -120,6 +122,7 @@ function round(value: number, decimals: number): number {
 interface RawBill {
   organization_id: string;
   name: string;
+  deleted_at: Date | null;
   events_stored: number;
   stored_sum: number;
   counted_days: number;
@@ -159,6 +162,7 @@ function billOrganization(org: OrganizationUsageInput, month: { start: Date; day
   return {
     organization_id: org.organization_id,
     name: org.name,
+    deleted_at: org.deleted_at ?? null,
     events_stored: lastFigure,
     stored_sum: storedSum,
     counted_days: countedDays,
@@ -181,6 +185,7 @@ export function priceUsage(input: { month: string; now: Date; prices: Prices; or
   const organizations = raw.map((bill): OrganizationBill => ({
     organization_id: bill.organization_id,
     name: bill.name,
+    ...(bill.deleted_at === null ? {} : { deleted_at: bill.deleted_at.toISOString() }),
     events_stored: bill.events_stored,
     events_stored_avg: round(bill.stored_sum / bill.counted_days, 2),
     events_ingested: bill.events_ingested,

@@ -183,7 +183,17 @@ export class StreamsService {
 
   async replay(principal: Principal, id: string, from: Date): Promise<LogStreamView> {
     const row = await this.row(principal, id, 'admin');
-    await rewindCursor(this.db, id, await cursorBefore(this.db, row.organization_id, from));
+    if (!(await rewindCursor(this.db, id, await cursorBefore(this.db, row.organization_id, from)))) {
+      throw new AppError('validation_failed', 'Validation failed.', {
+        errors: [
+          {
+            code: 'invalid',
+            field: 'from',
+            message: "is after the stream's position: events from then on have not been delivered yet, so there is nothing to replay (a replay never skips events)",
+          },
+        ],
+      });
+    }
     this.onChange();
     return this.get(principal, id);
   }

@@ -83,13 +83,20 @@ export async function setPaused(db: Queryable, id: string, paused: boolean, reas
   );
 }
 
-export async function rewindCursor(db: Queryable, id: string, cursorSeq: number): Promise<void> {
-  await db.query(
+/**
+ * Moves the cursor back to `cursorSeq`; answers false, changing nothing, when the cursor is before it: a
+ * replay re-delivers, it never skips events not yet delivered. (Compared in the statement, so a delivery
+ * moving the cursor meanwhile is accounted for.)
+ */
+export async function rewindCursor(db: Queryable, id: string, cursorSeq: number): Promise<boolean> {
+  const rows = await db.query(
     `update log_streams set cursor_seq = $2, replays = replays + 1, attempts = 0, next_attempt_at = null, updated_at = now(),
        state = case when paused then 'inactive' when state = 'invalid' then state else 'active' end
-     where id = $1`,
+     where id = $1 and cursor_seq >= $2
+     returning id`,
     [id, cursorSeq],
   );
+  return rows.length > 0;
 }
 
 export async function softDeleteStream(db: Queryable, id: string): Promise<void> {

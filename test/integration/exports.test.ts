@@ -274,6 +274,7 @@ describeEachBackend(
       ['actor names (a name may hold a comma)', { actor_names: ['Doe, Jane', 'plain'] }, (e: EventView) => ['Doe, Jane', 'plain'].includes(e.actor.name ?? '')],
       ['the deprecated actors alias', { actors: ['plain'] }, (e: EventView) => e.actor.name === 'plain'],
       ['target types', { targets: ['document'] }, (e: EventView) => e.targets.some((t) => t.type === 'document')],
+      ['target ids, any of several', { target_ids: ['doc_1', 'doc_3'] }, (e: EventView) => e.targets.some((t) => t.id === 'doc_1' || t.id === 'doc_3')],
       ['metadata on the event (numbers as text)', { metadata: { attempts: 3 } }, (e: EventView) => e.metadata.attempts === 3],
       ['metadata on the actor, any of several values', { metadata: { role: 'member', n: [1, 3, 4] } }, (e: EventView) => e.actor.metadata?.role === 'member' && [1, 3, 4].includes(Number(e.actor.metadata.n))],
       ['metadata keys ANDed', { metadata: { plan: 'pro', role: ['admin'] } }, (e: EventView) => e.metadata.plan === 'pro' && e.actor.metadata?.role === 'admin'],

@@ -85,11 +85,15 @@ describeEachBackend(
 
       expect((await ctx().call('DELETE', `/organizations/${org}`)).status).toBe(204);
 
-      const after = await ctx().call('GET', `/usage?month=2026-10&organization_id=${org}`);
+      // The same bill, the organization now marked with when it was deleted.
+      const after = await ctx().call<{ organizations: { deleted_at?: string }[] }>('GET', `/usage?month=2026-10&organization_id=${org}`);
       expect(after.status).toBe(200);
-      expect(after.body).toEqual(before.body);
+      const deletedAt = after.body.organizations[0]?.deleted_at ?? '';
+      expect(Date.now() - Date.parse(deletedAt)).toBeLessThan(60_000);
+      const unmarked = (line: object | undefined): object | undefined => (line === undefined ? undefined : Object.fromEntries(Object.entries(line).filter(([key]) => key !== 'deleted_at')));
+      expect({ ...after.body, organizations: after.body.organizations.map(unmarked) }).toEqual(before.body);
       const allAfter = await ctx().call<{ organizations: { organization_id: string }[] }>('GET', '/usage?month=2026-10');
-      expect(allAfter.body.organizations.find((o) => o.organization_id === org)).toEqual(allBefore.body.organizations.find((o) => o.organization_id === org));
+      expect(unmarked(allAfter.body.organizations.find((o) => o.organization_id === org))).toEqual(allBefore.body.organizations.find((o) => o.organization_id === org));
       // It is still billed for this month up to the day it was deleted, at the figure it had then.
       const current = await ctx().call<{ organizations: { organization_id: string; events_stored: number }[] }>('GET', `/usage?organization_id=${org}`);
       expect(current.status).toBe(200);

@@ -176,6 +176,14 @@ describeEachBackend(
       const deadline = Date.now() + 10_000;
       while (receiver.eventIds().length < 4 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
       expect(receiver.eventIds()).toEqual([...ids, ...ids]);
+
+      // A replay from after the stream's position would skip undelivered events: refused, nothing moves.
+      await ctx().call('POST', `/log_streams/${stream.id}/pause`);
+      const later = await send(ctx(), org, 2, 'later');
+      const ahead = await ctx().call<{ errors: { field: string; message: string }[] }>('POST', `/log_streams/${stream.id}/replay`, { body: { from: '2099-01-01T00:00:00Z' } });
+      expect(ahead.status).toBe(422);
+      expect(ahead.body.errors).toEqual([{ code: 'invalid', field: 'from', message: expect.stringContaining('nothing to replay') as unknown }]);
+      expect((await ctx().call<Stream>('GET', `/log_streams/${stream.id}`)).body.stats).toMatchObject({ cursor_seq: 2, lag_events: later.length });
     });
 
     it('sends a marked test event synchronously without moving the cursor', async () => {
