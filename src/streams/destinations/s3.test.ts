@@ -276,6 +276,34 @@ describe('S3 error mapping (scripted endpoint)', () => {
     }
   });
 
+  it('an endpoint answering something other than S3 XML is explained, not reported in the words of the SDK', async () => {
+    // Two ways the SDK words it: an HTML page ("UnknownError"), a plain-text body (a deserialization error).
+    const answers = [
+      { status: 403, type: 'text/html', body: '<html><body>Forbidden by the corporate proxy</body></html>' },
+      { status: 403, type: 'text/plain', body: 'denied' },
+    ];
+    let answer = 0;
+    const proxy = http.createServer((_request, response) => {
+      const { status, type, body } = answers[answer] ?? { status: 500, type: 'text/plain', body: '' };
+      response.writeHead(status, { 'content-type': type });
+      response.end(body);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const { port } = proxy.address() as AddressInfo;
+    try {
+      const destination = track(createObjectStoreDestination(options(`http://127.0.0.1:${port}`), { allowPrivate: true }));
+      for (answer = 0; answer < answers.length; answer++) {
+        const result = record(await destination.deliver(makeEvents(1), { test: false }));
+        expect(result.outcome).toBe('invalid');
+        if (result.outcome === 'invalid') {
+          expect(result.error).toBe('S3 (HTTP 403): the endpoint answered with a body that is not an S3 error document (is this an S3-compatible endpoint, or is a proxy answering in its place?)');
+        }
+      }
+    } finally {
+      await new Promise<void>((resolve) => proxy.close(() => resolve()));
+    }
+  });
+
   it('a receiver slower than the timeout is a retry', async () => {
     const sockets = new Set<Socket>();
     const silent = http.createServer(() => undefined); // accepts the request, never answers

@@ -132,8 +132,17 @@ function sdkError(error: unknown): { code: string; status: number | undefined; m
   const shape = (typeof error === 'object' && error !== null ? error : {}) as SdkErrorShape;
   const status = typeof shape.$metadata?.httpStatusCode === 'number' ? shape.$metadata.httpStatusCode : undefined;
   const code = typeof shape.Code === 'string' ? shape.Code : typeof shape.name === 'string' ? shape.name : 'Error';
-  const message = typeof shape.message === 'string' ? shape.message : String(error);
-  return { code, status, message, retryAfter: shape.$response?.headers?.['retry-after'] ?? null };
+  const raw = typeof shape.message === 'string' ? shape.message : String(error);
+  // An answer that is not an S3 XML error document reaches us in the SDK's own words ("Deserialization
+  // error: … inspect the hidden field {error}.$response", or a bare "UnknownError"), which mean nothing to
+  // a customer's admin: say what it means instead.
+  const opaque = /Deserialization error|XML parse error/i.test(raw) || ((code === 'Unknown' || code === 'UnknownError') && /^UnknownError$/.test(raw));
+  return {
+    code: opaque ? '' : code,
+    status,
+    message: opaque ? 'the endpoint answered with a body that is not an S3 error document (is this an S3-compatible endpoint, or is a proxy answering in its place?)' : raw,
+    retryAfter: shape.$response?.headers?.['retry-after'] ?? null,
+  };
 }
 
 function findCredentialsError(error: unknown): CredentialsError | undefined {
@@ -160,7 +169,7 @@ function classifyPutError(error: unknown, options: ObjectStoreOptions): Delivery
     return { ...network, error: `${options.service}: ${network.error}` };
   }
   const server = message.slice(0, 300);
-  const head = `${options.service} ${code} (HTTP ${status})`;
+  const head = code === '' ? `${options.service} (HTTP ${status})` : `${options.service} ${code} (HTTP ${status})`;
   const bucket = `bucket "${options.bucket}"`;
   if (code === 'EntityTooLarge' || status === 413) return { outcome: 'too_large', status, error: `${head}: the object is too large: ${server}` };
   if (RETRYABLE_CODES.has(code) || status === 408 || status === 429 || status >= 500) {
