@@ -192,6 +192,11 @@ describeEachBackend('retention purge and legal hold', (ctx) => {
     expect((await ctx().call('PUT', `/organizations/${org}/legal_hold`, { body: { enabled: 'yes' } })).status).toBe(422);
     expect((await ctx().call('PUT', `/organizations/${org}/legal_hold`, { body: { reason: 'no flag' } })).status).toBe(422);
     expect((await ctx().call('PUT', `/organizations/${org}/legal_hold`, { body: { enabled: true, extra: 1 } })).status).toBe(422);
+    // A reason of the wrong length or type: one error that says so, not one per branch of "string or null".
+    const long = await ctx().call<{ errors: unknown[] }>('PUT', `/organizations/${org}/legal_hold`, { body: { enabled: true, reason: 'x'.repeat(1001) } });
+    expect(long.body.errors).toEqual([{ code: 'invalid', field: 'reason', message: 'must NOT have more than 1000 characters' }]);
+    const number = await ctx().call<{ errors: unknown[] }>('PUT', `/organizations/${org}/legal_hold`, { body: { enabled: true, reason: 7 } });
+    expect(number.body.errors).toEqual([{ code: 'invalid', field: 'reason', message: 'must be string or null' }]);
     expect((await ctx().call('PUT', '/organizations/org_01GHZZZZZZZZZZZZZZZZZZZZZZ/legal_hold', { body: { enabled: true } })).status).toBe(404);
   });
 

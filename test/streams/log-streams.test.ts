@@ -53,8 +53,11 @@ describeEachBackend(
       expect(withCredentials.status).toBe(422);
       expect(withCredentials.body.errors.map((e) => e.field)).toEqual(['config.url']);
       expect(JSON.stringify(withCredentials.body)).not.toContain('hunter2');
-      const unknownType = await ctx().call('POST', '/log_streams', { body: { organization_id: org, type: 'Kafka', config: {} } });
+      const unknownType = await ctx().call<{ errors: unknown[] }>('POST', '/log_streams', { body: { organization_id: org, type: 'Kafka', config: {} } });
       expect(unknownType.status).toBe(422);
+      expect(unknownType.body.errors).toEqual([
+        { code: 'invalid', field: 'type', message: 'must be one of: Datadog, Splunk, S3, GoogleCloudStorage, AzureSentinel, GenericHttps, Syslog' },
+      ]);
 
       const stream = await createStream(org);
       expect(stream.secrets_set).toEqual(['headers']);

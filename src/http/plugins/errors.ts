@@ -65,6 +65,36 @@ function detail(error: ErrorObject, stripPrefix = ''): ErrorDetail {
   return { instancePath, keyword: error.keyword, message: error.message ?? 'is invalid', params: error.params };
 }
 
+/**
+ * A value that fails a union (`anyOf`: a string or null, one of several literals) fails every branch,
+ * and ajv reports each: "must NOT have more than 1000 characters", "must be null", "must match a schema in
+ * anyOf" for one field. Keep what says what is wrong — the errors that are not about the value's type or
+ * a literal — or, when only those are left, one error naming what is allowed.
+ */
+function collapseUnions(errors: readonly ErrorObject[]): ErrorObject[] {
+  const unionPaths = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
+  if (unionPaths.size === 0) return [...errors];
+  const kept: ErrorObject[] = [];
+  for (const path of new Set(errors.map((e) => e.instancePath))) {
+    const here = errors.filter((e) => e.instancePath === path);
+    if (!unionPaths.has(path)) {
+      kept.push(...here);
+      continue;
+    }
+    const specific = here.filter((e) => e.keyword !== 'anyOf' && e.keyword !== 'type' && e.keyword !== 'const');
+    if (specific.length > 0) {
+      kept.push(...specific);
+      continue;
+    }
+    const union = here.find((e) => e.keyword === 'anyOf') as ErrorObject;
+    const allowed = here.filter((e) => e.keyword === 'const').map((e) => String(e.params.allowedValue));
+    const types = here.filter((e) => e.keyword === 'type').map((e) => String(e.params.type));
+    const message = allowed.length > 0 ? enumMessage(allowed) : types.length > 0 ? `must be ${[...new Set(types)].join(' or ')}` : (union.message ?? 'is invalid');
+    kept.push({ ...union, message });
+  }
+  return kept;
+}
+
 /** Maps schema-validation failures to the WorkOS bodies: 422 for missing fields, 400 for event shape. */
 function validationError(errors: ErrorObject[], request: FastifyRequest): AppError {
   const shape = request.routeOptions.config.validationShape ?? 'default';
@@ -92,7 +122,7 @@ function validationError(errors: ErrorObject[], request: FastifyRequest): AppErr
     return new AppError('invalid_audit_log_event', INVALID_EVENT_MESSAGE, { errors: errors.map((e) => detail(e, '/event')) });
   }
   return new AppError('validation_failed', 'Validation failed.', {
-    errors: errors.map((e) => ({
+    errors: collapseUnions(errors).map((e) => ({
       code: e.keyword === 'required' ? 'required' : 'invalid',
       field: pathToField(e.instancePath, e.params.missingProperty),
       message: e.keyword === 'enum' ? enumMessage(e.params.allowedValues) : (e.message ?? 'is invalid'),
