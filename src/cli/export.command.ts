@@ -4,10 +4,15 @@ import { Readable, type Writable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { pipeline } from 'node:stream/promises';
 import { Option, type Command } from 'commander';
-import { loadConfig } from '../config/config.js';
+import { hostname, userInfo } from 'node:os';
+import { pino } from 'pino';
+import { loadConfig, type Config } from '../config/config.js';
+import type { Db } from '../db/db.js';
+import { LogAppender } from '../ingest/appender.js';
+import { SystemAudit } from '../system-audit/system-audit.service.js';
 import { openDatabase } from '../db/open.js';
 import { organizationExists } from '../export/export.sql.js';
-import { isExportDateTime, type CreateExportBody, type ExportFormat, type ExportView } from '../export/export.schema.js';
+import { isExportDateTime, type CreateExportBody, type ExportFilters, type ExportFormat, type ExportView } from '../export/export.schema.js';
 import { downloadName, exportFiltersOf, openExportStream, type ExportProgress } from '../export/export.service.js';
 import { IntegrityService } from '../integrity/integrity.service.js';
 import { ensureSigningKey } from '../integrity/signing-key.js';
@@ -137,10 +142,39 @@ async function exportDirect(options: ExportOptions, out: string, bar: ProgressBa
     );
     await save(stream.body, out);
     bar.update(last, true);
+    await recordDirectExport(opened.db, config, { organizationId: options.organization, format: options.format, gzip: options.gzip ?? false, rows: last.rowsWritten, filters });
     return last.rowsWritten;
   } finally {
     await opened.close();
   }
+}
+
+/**
+ * An export read straight from the database skips the server, and with it the download record that every
+ * server export leaves: it is recorded here instead, in the same system log, naming the machine and user.
+ */
+async function recordDirectExport(
+  db: Db,
+  config: Config,
+  exported: { organizationId: string; format: ExportFormat; gzip: boolean; rows: number; filters: ExportFilters },
+): Promise<void> {
+  const logger = pino({ level: 'silent' });
+  const systemAudit = new SystemAudit(db, new LogAppender(db, logger), config, logger);
+  const who = `${userInfo().username}@${hostname()}`;
+  await systemAudit.record(
+    'audit_log_export.exported_directly',
+    { id: `cli:${who}`, type: 'cli', name: `verity export by ${who}` },
+    [{ id: exported.organizationId, type: 'organization' }],
+    {
+      organization_id: exported.organizationId,
+      format: exported.format,
+      gzip: exported.gzip,
+      rows: exported.rows,
+      range_start: exported.filters.range_start,
+      range_end: exported.filters.range_end,
+    },
+    { ip: 'cli' },
+  );
 }
 
 /** Through a running server: create the export, poll it with a progress bar, download the signed link. */

@@ -6,6 +6,7 @@ import { GenericServerException, NotFoundException, WorkOS } from '@workos-inc/n
 import { parse } from 'csv-parse/sync';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { DbKind } from '../../src/db/db.js';
+import { openPglite } from '../../src/db/pglite.js';
 import { CSV_COLUMNS } from '../../src/export/export.format.js';
 import type { ExportView } from '../../src/export/export.schema.js';
 import { openExportStream } from '../../src/export/export.service.js';
@@ -660,5 +661,19 @@ describe('verity export (CLI)', () => {
     const bad = await runCli(['export', '--organization', org, '--from', RANGE.range_end, '--to', RANGE.range_start], env);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('Invalid date range');
+
+    // Reading the database directly skips the server's download record: each direct export records itself.
+    const db = await openPglite({ dataDir: path.join(dir, 'pglite') });
+    try {
+      const recorded = await db.query<{ metadata: Record<string, unknown>; actor_type: string }>(
+        `select data->'metadata' as metadata, data#>>'{actor,type}' as actor_type from events where action = 'audit_log_export.exported_directly' order by seq`,
+      );
+      expect(recorded.map((row) => [row.actor_type, row.metadata.organization_id, row.metadata.format, row.metadata.rows])).toEqual([
+        ['cli', org, 'csv', 25],
+        ['cli', org, 'ndjson', 25],
+      ]);
+    } finally {
+      await db.close();
+    }
   }, 120_000);
 });
