@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScriptedReceiver } from '../streams/receiver.js';
 import { ADMIN, chromiumStatus, openSession, portalLink, signIn, startUi, type Ui } from './harness.js';
+import { createOrganization, makeEvents, sendEvents } from './seed.js';
 
 const status = chromiumStatus();
 
@@ -211,6 +212,9 @@ describe.runIf(status.run)('web UI in a real browser', { retry: 1 }, () => {
     await page.keyboard.press('Escape');
 
     const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Export', exact: true }).click();
+    // CSV is the default choice; NDJSON is offered beside it.
+    await page.getByRole('dialog', { name: 'Export events' }).getByLabel(/NDJSON/).waitFor();
     await page.getByRole('button', { name: 'Export CSV' }).click();
     const file = await download;
     const csv = await readFile((await file.path()) ?? '', 'utf8');
@@ -485,6 +489,184 @@ describe.runIf(status.run)('web UI in a real browser', { retry: 1 }, () => {
     expect(background).toBe('rgb(13, 13, 16)');
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     expect(overflow).toBeLessThanOrEqual(0);
+    await session.finish();
+  });
+
+  it('portal: exports what a Target ID filter shows, as NDJSON, checking the custom range in the form', async () => {
+    const session = await openSession(ui, 'portal-export-target-ndjson', [/status of (400|500)/], { viewport: { width: 1366, height: 768 } });
+    const { page } = session;
+    const sample = (await ui.api.call<{ data: { targets: { id: string }[] }[] }>('GET', `/audit_logs/events?organization_id=${ui.seeded.acme}&limit=1`)).data[0];
+    const targetId = sample?.targets[0]?.id ?? '';
+    expect(targetId).not.toBe('');
+    await page.goto(await portalLink(ui, ui.seeded.acme, 'audit_logs'));
+    await page.locator('table tbody tr.clickable').first().waitFor();
+    const from = new Date(Date.now() - 60 * 86_400_000).toISOString();
+    const to = new Date(Date.now() + 3_600_000).toISOString();
+    await page.goto(`${ui.url}/portal/?target_id=${encodeURIComponent(targetId)}&range=custom&from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`);
+    const rows = page.locator('table tbody tr.clickable');
+    await rows.first().waitFor();
+    const shown = await rows.count();
+
+    const posts: string[] = [];
+    page.on('request', (request) => {
+      if (request.method() === 'POST' && request.url().endsWith('/audit_logs/exports')) posts.push(request.postData() ?? '');
+    });
+    await page.getByRole('button', { name: 'Export', exact: true }).click();
+    const dialog = page.getByRole('dialog', { name: 'Export events' });
+    await dialog.getByLabel(/NDJSON/).check();
+    // An inverted range is caught at the field, before any request.
+    const fromInput = dialog.getByLabel('From');
+    const original = await fromInput.inputValue();
+    await fromInput.fill('2099-01-01T00:00');
+    await dialog.getByRole('button', { name: 'Export NDJSON' }).click();
+    await dialog.getByText('From must be before To.').waitFor();
+    expect(posts).toHaveLength(0);
+    await page.screenshot({ path: 'test-results/browser/portal-export-form.png' });
+    await fromInput.fill(original);
+
+    // The server's range refusal comes back to the form, at the field; any other failure says nothing runs.
+    await page.route('**/audit_logs/exports', (route) => route.fulfill({ status: 400, contentType: 'application/json', body: JSON.stringify({ message: 'Invalid date range', code: 'invalid_audit_log_export_range_date' }) }), { times: 1 });
+    await dialog.getByRole('button', { name: 'Export NDJSON' }).click();
+    await dialog.getByText('Invalid date range').waitFor();
+    await page.route('**/audit_logs/exports', (route) => route.fulfill({ status: 500, contentType: 'application/json', body: JSON.stringify({ message: 'Storage unavailable', code: 'internal' }) }), { times: 1 });
+    await dialog.getByRole('button', { name: 'Export NDJSON' }).click();
+    const failed = page.getByRole('dialog', { name: 'Export failed' });
+    await failed.getByText('Storage unavailable').waitFor();
+    expect(await failed.textContent()).not.toContain('keeps running');
+    expect(await failed.getByRole('link', { name: 'View all exports' }).count()).toBe(0);
+    await page.screenshot({ path: 'test-results/browser/portal-export-failed.png' });
+    await failed.getByRole('button', { name: 'Try again' }).click();
+
+    const download = page.waitForEvent('download');
+    await page.getByRole('dialog', { name: 'Export events' }).getByRole('button', { name: 'Export NDJSON' }).click();
+    const file = await download;
+    expect(file.suggestedFilename()).toBe('audit_logs_export.ndjson');
+    const body = JSON.parse(posts.at(-1) ?? '{}') as { target_ids?: string[]; format?: string; range_start?: string };
+    expect(body).toMatchObject({ target_ids: [targetId], format: 'ndjson', range_start: from });
+    const events = (await readFile((await file.path()) ?? '', 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { object?: string; targets?: { id: string }[] })
+      .filter((line) => line.object === 'audit_log_event');
+    expect(events.length).toBe(shown);
+    expect(events.every((event) => event.targets?.some((target) => target.id === targetId))).toBe(true);
+    await page.getByText('Your export is ready').waitFor();
+
+    // The Exports tab describes it with the target id, and on a phone still shows the description and Download.
+    await page.getByRole('link', { name: 'View all exports' }).click();
+    const listed = page.getByRole('table', { name: 'Exports' }).locator('tbody tr').first();
+    await listed.getByText('Ready').waitFor();
+    expect(await listed.textContent()).toContain(`target id ${targetId}`);
+    expect(await listed.textContent()).toContain('NDJSON');
+    await page.screenshot({ path: 'test-results/browser/portal-exports-desktop.png' });
+    await page.setViewportSize({ width: 390, height: 844 });
+    const description = listed.getByText(`target id ${targetId}`);
+    const button = listed.getByRole('button', { name: /^Download export/ });
+    for (const element of [description, button]) {
+      expect(await element.isVisible()).toBe(true);
+      const box = await element.boundingBox();
+      expect((box?.x ?? -1) >= 0 && (box?.x ?? 0) + (box?.width ?? 0) <= 390).toBe(true);
+    }
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: 'test-results/browser/portal-exports-phone.png' });
+    await session.finish();
+  });
+
+  it('stream needing attention: Retry now resumes delivery, and a replay from after its position is refused at the field', async () => {
+    const receiver = await new ScriptedReceiver().start();
+    // The first delivery is refused (401): the stream becomes invalid and waits.
+    receiver.respond({ status: 401 });
+    try {
+      const suffix = Date.now().toString(36);
+      const org = await createOrganization(ui.api, `Umbrella ${suffix}`, `umbrella-${suffix}.test`);
+      await sendEvents(ui.api, org, makeEvents(3, 17, 3, Date.now() - 3 * 86_400_000));
+      const stream = await ui.api.call<{ id: string }>('POST', '/log_streams', { organization_id: org, type: 'GenericHttps', name: 'Umbrella webhook', config: { url: receiver.url }, start_from: 'now' });
+      await ui.api.call('POST', '/audit_logs/events', {
+        organization_id: org,
+        event: { action: 'user.signed_in', occurred_at: new Date(Date.now() - 3_600_000).toISOString(), actor: { id: 'user_u1', type: 'user' }, targets: [], context: { location: '203.0.113.9' } },
+      });
+      await expect.poll(async () => (await ui.api.call<{ state: string }>('GET', `/log_streams/${stream.id}`)).state, { timeout: 20_000 }).toBe('invalid');
+
+      const session = await openSession(ui, 'stream-invalid-retry', [/status of 422/], { viewport: { width: 1366, height: 768 } });
+      const { page } = session;
+      await signIn(ui, page, `/dashboard/log-streams/${stream.id}`);
+      const banner = page.getByTestId('stream-failure');
+      await banner.getByText('Delivery stopped').waitFor();
+      expect(await banner.textContent()).not.toContain('resume the stream');
+      const failedCard = page.locator('.stat', { hasText: 'Failed attempts' });
+      expect(await failedCard.textContent()).not.toContain('retried automatically');
+      await page.screenshot({ path: 'test-results/browser/stream-invalid.png' });
+
+      // Replay: a time in the future is caught in the form; one after the stream's position is refused by the server, at the field.
+      await page.getByRole('button', { name: 'Replay' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Replay events' });
+      const local = (offsetMs: number) =>
+        page.evaluate((offset) => {
+          const date = new Date(Date.now() + offset);
+          const pad = (n: number) => String(n).padStart(2, '0');
+          return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+        }, offsetMs);
+      await dialog.getByLabel('Replay from').fill(await local(86_400_000));
+      await dialog.getByRole('button', { name: 'Replay' }).click();
+      await dialog.getByText('in the future').waitFor();
+      await dialog.getByLabel('Replay from').fill(await local(-30 * 60_000));
+      await dialog.getByRole('button', { name: 'Replay' }).click();
+      await dialog.getByText(/after the stream's position/).waitFor();
+      expect(await page.getByText('Replay started').count()).toBe(0);
+      await page.screenshot({ path: 'test-results/browser/stream-replay-refused.png' });
+      await dialog.getByRole('button', { name: 'Cancel' }).click();
+
+      // Retry now: the destination accepts this time, and the waiting event arrives.
+      await banner.getByRole('button', { name: 'Retry now' }).click();
+      await expect.poll(() => receiver.eventIds().length, { timeout: 20_000 }).toBeGreaterThan(0);
+      await expect.poll(() => page.getByTestId('stream-failure').count(), { timeout: 15_000 }).toBe(0);
+      await session.finish();
+    } finally {
+      await receiver.close();
+    }
+  }, 90_000);
+
+  it('usage: a deleted organization is marked, not linked, and the Total fits a phone', async () => {
+    // A name of its own on each attempt (the file retries a failed test).
+    const name = `Hooli ${Date.now().toString(36)}`;
+    const org = await createOrganization(ui.api, name, `${name.replace(' ', '-').toLowerCase()}.test`);
+    await sendEvents(ui.api, org, makeEvents(5, 19, 2));
+    await ui.api.call('DELETE', `/organizations/${org}`);
+    const session = await openSession(ui, 'usage-deleted-org', [], { viewport: { width: 1366, height: 768 } });
+    const { page } = session;
+    await signIn(ui, page, '/dashboard/usage');
+    const table = page.getByRole('table', { name: 'Usage per organization' });
+    const row = table.locator('tbody tr', { hasText: name });
+    await row.getByText(/^Deleted /).waitFor();
+    expect(await row.getByRole('link').count()).toBe(0);
+    expect(await table.getByRole('link', { name: 'Acme Corporation' }).count()).toBe(1);
+    await page.screenshot({ path: 'test-results/browser/usage-desktop.png' });
+
+    await page.setViewportSize({ width: 390, height: 844 });
+    const total = table.locator('thead th', { hasText: 'Total' });
+    const box = await total.boundingBox();
+    expect((box?.x ?? 0) + (box?.width ?? 0)).toBeLessThanOrEqual(390);
+    expect(await table.evaluate((element) => (element.parentElement?.scrollWidth ?? 0) - (element.parentElement?.clientWidth ?? 0))).toBeLessThanOrEqual(0);
+    await row.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: 'test-results/browser/usage-phone.png' });
+    await session.finish();
+  });
+
+  it('stream setup wizard: one column on a phone', async () => {
+    const session = await openSession(ui, 'stream-setup-phone', [], { viewport: { width: 390, height: 844 } });
+    const { page } = session;
+    await page.goto(await portalLink(ui, ui.seeded.globex, 'log_streams'));
+    await page.getByRole('button', { name: /^HTTPS endpoint/ }).click();
+    await page.getByRole('heading', { name: 'Connect HTTPS endpoint' }).waitFor();
+    const url = await page.getByLabel('Endpoint URL').boundingBox();
+    expect(url?.width ?? 0).toBeGreaterThan(250);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0);
+    // The signing secret must decode to 24–64 bytes: 128 base64 characters (96 bytes) are refused in the form.
+    await page.getByLabel('Endpoint URL').fill('https://example.com/hook');
+    await page.getByLabel('Signing secret').fill(`whsec_${'A'.repeat(128)}`);
+    await page.getByRole('button', { name: 'Save and test connection' }).click();
+    await page.getByText('this one decodes to 96 bytes').waitFor();
+    await page.screenshot({ path: 'test-results/browser/stream-setup-phone.png', fullPage: true });
     await session.finish();
   });
 });

@@ -156,6 +156,8 @@ export interface ExportFilters {
   actor_names: string[];
   actor_ids: string[];
   target_types: string[];
+  /** Target ids (any of them); absent on exports made before this filter existed. */
+  target_ids?: string[];
   metadata: Record<string, string[]>;
   /** Free-text search (every word must appear); absent or null when the export has none. */
   q?: string | null;
@@ -164,6 +166,8 @@ export interface ExportFilters {
 export interface OrganizationBill {
   organization_id: string;
   name: string;
+  /** Only for an organization deleted since (it stays on the bills of the months it existed in). */
+  deleted_at?: string;
   events_stored: number;
   events_stored_avg: number;
   events_ingested: number;
@@ -179,7 +183,7 @@ export interface Usage {
   month: string;
   prices: { siem_connection_monthly: number; per_million_events_monthly: number; currency: string };
   organizations: OrganizationBill[];
-  totals: Omit<OrganizationBill, 'organization_id' | 'name'>;
+  totals: Omit<OrganizationBill, 'organization_id' | 'name' | 'deleted_at'>;
 }
 
 export interface OperatorSession {

@@ -144,7 +144,7 @@ function PortalExportsPage({ session }: { session: PortalSession }) {
                 </Link>
               }
             >
-              Filter the events, then choose “Export CSV”. Exports appear here with their progress and can be downloaded until they expire.
+              Filter the events, then choose “Export” (CSV or signed NDJSON). Exports appear here with their progress and can be downloaded until they expire.
             </EmptyState>
           }
         />

@@ -4,8 +4,9 @@ import { CreditCard } from 'lucide-react';
 import { useMemo, useState } from 'react';
 import { Link } from 'wouter';
 import { api } from '../../lib/api';
-import { currentMonth, formatConnections, formatMoney, formatNumber } from '../../lib/format';
+import { currentMonth, formatConnections, formatDate, formatDateTime, formatMoney, formatNumber } from '../../lib/format';
 import type { OrganizationBill, Usage } from '../../lib/types';
+import { Badge } from '../../ui/badge';
 import { BarList } from '../../ui/chart';
 import { DataTable } from '../../ui/data-table';
 import { PageHeader } from '../../ui/page-header';
@@ -28,19 +29,40 @@ export function UsagePage() {
   const currency = data?.prices.currency ?? 'USD';
   const columns = useMemo<ColumnDef<OrganizationBill, unknown>[]>(
     () => [
-      { id: 'name', header: 'Organization', accessorFn: (b) => b.name, cell: ({ row }) => <Link href={`/organizations/${row.original.organization_id}`}>{row.original.name}</Link> },
+      {
+        id: 'name',
+        header: 'Organization',
+        meta: { className: 'usage-name' },
+        accessorFn: (b) => b.name,
+        // A deleted organization keeps its bill line, but has no page to link to.
+        cell: ({ row }) =>
+          row.original.deleted_at ? (
+            <span className="usage-org">
+              <span className="text-secondary usage-org-name" title={row.original.name}>
+                {row.original.name}
+              </span>
+              <Badge tone="gray" title={`Deleted ${formatDateTime(row.original.deleted_at)}`}>
+                Deleted {formatDate(row.original.deleted_at)}
+              </Badge>
+            </span>
+          ) : (
+            <Link href={`/organizations/${row.original.organization_id}`} title={row.original.name}>
+              {row.original.name}
+            </Link>
+          ),
+      },
       { id: 'ingested', header: 'Ingested', meta: { className: 'num' }, accessorFn: (b) => b.events_ingested, cell: ({ row }) => formatNumber(row.original.events_ingested) },
-      { id: 'stored', header: 'Stored (avg)', meta: { className: 'num' }, accessorFn: (b) => b.events_stored_avg, cell: ({ row }) => formatNumber(Math.round(row.original.events_stored_avg)) },
-      { id: 'units', header: 'Event units', meta: { className: 'num' }, accessorFn: (b) => b.event_units, cell: ({ row }) => row.original.event_units },
+      { id: 'stored', header: 'Stored (avg)', meta: { className: 'num col-wide' }, accessorFn: (b) => b.events_stored_avg, cell: ({ row }) => formatNumber(Math.round(row.original.events_stored_avg)) },
+      { id: 'units', header: 'Event units', meta: { className: 'num col-wide' }, accessorFn: (b) => b.event_units, cell: ({ row }) => row.original.event_units },
       {
         id: 'siem',
         header: 'SIEM connections',
-        meta: { className: 'num' },
+        meta: { className: 'num col-wide' },
         accessorFn: (b) => b.siem_connections,
         cell: ({ row }) => <span title={`${row.original.siem_connections} connection-months (pro rata)`}>{formatConnections(row.original.siem_connections)}</span>,
       },
-      { id: 'siem_cost', header: 'SIEM', meta: { className: 'num' }, accessorFn: (b) => b.siem_cost, cell: ({ row }) => formatMoney(row.original.siem_cost, currency) },
-      { id: 'retention_cost', header: 'Retention', meta: { className: 'num' }, accessorFn: (b) => b.retention_cost, cell: ({ row }) => formatMoney(row.original.retention_cost, currency) },
+      { id: 'siem_cost', header: 'SIEM', meta: { className: 'num col-wide' }, accessorFn: (b) => b.siem_cost, cell: ({ row }) => formatMoney(row.original.siem_cost, currency) },
+      { id: 'retention_cost', header: 'Retention', meta: { className: 'num col-wide' }, accessorFn: (b) => b.retention_cost, cell: ({ row }) => formatMoney(row.original.retention_cost, currency) },
       { id: 'total', header: 'Total', meta: { className: 'num' }, accessorFn: (b) => b.total_cost, cell: ({ row }) => <b>{formatMoney(row.original.total_cost, currency)}</b> },
     ],
     [currency],
@@ -110,7 +132,7 @@ export function UsagePage() {
                       return (
                         <li key={bill.organization_id}>
                           <span className="bar" style={{ width: `${Math.max(2, (bill.total_cost / max) * 100)}%` }} aria-hidden="true" />
-                          <span className="label">{bill.name}</span>
+                          <span className="label">{bill.deleted_at ? `${bill.name} (deleted)` : bill.name}</span>
                           <span className="value">{formatMoney(bill.total_cost, currency)}</span>
                         </li>
                       );
@@ -129,7 +151,7 @@ export function UsagePage() {
                 ) : topIngest.length === 0 ? (
                   <p className="muted text-sm">No events this month.</p>
                 ) : (
-                  <BarList label="Events ingested per organization" items={topIngest.map((b) => ({ key: b.organization_id, label: b.name, value: b.events_ingested }))} />
+                  <BarList label="Events ingested per organization" items={topIngest.map((b) => ({ key: b.organization_id, label: b.deleted_at ? `${b.name} (deleted)` : b.name, value: b.events_ingested }))} />
                 )}
               </div>
             </section>

@@ -29,7 +29,7 @@ export function triggerDownload(url: string): void {
   link.remove();
 }
 
-// Exports made "of everything" start at the epoch (the portal's Export CSV without a date filter).
+// Exports made "of everything" start at the epoch (the portal's Export without a date filter).
 const EPOCH_ISH = Date.UTC(1971, 0, 1);
 
 const monthDay = new Intl.DateTimeFormat('en-US', { month: 'short', day: 'numeric' });
@@ -55,7 +55,8 @@ export function describeFilters(filters: ExportFilters): string | null {
   };
   list('action', filters.actions);
   list('actor', [...filters.actor_names, ...filters.actor_ids]);
-  list('target', filters.target_types);
+  list('target type', filters.target_types);
+  list('target id', filters.target_ids ?? []);
   const metadata = Object.entries(filters.metadata ?? {});
   if (metadata.length > 0) parts.push(metadata.map(([key, values]) => `${key}=${values.join('|')}`).join(', '));
   return parts.length === 0 ? null : parts.join(' · ');
@@ -150,7 +151,7 @@ export function ExportsList({ organizationId, orgNames, empty }: ExportsListProp
       list.push({
         id: 'org',
         header: 'Organization',
-        meta: { width: '15%' },
+        meta: { width: '15%', className: 'col-org' },
         cell: ({ row }) => <span>{orgNames.get(row.original.organization_id) ?? row.original.organization_id}</span>,
       });
     }
@@ -158,6 +159,7 @@ export function ExportsList({ organizationId, orgNames, empty }: ExportsListProp
       {
         id: 'selection',
         header: 'Events',
+        meta: { className: 'col-events' },
         cell: ({ row }) => {
           const filters = row.original.filters;
           const extra = filters === undefined ? null : describeFilters(filters);
@@ -171,11 +173,11 @@ export function ExportsList({ organizationId, orgNames, empty }: ExportsListProp
           );
         },
       },
-      { id: 'state', header: 'Status', meta: { width: 130 }, cell: ({ row }) => <ExportStatus job={row.original} /> },
+      { id: 'state', header: 'Status', meta: { width: 130, className: 'col-state' }, cell: ({ row }) => <ExportStatus job={row.original} /> },
       {
         id: 'file',
         header: 'File',
-        meta: { width: 130 },
+        meta: { width: 130, className: 'col-file' },
         cell: ({ row }) => {
           const job = row.original;
           const rowsText =
@@ -191,7 +193,7 @@ export function ExportsList({ organizationId, orgNames, empty }: ExportsListProp
       {
         id: 'created',
         header: 'Created',
-        meta: { width: 140 },
+        meta: { width: 140, className: 'col-created' },
         cell: ({ row }) => (
           <div className="cell-stack">
             <span className="text-secondary" title={formatDateTime(row.original.created_at)}>
@@ -206,7 +208,7 @@ export function ExportsList({ organizationId, orgNames, empty }: ExportsListProp
       {
         id: 'download',
         header: () => <span className="sr-only">Download</span>,
-        meta: { className: 'actions', width: 136 },
+        meta: { className: 'actions col-download', width: 136 },
         cell: ({ row }) => (row.original.state === 'ready' ? <DownloadButton job={row.original} /> : null),
       },
     );
@@ -218,36 +220,39 @@ export function ExportsList({ organizationId, orgNames, empty }: ExportsListProp
   }
   const meta = exports.data?.list_metadata;
   const rows = exports.data?.data;
+  // The wrapper lets a phone show each export as a stacked row (components.css, .exports-list).
   return (
-    <DataTable
-      caption="Exports"
-      fixed
-      data={rows}
-      columns={columns}
-      loading={exports.isLoading}
-      getRowId={(job) => job.id}
-      empty={
-        empty ?? (
-          <EmptyState icon={<FileDown />} title="No exports yet">
-            Exports appear here with their progress while they are written, and can be downloaded until they expire.
-          </EmptyState>
-        )
-      }
-      footer={
-        (meta?.after || meta?.before) && (
-          <div className="table-foot">
-            <span>{rows?.length ?? 0} exports on this page</span>
-            <div className="pager">
-              <Button size="sm" icon={<ChevronLeft />} disabled={!meta.before} onClick={() => meta.before && setCursor({ before: meta.before })}>
-                Newer
-              </Button>
-              <Button size="sm" disabled={!meta.after} onClick={() => meta.after && setCursor({ after: meta.after })}>
-                Older <ChevronRight aria-hidden="true" />
-              </Button>
+    <div className="exports-list">
+      <DataTable
+        caption="Exports"
+        fixed
+        data={rows}
+        columns={columns}
+        loading={exports.isLoading}
+        getRowId={(job) => job.id}
+        empty={
+          empty ?? (
+            <EmptyState icon={<FileDown />} title="No exports yet">
+              Exports appear here with their progress while they are written, and can be downloaded until they expire.
+            </EmptyState>
+          )
+        }
+        footer={
+          (meta?.after || meta?.before) && (
+            <div className="table-foot">
+              <span>{rows?.length ?? 0} exports on this page</span>
+              <div className="pager">
+                <Button size="sm" icon={<ChevronLeft />} disabled={!meta.before} onClick={() => meta.before && setCursor({ before: meta.before })}>
+                  Newer
+                </Button>
+                <Button size="sm" disabled={!meta.after} onClick={() => meta.after && setCursor({ after: meta.after })}>
+                  Older <ChevronRight aria-hidden="true" />
+                </Button>
+              </div>
             </div>
-          </div>
-        )
-      }
-    />
+          )
+        }
+      />
+    </div>
   );
 }

@@ -24,6 +24,8 @@ export interface FieldSpec {
   advanced?: boolean;
   /** Offer a "Generate" button (webhook signing secrets). */
   generate?: () => string;
+  /** A check beyond the pattern (run after it passes): the message, or undefined when the value is fine. */
+  validate?: (value: string) => string | undefined;
 }
 
 export interface DestinationSpec {
@@ -45,6 +47,13 @@ const PRINTABLE = '^[!-~]{1,256}$';
 function randomSecret(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
   return `whsec_${btoa(String.fromCharCode(...bytes))}`;
+}
+
+/** How many bytes a Standard Webhooks secret decodes to, as the server counts them (base64 after an optional whsec_, up to the first "="). */
+export function webhookSecretBytes(secret: string): number {
+  const body = secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret;
+  const data = body.split('=')[0] ?? '';
+  return Math.floor((data.length * 3) / 4);
 }
 
 function Code({ children }: { children: string }) {
@@ -260,8 +269,12 @@ export const DESTINATIONS: DestinationSpec[] = [
         kind: 'password',
         secret: true,
         pattern: '^(whsec_)?[A-Za-z0-9+/=]{32,128}$',
-        patternMessage: 'whsec_ followed by base64 (24–64 bytes).',
-        hint: 'Standard Webhooks: requests carry webhook-id, webhook-timestamp and webhook-signature.',
+        patternMessage: 'whsec_ followed by base64 of 24–64 bytes.',
+        validate: (value) => {
+          const bytes = webhookSecretBytes(value);
+          return bytes >= 24 && bytes <= 64 ? undefined : `The secret must be base64 of 24–64 bytes (after whsec_); this one decodes to ${bytes} bytes.`;
+        },
+        hint: 'Standard Webhooks (base64 of 24–64 bytes, whsec_ optional): requests carry webhook-id, webhook-timestamp and webhook-signature.',
         generate: randomSecret,
       },
       { name: 'headers', label: 'Custom headers', kind: 'headers', secret: true, advanced: true, placeholder: 'Authorization: Bearer …', hint: 'One “Name: value” per line; stored encrypted.' },

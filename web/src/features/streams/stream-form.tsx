@@ -72,7 +72,12 @@ export function validate(spec: DestinationSpec, values: FormValues, secretsSet: 
       errors[field.name] = `At most ${field.maxLength} characters.`;
       continue;
     }
-    if (field.pattern !== undefined && !new RegExp(field.pattern).test(value)) errors[field.name] = field.patternMessage ?? 'This value is not valid.';
+    if (field.pattern !== undefined && !new RegExp(field.pattern).test(value)) {
+      errors[field.name] = field.patternMessage ?? 'This value is not valid.';
+      continue;
+    }
+    const problem = field.validate?.(value);
+    if (problem !== undefined) errors[field.name] = problem;
   }
   if (spec.type === 'S3' && typeof values.external_id === 'string' && values.external_id.trim() !== '' && String(values.role_arn ?? '').trim() === '') {
     errors.role_arn = 'An external ID needs an IAM role ARN.';

@@ -163,7 +163,7 @@ export function StreamSetup({ organizationId, existing, onDone, onCancel }: { or
           </Button>
         )}
       </div>
-      <div className="grid" style={{ gridTemplateColumns: 'minmax(0, 5fr) minmax(0, 7fr)', alignItems: 'start' }}>
+      <div className="grid setup-grid">
         <section className="card" aria-labelledby="setup-steps">
           <div className="card-header">
             <div>

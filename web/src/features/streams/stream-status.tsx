@@ -1,8 +1,8 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { ColumnDef } from '@tanstack/react-table';
-import { AlertTriangle, History, Pause, Pencil, Play, Send, Trash2, Zap } from 'lucide-react';
+import { AlertTriangle, History, Pause, Pencil, Play, RotateCw, Send, Trash2, Zap } from 'lucide-react';
 import { useMemo, useState } from 'react';
-import { api, errorMessage } from '../../lib/api';
+import { ApiError, api, errorMessage } from '../../lib/api';
 import { formatBytes, formatDateTime, formatNumber, formatRelative, fromLocalInput, isoTitle, localZoneName, toLocalInput } from '../../lib/format';
 import type { Delivery, List, LogStream, TestResult } from '../../lib/types';
 import { Badge, StreamStateBadge } from '../../ui/badge';
@@ -161,6 +161,15 @@ export function StreamStatus({ stream, onEdit, onDeleted, allowReplay = false, a
     },
     onError: (error) => toast.error(errorMessage(error)),
   });
+  // POST /resume on a stream that is not paused clears its failure and retries delivery at once.
+  const retry = useMutation({
+    mutationFn: () => api.post<LogStream>(`${path}/resume`),
+    onSuccess: () => {
+      toast.success('Retrying delivery now');
+      refresh();
+    },
+    onError: (error) => toast.error(errorMessage(error)),
+  });
   const test = useMutation({
     mutationFn: () => api.post<TestResult>(`${path}/test`),
     onSuccess: (result) => {
@@ -186,9 +195,37 @@ export function StreamStatus({ stream, onEdit, onDeleted, allowReplay = false, a
       setReplayOpen(false);
       refresh();
     },
-    onError: (error) => toast.error(errorMessage(error)),
+    // A refused time (422 on `from`, e.g. after the stream's position) is shown at the field instead.
+    onError: (error) => {
+      if (!(error instanceof ApiError && error.fieldMessage('from') !== undefined)) toast.error(errorMessage(error));
+    },
   });
+  const replayFromIso = fromLocalInput(replayFrom);
+  // Checked before sending: a time is needed, and one in the future has nothing to replay.
+  const replayProblem =
+    replayFromIso === undefined ? 'Choose the time to replay from.' : Date.parse(replayFromIso) > Date.now() ? 'This time is in the future: there is nothing to replay from it.' : undefined;
+  const replayServerError = replay.error instanceof ApiError ? replay.error.fieldMessage('from') : undefined;
+  const [replaySubmitted, setReplaySubmitted] = useState(false);
+  const replayError = (replaySubmitted ? replayProblem : undefined) ?? (replayServerError === undefined ? undefined : `This time ${replayServerError}`);
+  const openReplay = () => {
+    replay.reset();
+    setReplaySubmitted(false);
+    setReplayOpen(true);
+  };
+  const submitReplay = () => {
+    setReplaySubmitted(true);
+    if (replayProblem === undefined) replay.mutate();
+  };
 
+  const failing = (stream.state === 'error' || stream.state === 'invalid') && !stream.paused;
+  // What the Failed attempts card says comes next: invalid streams are not retried on their own.
+  const nextAttempt = stream.paused
+    ? 'paused: not retried'
+    : stream.state === 'invalid'
+      ? 'stopped: retried when the settings change or on Retry now'
+      : stream.stats.next_attempt_at
+        ? `next retry ${formatRelative(stream.stats.next_attempt_at)}`
+        : 'retried automatically';
   const spec = destinationSpec(stream.type);
   const configRows = (spec?.fields ?? [])
     .map((field) => {
@@ -222,7 +259,7 @@ export function StreamStatus({ stream, onEdit, onDeleted, allowReplay = false, a
             {stream.paused ? 'Resume' : 'Pause'}
           </Button>
           {allowReplay && (
-            <Button icon={<History />} onClick={() => setReplayOpen(true)}>
+            <Button icon={<History />} onClick={openReplay}>
               Replay
             </Button>
           )}
@@ -241,13 +278,22 @@ export function StreamStatus({ stream, onEdit, onDeleted, allowReplay = false, a
 
       {testResult && <TestResultPanel result={testResult} />}
 
-      {stream.state_reason && (stream.state === 'error' || stream.state === 'invalid') && !stream.paused && (
-        <div className={`callout ${stream.state === 'invalid' ? 'callout-red' : 'callout-amber'}`} role="alert">
+      {failing && (
+        <div className={`callout ${stream.state === 'invalid' ? 'callout-red' : 'callout-amber'}`} role="alert" data-testid="stream-failure">
           <AlertTriangle aria-hidden="true" />
-          <div className="stack-sm">
+          <div className="stack-sm" style={{ minWidth: 0, flex: 1 }}>
             <strong>{stream.state === 'invalid' ? 'Delivery stopped: the destination rejected the configuration.' : 'Delivery is failing and being retried.'}</strong>
-            <span style={{ overflowWrap: 'anywhere' }}>{stream.state_reason}</span>
-            {stream.state === 'invalid' && <span className="text-sm">Fix the settings, then resume the stream to retry at once.</span>}
+            {stream.state_reason && <span style={{ overflowWrap: 'anywhere' }}>{stream.state_reason}</span>}
+            <span className="text-sm">
+              {stream.state === 'invalid'
+                ? `Nothing is retried until the settings change or you retry. ${onEdit ? 'Fix the settings with Edit (saving them retries at once), or choose' : 'Choose'} Retry now once the problem is fixed on the destination’s side.`
+                : `Verity retries automatically${stream.stats.next_attempt_at ? ` (next attempt ${formatRelative(stream.stats.next_attempt_at)})` : ''}; choose Retry now to try at once.`}
+            </span>
+            <div>
+              <Button size="sm" icon={<RotateCw />} loading={retry.isPending} onClick={() => retry.mutate()}>
+                Retry now
+              </Button>
+            </div>
           </div>
         </div>
       )}
@@ -279,7 +325,7 @@ export function StreamStatus({ stream, onEdit, onDeleted, allowReplay = false, a
           <div className={`stat-value ${stream.stats.failed > 0 ? 'danger' : ''}`} style={{ fontSize: 18 }}>
             {formatNumber(stream.stats.failed)}
           </div>
-          <div className="stat-sub">{stream.stats.next_attempt_at ? `next retry ${formatRelative(stream.stats.next_attempt_at)}` : 'retried automatically'}</div>
+          <div className="stat-sub">{nextAttempt}</div>
         </div>
       </div>
 
@@ -333,14 +379,30 @@ export function StreamStatus({ stream, onEdit, onDeleted, allowReplay = false, a
         footer={
           <>
             <Button onClick={() => setReplayOpen(false)}>Cancel</Button>
-            <Button variant="primary" loading={replay.isPending} onClick={() => replay.mutate()}>
+            <Button variant="primary" loading={replay.isPending} onClick={submitReplay}>
               Replay
             </Button>
           </>
         }
       >
-        <Field label="Replay from">
-          <input className="input" type="datetime-local" value={replayFrom} onChange={(event) => setReplayFrom(event.target.value)} />
+        <Field
+          label="Replay from"
+          error={replayError}
+          hint={
+            stream.stats.lag_events > 0
+              ? `The stream is ${formatNumber(stream.stats.lag_events)} events behind: a time after the last event it delivered is refused, since a replay never skips events.`
+              : 'Events that occurred from this time on are sent again, in log order.'
+          }
+        >
+          <input
+            className="input"
+            type="datetime-local"
+            value={replayFrom}
+            onChange={(event) => {
+              setReplayFrom(event.target.value);
+              replay.reset();
+            }}
+          />
         </Field>
       </Dialog>
     </div>
