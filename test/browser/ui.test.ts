@@ -182,6 +182,32 @@ describe.runIf(status.run)('web UI in a real browser', { retry: 1 }, () => {
     await session.finish();
   });
 
+  it('deletes an organization once its name is typed, and not while it is on legal hold', async () => {
+    const org = await createOrganization(ui.api, 'Doomed Widgets', 'doomed.test');
+    await sendEvents(ui.api, org, makeEvents(3, 7));
+    await ui.api.call('PUT', `/organizations/${org}/legal_hold`, { enabled: true, reason: 'Matter 7' });
+    const session = await openSession(ui, 'delete-organization');
+    const { page } = session;
+    await signIn(ui, page, `/dashboard/organizations/${org}`);
+    const card = page.getByRole('region', { name: 'Delete organization' });
+    await card.getByText('On legal hold: lift the hold above before deleting it.').waitFor();
+    expect(await card.getByRole('button', { name: 'Delete organization…' }).isDisabled()).toBe(true);
+
+    await page.getByRole('region', { name: 'Legal hold' }).getByRole('button', { name: 'Lift legal hold' }).click();
+    await card.getByRole('button', { name: 'Delete organization…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Delete Doomed Widgets?' });
+    await dialog.getByLabel('Type the organization\'s name to confirm').fill('Doomed');
+    await dialog.getByRole('button', { name: 'Delete organization' }).click();
+    await dialog.getByText('The name does not match.').waitFor();
+    expect((await ui.api.call<{ id: string }>('GET', `/organizations/${org}`)).id).toBe(org);
+
+    await dialog.getByLabel('Type the organization\'s name to confirm').fill('Doomed Widgets');
+    await dialog.getByRole('button', { name: 'Delete organization' }).click();
+    await page.waitForURL(/\/dashboard\/organizations$/);
+    await expect(ui.api.call('GET', `/organizations/${org}`)).rejects.toThrow(/→ 404/);
+    await session.finish();
+  });
+
   it('portal: filters the organization’s events, opens one, and exports them as CSV', async ({ skip }) => {
     const paths = (await (await fetch(`${ui.server.url}/openapi.json`)).json()) as { paths: Record<string, unknown> };
     if (paths.paths['/audit_logs/exports'] === undefined) {

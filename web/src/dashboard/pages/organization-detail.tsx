@@ -8,6 +8,7 @@ import { currentMonth, formatConnections, formatDate, formatMoney, formatNumber,
 import type { LogStream, Organization, Retention, Stats, Usage } from '../../lib/types';
 import { Badge, StreamStateBadge } from '../../ui/badge';
 import { Button } from '../../ui/button';
+import { ConfirmDialog } from '../../ui/dialog';
 import { fillBuckets, VolumeChart } from '../../ui/chart';
 import { CopyButton } from '../../ui/copy-button';
 import { DataTable } from '../../ui/data-table';
@@ -139,6 +140,82 @@ function LegalHoldCard({ organization }: { organization: Organization }) {
           </form>
         )}
       </div>
+    </section>
+  );
+}
+
+/**
+ * Deleting a customer organization: its events, log streams and export files go; it stays on the bills of
+ * the months it existed in. Refused while a legal hold is on (the server answers 409 legal_hold_active).
+ * The operator types the name, so a slip of the mouse cannot destroy a customer's audit trail.
+ */
+function DeleteOrganizationCard({ organization }: { organization: Organization }) {
+  const [, navigate] = useLocation();
+  const client = useQueryClient();
+  const toast = useToast();
+  const [open, setOpen] = useState(false);
+  const [typed, setTyped] = useState('');
+  const [mismatch, setMismatch] = useState(false);
+  const held = organization.legal_hold?.enabled === true;
+  const remove = useMutation({
+    mutationFn: () => api.del(`/organizations/${encodeURIComponent(organization.id)}`),
+    onSuccess: () => {
+      void client.invalidateQueries({ queryKey: ['organizations'] });
+      toast.success(`Deleted ${organization.name}`);
+      navigate('/organizations');
+    },
+    onError: (error) => {
+      setOpen(false);
+      toast.error(error instanceof ApiError && error.code === 'legal_hold_active' ? 'This organization is on legal hold: lift the hold before deleting it.' : errorMessage(error));
+    },
+  });
+  const confirm = () => {
+    if (typed.trim() !== organization.name) {
+      setMismatch(true);
+      return;
+    }
+    remove.mutate();
+  };
+  return (
+    <section className="card" aria-labelledby="delete-org-title">
+      <div className="card-header">
+        <div>
+          <h2 id="delete-org-title">Delete organization</h2>
+          <p>Deletes its events, log streams and export files. It stays on the bills of past months. This cannot be undone.</p>
+        </div>
+      </div>
+      <div className="card-body stack-sm">
+        {held && <p className="text-sm">On legal hold: lift the hold above before deleting it.</p>}
+        <div>
+          <Button
+            variant="danger"
+            disabled={held}
+            onClick={() => {
+              setTyped('');
+              setMismatch(false);
+              setOpen(true);
+            }}
+          >
+            Delete organization…
+          </Button>
+        </div>
+      </div>
+      <ConfirmDialog open={open} onClose={() => setOpen(false)} onConfirm={confirm} title={`Delete ${organization.name}?`} confirmLabel="Delete organization" danger loading={remove.isPending}>
+        <div className="stack-sm">
+          <p>Every event of this organization, its log streams and its export files will be deleted.</p>
+          <Field label="Type the organization's name to confirm" error={mismatch ? 'The name does not match.' : undefined}>
+            <input
+              className="input"
+              value={typed}
+              autoComplete="off"
+              onChange={(event) => {
+                setTyped(event.target.value);
+                setMismatch(false);
+              }}
+            />
+          </Field>
+        </div>
+      </ConfirmDialog>
     </section>
   );
 }
@@ -448,6 +525,7 @@ export function OrganizationDetailPage({ id }: { id: string }) {
           <RetentionCard organizationId={id} />
           {data && <LegalHoldCard organization={data} />}
           {!system && <UsageCard organizationId={id} />}
+          {data && !system && <DeleteOrganizationCard organization={data} />}
         </div>
       </div>
     </div>

@@ -181,7 +181,7 @@ export function ExportsList({ organizationId, orgNames, empty }: ExportsListProp
         cell: ({ row }) => {
           const job = row.original;
           const rowsText =
-            job.state !== 'pending' ? `${formatNumber(job.rows_written)} rows` : job.rows_total === null ? 'counting…' : `${formatNumber(job.rows_written)} of ${formatNumber(job.rows_total)}`;
+            job.state !== 'pending' ? `${formatNumber(job.rows_written)} ${job.rows_written === 1 ? 'row' : 'rows'}` : job.rows_total === null ? 'counting…' : `${formatNumber(job.rows_written)} of ${formatNumber(job.rows_total)}`;
           return (
             <div className="cell-stack">
               <span>{job.format.toUpperCase() + (job.gzip ? ', gzip' : '')}</span>
