@@ -72,6 +72,9 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
   let stopServer: () => Promise<void> = async () => undefined;
   // A newer version migrating the database under this one (a rolling upgrade): stop, exit non-zero.
   const schemaWatch = new SchemaWatch(opened.db, logger, () => {
+    // The same deadline as a signal's shutdown: a long export or delivery must not keep this old process
+    // writing for minutes on a schema that is no longer its own.
+    setTimeout(() => process.exit(1), config.shutdownTimeoutMs).unref();
     void stopServer().finally(() => process.exit(1));
   });
   schemaWatch.start();

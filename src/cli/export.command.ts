@@ -158,7 +158,8 @@ async function recordDirectExport(
   config: Config,
   exported: { organizationId: string; format: ExportFormat; gzip: boolean; rows: number; filters: ExportFilters },
 ): Promise<void> {
-  const logger = pino({ level: 'silent' });
+  // SystemAudit logs a failed record instead of throwing: to stderr here, so it is not lost silently.
+  const logger = pino({ level: 'warn' }, pino.destination(2));
   const systemAudit = new SystemAudit(db, new LogAppender(db, logger), config, logger);
   const who = `${userInfo().username}@${hostname()}`;
   await systemAudit.record(

@@ -33,11 +33,19 @@ export class NewerSchemaError extends Error {
   }
 }
 
+/**
+ * Migrations that were on main briefly and then withdrawn (their effect undone by a later migration): a
+ * database migrated in between holds their names, which are not a newer version's.
+ */
+const WITHDRAWN_MIGRATIONS = ['0008_search_blocks'];
+
 /** Migrations recorded in the database that are not among `known` (none on a database never migrated). */
 export async function unknownMigrations(db: Db, known: readonly Migration[] = loadMigrations()): Promise<string[]> {
   const ledger = await db.query<{ present: boolean }>("select to_regclass('schema_migrations') is not null as present");
   if (ledger[0]?.present !== true) return [];
-  const rows = await db.query<{ version: string }>('select version from schema_migrations where version <> all($1::text[]) order by version', [known.map((m) => m.version)]);
+  const rows = await db.query<{ version: string }>('select version from schema_migrations where version <> all($1::text[]) order by version', [
+    [...known.map((m) => m.version), ...WITHDRAWN_MIGRATIONS],
+  ]);
   return rows.map((row) => row.version);
 }
 

@@ -42,6 +42,7 @@ export type ChainProblem =
   | 'missing_event'
   | 'purged_range_unsigned'
   | 'purged_range_signature_invalid'
+  | 'purged_range_unknown_key'
   | 'head_mismatch'
   | 'checkpoint_mismatch'
   | 'checkpoint_signature_invalid'
@@ -59,8 +60,7 @@ export interface ChainVerification {
   checkpoints_checked?: number;
   /** Checkpoints signed by a key not in `checkpointKeys` (e.g. before a key rotation): not checked. */
   checkpoints_unverifiable?: number;
-  /** Purged ranges crossed whose signature is by a key not in `checkpointKeys`: not checked. */
-  purged_ranges_unverifiable?: number;
+
 }
 
 export interface VerifyStoredChainOptions {
@@ -143,13 +143,11 @@ async function walk(db: Queryable, organizationId: string, options: VerifyStored
   let prev = GENESIS_HASH;
   let checked = 0;
   let submitted = 0;
-  let rangesUnverifiable = 0;
   const result = (extra: Partial<ChainVerification> = {}): ChainVerification => {
     const out: ChainVerification = { valid: extra.reason === undefined, checked, head: { seq: head.seq, hash: head.hash }, ...extra };
     if (checkpoints !== undefined) {
       out.checkpoints_checked = checkpoints.checked;
       out.checkpoints_unverifiable = checkpoints.unverifiable;
-      out.purged_ranges_unverifiable = rangesUnverifiable;
     }
     return out;
   };
@@ -166,8 +164,7 @@ async function walk(db: Queryable, organizationId: string, options: VerifyStored
       }
       if (keys !== undefined) {
         const verdict = rangeVerdict(organizationId, range, keys);
-        if (verdict === 'unknown_key') rangesUnverifiable += 1;
-        else if (verdict !== 'valid') {
+        if (verdict !== 'valid') {
           expected = range.first_seq;
           return verdict;
         }
@@ -284,11 +281,15 @@ async function walk(db: Queryable, organizationId: string, options: VerifyStored
   return result();
 }
 
-/** Whether a stored purged range carries a valid signature by one of `keys`. */
-function rangeVerdict(organizationId: string, range: PurgedRangeRow, keys: ReadonlyMap<string, KeyObject>): 'valid' | 'unknown_key' | 'purged_range_unsigned' | 'purged_range_signature_invalid' {
+/**
+ * Whether a stored purged range carries a valid signature by one of `keys`. A key not among them fails
+ * too: unlike a checkpoint, which only adds evidence, a range removes events from the chain, and anyone can
+ * write a row naming a key the verifier does not hold.
+ */
+function rangeVerdict(organizationId: string, range: PurgedRangeRow, keys: ReadonlyMap<string, KeyObject>): 'valid' | 'purged_range_unsigned' | 'purged_range_signature_invalid' | 'purged_range_unknown_key' {
   if (range.key_id === null || range.signature === null) return 'purged_range_unsigned';
   const key = keys.get(range.key_id);
-  if (key === undefined) return 'unknown_key';
+  if (key === undefined) return 'purged_range_unknown_key';
   const statement = { organization_id: organizationId, first_seq: range.first_seq, last_seq: range.last_seq, last_hash: range.last_hash, purged_at: range.purged_at.toISOString() };
   return purgedRangeSignatureValid(key, { ...statement, signature: range.signature }) ? 'valid' : 'purged_range_signature_invalid';
 }

@@ -46,6 +46,7 @@ const VerificationSchema = Type.Object({
       Type.Literal('missing_event'),
       Type.Literal('purged_range_unsigned'),
       Type.Literal('purged_range_signature_invalid'),
+      Type.Literal('purged_range_unknown_key'),
       Type.Literal('head_mismatch'),
       Type.Literal('checkpoint_mismatch'),
       Type.Literal('checkpoint_signature_invalid'),
@@ -55,7 +56,6 @@ const VerificationSchema = Type.Object({
   verified_head: Type.Object({ seq: Type.Integer(), hash: Hash }),
   checkpoints_checked: Type.Integer(),
   checkpoints_unverifiable: Type.Integer({ description: 'Checkpoints signed by a key other than the current one (not checked)' }),
-  purged_ranges_unverifiable: Type.Integer({ description: 'Purged ranges signed by a key other than the current one (not checked)' }),
   duration_ms: Type.Integer(),
 });
 

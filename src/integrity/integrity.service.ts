@@ -236,7 +236,6 @@ function toVerificationView(result: ChainVerification, durationMs: number): Veri
     verified_head: result.head,
     checkpoints_checked: result.checkpoints_checked ?? 0,
     checkpoints_unverifiable: result.checkpoints_unverifiable ?? 0,
-    purged_ranges_unverifiable: result.purged_ranges_unverifiable ?? 0,
     duration_ms: Math.round(durationMs),
   };
   if (result.first_bad_seq !== undefined) view.first_bad_seq = result.first_bad_seq;

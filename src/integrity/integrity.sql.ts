@@ -60,7 +60,10 @@ export async function selectHead(db: Queryable, organizationId: string): Promise
 export async function selectChainChunk(db: Queryable, organizationId: string, afterSeq: number, maxSeq: number, limit: number): Promise<ChainRow[]> {
   return db.query<ChainRow>(
     `select seq, prev_hash, hash, data::text as data,
-       coalesce(id = data->>'id' and occurred_at = (data->>'occurred_at')::timestamptz and action = data->>'action'
+       coalesce(id = data->>'id' and action = data->>'action'
+         -- Compared as text, as ingest writes it (toISOString): a cast would fail the whole walk on a
+         -- document whose occurred_at was rewritten into something that is not a time.
+         and to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') = data->>'occurred_at'
          and actor_id = data#>>'{actor,id}' and actor_name is not distinct from data#>>'{actor,name}', false) as columns_match
      from events
      where organization_id = $1 and seq > $2 and seq <= $3

@@ -65,7 +65,7 @@ export class JobRunner {
     if (this.db.kind === 'pglite') {
       // PGlite's data directory is locked by one process, this one: a running job found now belongs to a
       // process that died, and its export or purge would otherwise wait out that process's lease.
-      await releaseEveryRunningJob(this.db).catch((error: unknown) => this.logger.warn({ err: error }, 'releasing jobs left running by a previous process failed; their leases expire on their own'));
+      await releaseEveryRunningJob(this.db, this.options.maxAttempts).catch((error: unknown) => this.logger.warn({ err: error }, 'releasing jobs left running by a previous process failed; their leases expire on their own'));
     }
     for (const [kind, every] of this.recurring) {
       const now = Date.now();

@@ -68,8 +68,17 @@ export async function renewJobLease(db: Queryable, id: string, owner: string, le
 
 /**
  * Makes every running job pending again, whoever leased it: only for a start that knows no other worker can
- * be alive (PGlite), so the job is taken at once instead of after the dead process's lease.
+ * be alive (PGlite), so the job is taken at once instead of after the dead process's lease. A one-off job
+ * that has been running at `maxAttempts` process deaths is failed instead: it may be what kills the process
+ * (an export running out of memory), and would otherwise be retried at every start, for ever.
  */
-export async function releaseEveryRunningJob(db: Queryable): Promise<void> {
-  await db.query(`update jobs set state = 'pending', lease_owner = null, lease_until = null, updated_at = now() where state = 'running'`);
+export async function releaseEveryRunningJob(db: Queryable, maxAttempts: number): Promise<void> {
+  await db.query(
+    `update jobs set lease_owner = null, lease_until = null, updated_at = now(),
+       state = case when id not like 'recurring:%' and attempts >= $1 then 'failed' else 'pending' end,
+       last_error = case when id not like 'recurring:%' and attempts >= $1
+         then 'given up: the process running it stopped ' || attempts || ' times while it ran' else last_error end
+     where state = 'running'`,
+    [maxAttempts],
+  );
 }

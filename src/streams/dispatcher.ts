@@ -51,7 +51,7 @@ export class StreamDispatcher {
   readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   private readonly leaseSeconds: number;
   private readonly running = new Map<string, Promise<void>>();
-  private readonly destinations = new Map<string, { version: number; destination: Destination }>();
+  private readonly destinations = new Map<string, { version: string; destination: Destination }>();
   /** After a 413, the stream's batches stay smaller until a success. */
   private readonly sizeHints = new Map<string, number>();
   /** How many of the stream's events filled a batch's byte budget lately: what to read next time. */
@@ -401,7 +401,8 @@ export class StreamDispatcher {
   }
 
   private destinationFor(stream: ClaimedStream): Destination {
-    const version = stream.updated_at.getTime();
+    // The exact version (microseconds): two edits within one millisecond are still two configs.
+    const version = stream.version;
     const cached = this.destinations.get(stream.id);
     if (cached !== undefined && cached.version === version) return cached.destination;
     void cached?.destination.close?.();

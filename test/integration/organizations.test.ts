@@ -76,6 +76,12 @@ describeEachBackend('organizations and retention', (ctx) => {
     expect(back.body.data.map((o) => o.id)).toEqual(first.body.data.map((o) => o.id));
   });
 
+  it('names the wrong member of an object-or-null field once, without "must be null" beside it', async () => {
+    const response = await ctx().call<{ errors: { field: string; message: string }[] }>('POST', '/organizations', { body: { name: 'Meta Co', metadata: { plan: 'x'.repeat(600) } } });
+    expect(response.status).toBe(422);
+    expect(response.body.errors.map((e) => e.field)).toEqual(['metadata.plan']);
+  });
+
   it('refuses a duplicate external_id with 409', async () => {
     const external = `dup-${Date.now()}`;
     expect((await ctx().call('POST', '/organizations', { body: { name: 'A', external_id: external } })).status).toBe(201);

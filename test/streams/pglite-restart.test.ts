@@ -74,4 +74,25 @@ describe('after a crash on PGlite, a restart frees the dead process leases at on
       await runner.stop();
     }
   });
+
+  it('jobs: one that was running at each of its last five process deaths is given up, not run again', async () => {
+    await testDb.db.query(
+      `insert into jobs (id, kind, payload, state, run_at, lease_owner, lease_until, attempts)
+       values ('job_killer', 'export', '{}'::jsonb, 'running', now(), 'dead-host:4242:0000', now() + interval '120 seconds', 5)`,
+    );
+    const runner = new JobRunner(testDb.db, pino({ level: 'silent' }), { pollMs: 25, maxAttempts: 5 });
+    const ran: string[] = [];
+    runner.register('export', async (_payload, job) => {
+      ran.push(job.id);
+    });
+    await runner.start();
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(ran).toEqual([]);
+      const [row] = await testDb.db.query<{ state: string; last_error: string }>(`select state, last_error from jobs where id = 'job_killer'`);
+      expect(row).toEqual({ state: 'failed', last_error: 'given up: the process running it stopped 5 times while it ran' });
+    } finally {
+      await runner.stop();
+    }
+  });
 });

@@ -86,6 +86,9 @@ function collapseUnions(errors: readonly ErrorObject[]): ErrorObject[] {
       kept.push(...specific);
       continue;
     }
+    // An object-or-null whose member is wrong: the member's error says it ("metadata.k must NOT have more
+    // than 500 characters"); "metadata must be null" beside it would only mislead.
+    if (errors.some((e) => e.instancePath.startsWith(`${path}/`))) continue;
     const union = here.find((e) => e.keyword === 'anyOf') as ErrorObject;
     const allowed = here.filter((e) => e.keyword === 'const').map((e) => String(e.params.allowedValue));
     const types = here.filter((e) => e.keyword === 'type').map((e) => String(e.params.type));
