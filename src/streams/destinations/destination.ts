@@ -89,11 +89,42 @@ export function parseRetryAfter(value: string | null): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
-/** Network-level failures (refused, reset, timeout, DNS) are transient; a forbidden address is a config error. */
+/** Node's codes for a certificate that does not verify: a configuration problem, never fixed by retrying. */
+export const CERTIFICATE_ERRORS = new Set([
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_REVOKED',
+  'CERT_REJECTED',
+  'CERT_UNTRUSTED',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_CHAIN_TOO_LONG',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
+  'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY',
+  'INVALID_CA',
+  'INVALID_PURPOSE',
+  'PATH_LENGTH_EXCEEDED',
+  'HOSTNAME_MISMATCH',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/**
+ * Network-level failures (refused, reset, timeout, DNS) are transient; a forbidden address, and a TLS
+ * certificate that does not verify (wrong host name, self-signed, expired), are configuration problems:
+ * retrying every 30 s for three days would only hide them behind "Retrying".
+ */
 export function classifyNetworkError(error: unknown): DeliveryResult {
   const err = error instanceof Error ? error : new Error(String(error));
   const cause = (err as Error & { cause?: unknown }).cause;
   const root = cause instanceof Error ? cause : err;
-  if (errorCode(root) === 'EFORBIDDENADDRESS') return { outcome: 'invalid', error: root.message };
+  const code = errorCode(root);
+  if (code === 'EFORBIDDENADDRESS') return { outcome: 'invalid', error: root.message };
+  if (code !== undefined && CERTIFICATE_ERRORS.has(code)) {
+    return { outcome: 'invalid', error: `TLS certificate verification failed: ${root.message} (${code}); check the URL's host name and the destination's certificate` };
+  }
   return { outcome: 'retry', error: `${root.name === 'Error' ? '' : `${root.name}: `}${root.message}` };
 }

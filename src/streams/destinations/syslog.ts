@@ -6,7 +6,7 @@ import { Type, type Static } from 'typebox';
 import type { AuditEvent } from '../../ingest/event.schema.js';
 import { StringEnum } from '../../shared/string-enum.js';
 import { ForbiddenAddressError, guardedLookup, isForbiddenAddress } from '../net/address-guard.js';
-import type { DeliveryResult, Destination, DestinationDeps, DestinationType } from './destination.js';
+import { CERTIFICATE_ERRORS, type DeliveryResult, type Destination, type DestinationDeps, type DestinationType } from './destination.js';
 import { formatSyslogMessage, frameSyslogMessage, type SyslogBodyFormat, type SyslogMessageOptions } from './syslog-format.js';
 import { errorCode } from '../../shared/error-code.js';
 
@@ -53,28 +53,6 @@ export interface SyslogTimeouts {
 
 const DEFAULT_TIMEOUTS: SyslogTimeouts = { connectTimeoutMs: 10_000, writeTimeoutMs: 30_000, settleMs: 250 };
 
-/** Node's codes for a certificate that does not verify: a configuration problem, never fixed by retrying. */
-const CERTIFICATE_ERRORS = new Set([
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_REVOKED',
-  'CERT_REJECTED',
-  'CERT_UNTRUSTED',
-  'CERT_SIGNATURE_FAILURE',
-  'CERT_CHAIN_TOO_LONG',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
-  'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY',
-  'INVALID_CA',
-  'INVALID_PURPOSE',
-  'PATH_LENGTH_EXCEEDED',
-  'HOSTNAME_MISMATCH',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
 
 /** Raised by our own timers so classification can tell them from socket errors. */
 class SyslogTimeoutError extends Error {
