@@ -5,7 +5,7 @@ import { AppError } from '../errors/app-error.js';
 import { GENESIS_HASH } from '../ingest/hash.js';
 import { checkpointSignatureValid } from './checkpoint.js';
 import { HashPool, InlineHashChecker, type HashChecker } from './hash-pool.js';
-import { purgedRangeSignatureValid } from './range-signature.js';
+import { purgedRangeSignatureValid, rangeStatement } from './range-signature.js';
 import {
   selectChainChunk,
   selectCheckpointsBetween,
@@ -290,8 +290,7 @@ function rangeVerdict(organizationId: string, range: PurgedRangeRow, keys: Reado
   if (range.key_id === null || range.signature === null) return 'purged_range_unsigned';
   const key = keys.get(range.key_id);
   if (key === undefined) return 'purged_range_unknown_key';
-  const statement = { organization_id: organizationId, first_seq: range.first_seq, last_seq: range.last_seq, last_hash: range.last_hash, purged_at: range.purged_at.toISOString() };
-  return purgedRangeSignatureValid(key, { ...statement, signature: range.signature }) ? 'valid' : 'purged_range_signature_invalid';
+  return purgedRangeSignatureValid(key, { ...rangeStatement(organizationId, range), signature: range.signature }) ? 'valid' : 'purged_range_signature_invalid';
 }
 
 /**

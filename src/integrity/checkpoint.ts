@@ -1,5 +1,6 @@
-import { sign, verify, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { canonicalJson } from '../ingest/hash.js';
+import { canonicalSignatureValid, signCanonical } from './canonical-signature.js';
 import type { SigningKey } from './signing-key.js';
 
 /** What a checkpoint asserts: organization O's log had hash H at seq S at time T. */
@@ -19,18 +20,19 @@ export interface CheckpointView extends CheckpointStatement {
   signature: string;
 }
 
-/**
- * The signed bytes: RFC 8785 canonical JSON of exactly {organization_id, seq, hash, created_at}, UTF-8.
- * Canonical JSON means anyone can rebuild the bytes from a checkpoint line with any JSON library.
- */
-export function statementBytes(statement: CheckpointStatement): Buffer {
+/** The signed fields: exactly {organization_id, seq, hash, created_at}. */
+function signedFields(statement: CheckpointStatement): Record<string, unknown> {
   const { organization_id, seq, hash, created_at } = statement;
-  return Buffer.from(canonicalJson({ organization_id, seq, hash, created_at }), 'utf8');
+  return { organization_id, seq, hash, created_at };
+}
+
+/** The signed bytes (RFC 8785 JSON of the signed fields, UTF-8), for auditors rebuilding them. */
+export function statementBytes(statement: CheckpointStatement): Buffer {
+  return Buffer.from(canonicalJson(signedFields(statement)), 'utf8');
 }
 
 export function signCheckpoint(key: SigningKey, statement: CheckpointStatement): CheckpointView {
-  // Ed25519 takes no digest algorithm: null is the only correct value.
-  const signature = sign(null, statementBytes(statement), key.privateKey).toString('base64');
+  const signature = signCanonical(key.privateKey, signedFields(statement));
   return {
     object: 'audit_log_checkpoint',
     organization_id: statement.organization_id,
@@ -44,11 +46,5 @@ export function signCheckpoint(key: SigningKey, statement: CheckpointStatement):
 
 /** True when `signature` is a valid Ed25519 signature of the statement by `publicKey`. Never throws. */
 export function checkpointSignatureValid(publicKey: KeyObject, checkpoint: CheckpointStatement & { signature: string }): boolean {
-  try {
-    const signature = Buffer.from(checkpoint.signature, 'base64');
-    if (signature.length !== 64) return false;
-    return verify(null, statementBytes(checkpoint), publicKey, signature);
-  } catch {
-    return false;
-  }
+  return canonicalSignatureValid(publicKey, signedFields(checkpoint), checkpoint.signature);
 }

@@ -1,5 +1,5 @@
-import { sign, verify, type KeyObject } from 'node:crypto';
-import { canonicalJson } from '../ingest/hash.js';
+import type { KeyObject } from 'node:crypto';
+import { canonicalSignatureValid, signCanonical } from './canonical-signature.js';
 import type { SigningKey } from './signing-key.js';
 
 /**
@@ -37,31 +37,20 @@ export interface SignedExportStatement extends ExportStatement {
 
 const FIELDS = ['object', 'organization_id', 'export_id', 'filters', 'events', 'first_seq', 'last_seq', 'complete', 'lines_sha256', 'created_at'] as const;
 
-/**
- * The signed bytes. `object` is part of them, so a checkpoint's signature (over other bytes) can never pass
- * for a statement's.
- */
-function statementBytes(statement: ExportStatement): Buffer {
+/** The signed fields: every field above, `object` included, so a checkpoint's signature can never pass for a statement's. */
+function signedFields(statement: ExportStatement): Record<string, unknown> {
   const fields: Record<string, unknown> = {};
   for (const field of FIELDS) fields[field] = statement[field];
-  return Buffer.from(canonicalJson(fields), 'utf8');
+  return fields;
 }
 
 export function signExportStatement(key: SigningKey, statement: ExportStatement): SignedExportStatement {
-  // Ed25519 takes no digest algorithm: null is the only correct value.
-  const signature = sign(null, statementBytes(statement), key.privateKey).toString('base64');
-  return { ...statement, key_id: key.keyId, signature };
+  return { ...statement, key_id: key.keyId, signature: signCanonical(key.privateKey, signedFields(statement)) };
 }
 
 /** True when `signature` is a valid Ed25519 signature of the statement by `publicKey`. Never throws. */
 export function exportStatementValid(publicKey: KeyObject, statement: SignedExportStatement): boolean {
-  try {
-    const signature = Buffer.from(statement.signature, 'base64');
-    if (signature.length !== 64) return false;
-    return verify(null, statementBytes(statement), publicKey, signature);
-  } catch {
-    return false;
-  }
+  return canonicalSignatureValid(publicKey, signedFields(statement), statement.signature);
 }
 
 /** A statement line read from a file, shape-checked (fields of the wrong type: undefined). */

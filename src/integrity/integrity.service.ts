@@ -9,7 +9,7 @@ import { signCheckpoint, type CheckpointView } from './checkpoint.js';
 import type { NdjsonWritten } from '../export/export.format.js';
 import { checkpointView, integrityTrailer } from './export-trailer.js';
 import { signExportStatement } from './export-statement.js';
-import { purgedRangeSignatureValid, signPurgedRange, type PurgedRangeStatement, type RangeSignature } from './range-signature.js';
+import { purgedRangeSignatureValid, rangeStatement, signPurgedRange, type PurgedRangeStatement, type RangeSignature } from './range-signature.js';
 import type { RangeSigner } from '../retention/retention.service.js';
 import type { IntegrityView, PublicKeyView, VerificationView } from './integrity.schema.js';
 import {
@@ -186,8 +186,7 @@ export class IntegrityService implements RangeSigner {
       if (!(await claimBackfill(tx, LEGACY_RANGES_BACKFILL))) return 0;
       const rows = await selectUnsignedRanges(tx);
       for (const row of rows) {
-        const statement = { organization_id: row.organization_id, first_seq: row.first_seq, last_seq: row.last_seq, last_hash: row.last_hash, purged_at: row.purged_at.toISOString() };
-        await updateRangeSignature(tx, row.organization_id, row.first_seq, this.signRange(statement));
+        await updateRangeSignature(tx, row.organization_id, row.first_seq, this.signRange(rangeStatement(row.organization_id, row)));
       }
       await finishBackfill(tx, LEGACY_RANGES_BACKFILL, rows.length);
       return rows.length;

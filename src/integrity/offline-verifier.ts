@@ -3,7 +3,7 @@ import { canonicalJson, GENESIS_HASH } from '../ingest/hash.js';
 import { checkpointSignatureValid, type CheckpointView } from './checkpoint.js';
 import { exportStatementValid, parseExportStatement, type SignedExportStatement } from './export-statement.js';
 import type { ExportRangeLine, PurgedRangeLine } from './export-trailer.js';
-import { purgedRangeSignatureValid } from './range-signature.js';
+import { purgedRangeSignatureValid, rangeStatement } from './range-signature.js';
 import { keyIdOf, rawPublicKey } from './signing-key.js';
 
 /**
@@ -476,8 +476,7 @@ function checkRangeSignature(
     return { reason: 'purged_range_unsigned', line, seq: range.first_seq, message: `line ${line}: the purged range ${span} carries no signature: nothing shows that retention removed these events` };
   }
   const key = keys.get(keyId);
-  const statement = { organization_id: range.organization_id, first_seq: range.first_seq, last_seq: range.last_seq, last_hash: range.last_hash, purged_at: purgedAt };
-  if (key === undefined || !purgedRangeSignatureValid(key, { ...statement, signature })) {
+  if (key === undefined || !purgedRangeSignatureValid(key, { ...rangeStatement(range.organization_id, { ...range, purged_at: purgedAt }), signature })) {
     const why = key === undefined ? `is signed by key ${keyId}, which is not among the public keys given` : 'has a signature that does not verify (forged or altered)';
     return { reason: 'purged_range_signature_invalid', line, seq: range.first_seq, message: `line ${line}: the purged range ${span} ${why}` };
   }

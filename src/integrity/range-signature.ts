@@ -1,5 +1,5 @@
-import { sign, verify, type KeyObject } from 'node:crypto';
-import { canonicalJson } from '../ingest/hash.js';
+import type { KeyObject } from 'node:crypto';
+import { canonicalSignatureValid, signCanonical } from './canonical-signature.js';
 import type { SigningKey } from './signing-key.js';
 
 /** What a signed purged range asserts: retention deleted seqs first..last of O's log, the last of hash H, at T. */
@@ -18,24 +18,23 @@ export interface RangeSignature {
   signature: string;
 }
 
-/** `object` is part of the signed bytes, so no other signed statement can pass for a range's. */
-function statementBytes(statement: PurgedRangeStatement): Buffer {
+/** The statement of a stored range (purged_at as the database returns it), as signed and verified everywhere. */
+export function rangeStatement(organizationId: string, range: { first_seq: number; last_seq: number; last_hash: string; purged_at: Date | string }): PurgedRangeStatement {
+  const purgedAt = typeof range.purged_at === 'string' ? range.purged_at : range.purged_at.toISOString();
+  return { organization_id: organizationId, first_seq: range.first_seq, last_seq: range.last_seq, last_hash: range.last_hash, purged_at: purgedAt };
+}
+
+/** `object` is part of the signed fields, so no other signed statement can pass for a range's. */
+function signedFields(statement: PurgedRangeStatement): Record<string, unknown> {
   const { organization_id, first_seq, last_seq, last_hash, purged_at } = statement;
-  return Buffer.from(canonicalJson({ object: 'audit_log_purged_range', organization_id, first_seq, last_seq, last_hash, purged_at }), 'utf8');
+  return { object: 'audit_log_purged_range', organization_id, first_seq, last_seq, last_hash, purged_at };
 }
 
 export function signPurgedRange(key: SigningKey, statement: PurgedRangeStatement): RangeSignature {
-  // Ed25519 takes no digest algorithm: null is the only correct value.
-  return { key_id: key.keyId, signature: sign(null, statementBytes(statement), key.privateKey).toString('base64') };
+  return { key_id: key.keyId, signature: signCanonical(key.privateKey, signedFields(statement)) };
 }
 
 /** True when `signature` is a valid Ed25519 signature of the statement by `publicKey`. Never throws. */
 export function purgedRangeSignatureValid(publicKey: KeyObject, statement: PurgedRangeStatement & { signature: string }): boolean {
-  try {
-    const signature = Buffer.from(statement.signature, 'base64');
-    if (signature.length !== 64) return false;
-    return verify(null, statementBytes(statement), publicKey, signature);
-  } catch {
-    return false;
-  }
+  return canonicalSignatureValid(publicKey, signedFields(statement), statement.signature);
 }

@@ -5,7 +5,7 @@ import { assertOrganizationAccess } from '../keys/access.js';
 import type { Principal } from '../keys/keys.service.js';
 import type { OrganizationView } from '../organizations/organizations.schema.js';
 import type { OrganizationsService } from '../organizations/organizations.service.js';
-import type { PurgedRangeStatement, RangeSignature } from '../integrity/range-signature.js';
+import { rangeStatement, type PurgedRangeStatement, type RangeSignature } from '../integrity/range-signature.js';
 import { mergeRuns, neighbourKeys, runsOf, type StoredPurgedRange } from './purged-ranges.js';
 import type { LegalHoldBody, RetentionRunView } from './retention.schema.js';
 import {
@@ -154,8 +154,7 @@ export class RetentionService {
       organizationId,
       replace,
       write.map((range) => {
-        const statement: PurgedRangeStatement = { organization_id: organizationId, first_seq: range.first_seq, last_seq: range.last_seq, last_hash: range.last_hash, purged_at: purgedAt };
-        return { ...range, purged_at: purgedAt, ...(this.signer?.signRange(statement) ?? { key_id: null, signature: null }) };
+        return { ...range, purged_at: purgedAt, ...(this.signer?.signRange(rangeStatement(organizationId, { ...range, purged_at: purgedAt })) ?? { key_id: null, signature: null }) };
       }),
     );
     await decrementStored(tx, organizationId, deleted.length);
@@ -166,15 +165,7 @@ export class RetentionService {
 
   private mayMergeInto(organizationId: string, range: StoredPurgedRange): boolean {
     if (this.signer === undefined) return true;
-    return this.signer.rangeSignatureValid({
-      organization_id: organizationId,
-      first_seq: range.first_seq,
-      last_seq: range.last_seq,
-      last_hash: range.last_hash,
-      purged_at: range.purged_at.toISOString(),
-      key_id: range.key_id,
-      signature: range.signature,
-    });
+    return this.signer.rangeSignatureValid({ ...rangeStatement(organizationId, range), key_id: range.key_id, signature: range.signature });
   }
 
   private async now(): Promise<Date> {

@@ -1,13 +1,12 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
-import { isIP } from 'node:net';
 import { AppError } from '../errors/app-error.js';
 import type { SecretBox } from '../shared/secret-box.js';
 import { enumMessage } from '../shared/string-enum.js';
 import type { DeliveryResult, Destination, DestinationDeps } from './destinations/destination.js';
 import { redactResult, secretStrings } from './destinations/redact-secrets.js';
 import { destinationType } from './destinations/registry.js';
-import { isForbiddenAddress } from './net/address-guard.js';
+import { forbiddenLiteral } from './net/address-guard.js';
 
 const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true });
 addFormats.default(ajv);
@@ -67,8 +66,9 @@ export function validateConfig(type: string, config: Record<string, unknown>): R
 export function refuseForbiddenLiterals(config: Record<string, unknown>, allowPrivate: boolean): void {
   if (allowPrivate) return;
   const refused = Object.entries(config).flatMap(([field, value]) => {
-    const host = typeof value === 'string' ? literalHostOf(field, value) : undefined;
-    return host !== undefined && isForbiddenAddress(host) ? [{ field, host }] : [];
+    const host = typeof value === 'string' ? hostOf(field, value) : undefined;
+    const address = host === undefined ? undefined : forbiddenLiteral(host);
+    return address === undefined ? [] : [{ field, host: address }];
   });
   if (refused.length === 0) return;
   throw new AppError('validation_failed', 'Validation failed.', {
@@ -80,19 +80,14 @@ export function refuseForbiddenLiterals(config: Record<string, unknown>, allowPr
   });
 }
 
-/** The IP address a config value names literally (a URL's host, or a syslog `host`), if it is one. */
-function literalHostOf(field: string, value: string): string | undefined {
-  let host = value;
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
-    try {
-      host = new URL(value).hostname.replace(/^\[|\]$/g, '');
-    } catch {
-      return undefined;
-    }
-  } else if (field !== 'host') {
+/** The host a config value names: a URL's host, or a syslog `host` field as given. */
+function hostOf(field: string, value: string): string | undefined {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return field === 'host' ? value : undefined;
+  try {
+    return new URL(value).hostname;
+  } catch {
     return undefined;
   }
-  return isIP(host) === 0 ? undefined : host;
 }
 
 function holdsUserInfo(value: string): boolean {

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { describeEachBackend, makeEvent, type TestApp } from '../helpers/app.js';
 import { ScriptedReceiver } from './receiver.js';
+import { waitForState } from './stream-api.js';
 
 type Stream = { id: string; state: string; state_reason: string | null; config: Record<string, unknown>; secrets_set: string[]; last_synced_at: string | null; stats: { cursor_seq: number; lag_events: number; delivered: number } };
 
@@ -9,16 +10,6 @@ async function send(ctx: TestApp, org: string, count: number, prefix = 'a'): Pro
   const response = await ctx.call<{ ids: string[] }>('POST', '/audit_logs/events/batch', { body: { organization_id: org, events } });
   expect(response.status).toBe(200);
   return response.body.ids;
-}
-
-async function waitForState(ctx: TestApp, id: string, predicate: (s: Stream) => boolean, timeoutMs = 15_000): Promise<Stream> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const stream = (await ctx.call<Stream>('GET', `/log_streams/${id}`)).body;
-    if (predicate(stream)) return stream;
-    if (Date.now() > deadline) throw new Error(`stream never reached the expected state: ${JSON.stringify(stream)}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 describeEachBackend(
@@ -100,7 +91,7 @@ describeEachBackend(
       await receiver.waitFor(10);
       expect(receiver.eventIds()).toEqual(ids);
       expect(receiver.requests[0]?.headers.authorization).toBe('Bearer top-secret-token');
-      const synced = await waitForState(ctx(), stream.id, (s) => s.stats.lag_events === 0 && s.last_synced_at !== null);
+      const synced = await waitForState<Stream>(ctx(), stream.id, (s) => s.stats.lag_events === 0 && s.last_synced_at !== null);
       expect(synced).toMatchObject({ state: 'active', stats: { cursor_seq: 13, delivered: 10 } });
       const deliveries = await ctx().call<{ data: { outcome: string; event_count: number; first_seq: number }[] }>('GET', `/log_streams/${stream.id}/deliveries`);
       expect(deliveries.body.data.every((d) => d.outcome === 'delivered')).toBe(true);
@@ -122,11 +113,11 @@ describeEachBackend(
       receiver.respond({ status: 500 }, { status: 503 });
       const stream = await createStream(org);
       const ids = await send(ctx(), org, 3);
-      const failing = await waitForState(ctx(), stream.id, (s) => s.state === 'error');
+      const failing = await waitForState<Stream>(ctx(), stream.id, (s) => s.state === 'error');
       expect(failing.state_reason).toContain('HTTP 500');
       await receiver.waitFor(3);
       expect([...new Set(receiver.eventIds())]).toEqual(ids);
-      await waitForState(ctx(), stream.id, (s) => s.state === 'active' && s.stats.lag_events === 0);
+      await waitForState<Stream>(ctx(), stream.id, (s) => s.state === 'active' && s.stats.lag_events === 0);
 
       receiver.respond({ status: 429, retryAfter: '2' });
       const started = Date.now();
@@ -140,7 +131,7 @@ describeEachBackend(
       receiver.respond(...Array.from({ length: 50 }, () => ({ status: 429, retryAfter: '0' })));
       const stream = await createStream(org);
       await send(ctx(), org, 1);
-      await waitForState(ctx(), stream.id, (s) => s.state === 'error');
+      await waitForState<Stream>(ctx(), stream.id, (s) => s.state === 'error');
       // The first retry waits 1–2 s (backoff after one failure); without the floor there were dozens by now.
       await new Promise((resolve) => setTimeout(resolve, 700));
       expect(receiver.answered).toBe(1);
@@ -152,7 +143,7 @@ describeEachBackend(
       receiver.respond({ status: 401 });
       const stream = await createStream(org);
       const ids = await send(ctx(), org, 2);
-      const invalid = await waitForState(ctx(), stream.id, (s) => s.state === 'invalid');
+      const invalid = await waitForState<Stream>(ctx(), stream.id, (s) => s.state === 'invalid');
       expect(invalid.state_reason).toContain('HTTP 401');
       await new Promise((resolve) => setTimeout(resolve, 1500));
       expect(receiver.requests).toHaveLength(0);
@@ -173,7 +164,7 @@ describeEachBackend(
       expect(receiver.requests).toHaveLength(0);
       await ctx().call('POST', `/log_streams/${stream.id}/resume`);
       await receiver.waitFor(2);
-      await waitForState(ctx(), stream.id, (s) => s.stats.lag_events === 0);
+      await waitForState<Stream>(ctx(), stream.id, (s) => s.stats.lag_events === 0);
       const replayed = await ctx().call('POST', `/log_streams/${stream.id}/replay`, { body: { from: '2000-01-01T00:00:00Z' } });
       expect(replayed.status).toBe(200);
       const deadline = Date.now() + 10_000;
@@ -205,7 +196,7 @@ describeEachBackend(
       const org = await ctx().createOrg();
       const stream = await createStream(org);
       await send(ctx(), org, 2);
-      await waitForState(ctx(), stream.id, (s) => s.stats.cursor_seq === 2);
+      await waitForState<Stream>(ctx(), stream.id, (s) => s.stats.cursor_seq === 2);
       const dispatcher = ctx().services.dispatcher;
       await dispatcher.forgetDeleted();
       expect(dispatcher.remembers(stream.id)).toBe(true);

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { describeEachBackend, makeEvent, type TestApp } from '../helpers/app.js';
 import { ScriptedReceiver } from './receiver.js';
+import { waitForState } from './stream-api.js';
 
 type Stream = { id: string; state: string; state_reason: string | null; stats: { cursor_seq: number; lag_events: number } };
 
@@ -14,16 +15,6 @@ async function send(ctx: TestApp, org: string, count: number): Promise<string[]>
     ids.push(...response.body.ids);
   }
   return ids;
-}
-
-async function waitForState(ctx: TestApp, id: string, predicate: (s: Stream) => boolean, timeoutMs = 15_000): Promise<Stream> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const stream = (await ctx.call<Stream>('GET', `/log_streams/${id}`)).body;
-    if (predicate(stream)) return stream;
-    if (Date.now() > deadline) throw new Error(`stream never reached the expected state: ${JSON.stringify(stream)}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 const settle = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -95,7 +86,7 @@ describeEachBackend(
       await receiver.waitForOpenRequest();
       expect((await ctx().call('POST', `/log_streams/${stream.id}/replay`, { body: { from: '2000-01-01T00:00:00Z' } })).status).toBe(200);
       receiver.delayAllMs = 0;
-      await waitForState(ctx(), stream.id, (s) => s.stats.lag_events === 0);
+      await waitForState<Stream>(ctx(), stream.id, (s) => s.stats.lag_events === 0);
       const received = receiver.eventIds();
       // The batch in flight (the first 1,000), then everything again from the first event.
       expect(received.slice(0, 1000)).toEqual(ids.slice(0, 1000));
@@ -112,7 +103,7 @@ describeEachBackend(
       expect(patched.body.state).toBe('active');
       await receiver.waitFor(ids.length);
       expect(receiver.requests[0]?.headers.authorization).toBe('Bearer new-token');
-      const synced = await waitForState(ctx(), stream.id, (s) => s.stats.lag_events === 0);
+      const synced = await waitForState<Stream>(ctx(), stream.id, (s) => s.stats.lag_events === 0);
       expect(synced).toMatchObject({ state: 'active', state_reason: null });
       // The refused attempt is still on record.
       const deliveries = await ctx().call<{ data: { outcome: string; http_status: number | null }[] }>('GET', `/log_streams/${stream.id}/deliveries`);

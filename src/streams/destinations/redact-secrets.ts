@@ -39,6 +39,8 @@ export function redactSecrets(text: string, secrets: Iterable<string>): string {
 
 /** The result with its error and detail redacted: they are stored in delivery rows, state_reason and logs. */
 export function redactResult(result: DeliveryResult, secrets: Iterable<string>): DeliveryResult {
+  // The common case on the delivery path: nothing to look through.
+  if (result.outcome === 'delivered' && result.detail === undefined) return result;
   const list = [...secrets];
   const detail = 'detail' in result && result.detail !== undefined ? { detail: redactSecrets(result.detail, list) } : {};
   if (result.outcome === 'delivered') return { ...result, ...detail };

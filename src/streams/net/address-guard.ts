@@ -87,8 +87,14 @@ function embeddedIpv4(address: string): string | undefined {
  * (http://127.0.0.1, http://[::1], http://169.254.169.254) must be checked before connecting.
  */
 export function assertHostAllowed(host: string, allowPrivate: boolean): void {
+  const address = forbiddenLiteral(host);
+  if (!allowPrivate && address !== undefined) throw new ForbiddenAddressError(host, address);
+}
+
+/** The address, when `host` (a URL host: IPv6 in brackets or not) is a literal forbidden address. */
+export function forbiddenLiteral(host: string): string | undefined {
   const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
-  if (!allowPrivate && isIP(bare) !== 0 && isForbiddenAddress(bare)) throw new ForbiddenAddressError(host, bare);
+  return isIP(bare) !== 0 && isForbiddenAddress(bare) ? bare : undefined;
 }
 
 /** A dns.lookup replacement for sockets and HTTP agents that refuses forbidden addresses. */
