@@ -11,16 +11,23 @@ export interface Queryable {
 
 export type DbKind = 'pglite' | 'postgres';
 
+/** One COPY … (FORMAT csv): its bytes as they came (records end in LF), and its record count. */
+export interface CsvCopy {
+  chunks: Uint8Array[];
+  rows: number;
+}
+
 export interface Db extends Queryable {
   readonly kind: DbKind;
   /** Runs fn in one transaction: committed when fn resolves, rolled back when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /**
    * The result of `query` (a SELECT with no parameters: COPY takes none, see sql-literal.ts) in
-   * PostgreSQL's CSV format, as it comes. `settings` are set for that statement only (set_config, local
-   * to its transaction). Abandoning the iteration early cancels the copy.
+   * PostgreSQL's CSV format, read whole, with how many records it holds: callers keep each query's result
+   * bounded (the export copies a window of the log at a time). `settings` are set for that statement only
+   * (set_config, local to its transaction).
    */
-  copyOutCsv(query: string, settings?: Readonly<Record<string, string>>): AsyncIterable<Uint8Array>;
+  copyCsv(query: string, settings?: Readonly<Record<string, string>>): Promise<CsvCopy>;
   /** Subscribes to NOTIFY on a channel; resolves to an unsubscribe function. */
   listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;

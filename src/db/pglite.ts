@@ -1,7 +1,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { btree_gin } from '@electric-sql/pglite/contrib/btree_gin';
-import type { Db, Queryable } from './db.js';
+import type { CsvCopy, Db, Queryable } from './db.js';
 
 export interface PgliteOptions {
   /** Directory to keep the database in; undefined keeps it in memory (tests). */
@@ -44,16 +44,15 @@ export class PgliteDb implements Db {
     );
   }
 
-  /**
-   * COPY into PGlite's in-memory blob device, handed over whole: callers keep each query's result
-   * bounded (the export copies a window of the log at a time).
-   */
-  async *copyOutCsv(query: string, settings: Readonly<Record<string, string>> = {}): AsyncIterable<Uint8Array> {
-    const blob = await this.pglite.transaction(async (tx) => {
+  /** COPY into PGlite's in-memory blob device, which hands the CSV over whole. */
+  async copyCsv(query: string, settings: Readonly<Record<string, string>> = {}): Promise<CsvCopy> {
+    const result = await this.pglite.transaction(async (tx) => {
       for (const [name, value] of Object.entries(settings)) await tx.query('select set_config($1, $2, true)', [name, value]);
-      return (await tx.query(`copy (${query}) to '/dev/blob' with (format csv)`)).blob;
+      return tx.query(`copy (${query}) to '/dev/blob' with (format csv)`);
     });
-    if (blob !== undefined && blob.size > 0) yield new Uint8Array(await blob.arrayBuffer());
+    const blob = result.blob;
+    const chunks = blob !== undefined && blob.size > 0 ? [new Uint8Array(await blob.arrayBuffer())] : [];
+    return { chunks, rows: result.affectedRows ?? 0 };
   }
 
   async listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>> {

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../ingest/event.schema.js';
-import { CSV_COLUMNS, CSV_HEADER, CsvRecordFramer, encodeNdjson } from './export.format.js';
+import { CSV_COLUMNS, CSV_HEADER, CsvRecordFramer, crlfRecords, encodeNdjson } from './export.format.js';
 import { DownloadSigner } from './export.signing.js';
 import type { ExportChunkRow } from './export.sql.js';
 
@@ -62,6 +62,27 @@ describe('CSV record framing (COPY output to CRLF records)', () => {
   it('frames more records than its initial buffer of record ends holds', () => {
     const many = 'x\n'.repeat(5_000);
     expect(framed(many, [])).toEqual({ text: 'x\r\n'.repeat(5_000), records: 5_000 });
+  });
+
+  it('frames a whole COPY the same way whether or not a line break is inside a field', () => {
+    const whole = (input: string, rows: number, cuts: readonly number[] = []): string => {
+      const bytes = Buffer.from(input);
+      const chunks: Uint8Array[] = [];
+      let from = 0;
+      for (const cut of [...cuts, bytes.length]) {
+        chunks.push(bytes.subarray(from, cut));
+        from = cut;
+      }
+      return Buffer.concat(crlfRecords({ chunks, rows })).toString('utf8');
+    };
+    // Line breaks inside fields: more LFs than records, so the quotes are tracked.
+    expect(whole(copy, 4)).toBe(expected);
+    expect(whole(copy, 4, [3, 17])).toBe(expected);
+    // None inside fields: every LF ends a record.
+    expect(whole('a,"b,c",1\n"""q""",,\n', 2, [5])).toBe('a,"b,c",1\r\n"""q""",,\r\n');
+    // A record count that does not match the LFs never makes an LF inside quotes a record end.
+    expect(whole(copy, 7)).toBe(expected);
+    expect(whole('', 0)).toBe('');
   });
 
   it('writes the header as CRLF-ended column names', () => {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
+import type { CsvCopy } from '../db/db.js';
 import { toEventView } from '../query/query.service.js';
 import type { ExportChunkRow } from './export.sql.js';
 
@@ -71,6 +72,40 @@ export class CsvRecordFramer {
     out.set(chunk.subarray(from), at);
     return out;
   }
+}
+
+/**
+ * One COPY's CSV as the documented CRLF records. When the COPY holds exactly as many LFs as records, no LF
+ * is inside a quoted field, so every LF ends a record and is found by Buffer#indexOf (native) instead of by
+ * looking at every byte for quotes: measured on 514 MB of bench CSV, about 35 ms against 550 ms to 1.5 s.
+ * Otherwise (a value with a line break in it) the bytes are framed with quote tracking. A COPY starts at a
+ * record boundary, so each is framed on its own.
+ */
+export function crlfRecords(copy: CsvCopy): Buffer[] {
+  let lineFeeds = 0;
+  for (const chunk of copy.chunks) for (let at = chunk.indexOf(LF); at !== -1; at = chunk.indexOf(LF, at + 1)) lineFeeds += 1;
+  if (lineFeeds !== copy.rows) {
+    const framer = new CsvRecordFramer();
+    return copy.chunks.map((chunk) => framer.frame(chunk));
+  }
+  return copy.chunks.map(crBeforeEveryLf);
+}
+
+function crBeforeEveryLf(chunk: Uint8Array): Buffer {
+  let count = 0;
+  for (let at = chunk.indexOf(LF); at !== -1; at = chunk.indexOf(LF, at + 1)) count += 1;
+  const out = Buffer.allocUnsafe(chunk.length + count);
+  let from = 0;
+  let written = 0;
+  for (let end = chunk.indexOf(LF); end !== -1; end = chunk.indexOf(LF, end + 1)) {
+    out.set(chunk.subarray(from, end), written);
+    written += end - from;
+    out[written++] = CR;
+    out[written++] = LF;
+    from = end + 1;
+  }
+  out.set(chunk.subarray(from), written);
+  return out;
 }
 
 function grow(array: Int32Array): Int32Array {

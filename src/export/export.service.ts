@@ -1,15 +1,15 @@
-import { PassThrough, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type { Logger } from 'pino';
-import type { Db } from '../db/db.js';
+import type { CsvCopy, Db } from '../db/db.js';
 import { AppError, notFound } from '../errors/app-error.js';
 import type { JobRunner } from '../jobs/job-runner.js';
 import { assertOrganizationAccess, requireScope } from '../keys/access.js';
 import type { Principal } from '../keys/keys.service.js';
 import { newId } from '../shared/ids.js';
 import { cursorOf, scanOrder, toList, type List, type PageParams } from '../shared/pagination.js';
-import { ByteCounter, CSV_HEADER, CsvRecordFramer, encodeNdjson, type NdjsonTrailer } from './export.format.js';
+import { ByteCounter, CSV_HEADER, crlfRecords, encodeNdjson, type NdjsonTrailer } from './export.format.js';
 import type { CreateExportBody, ExportFilters, ExportFormat, ExportView } from './export.schema.js';
 import type { DownloadSigner } from './export.signing.js';
 import {
@@ -47,17 +47,17 @@ export const EXPORT_CLEANUP_JOB_KIND = 'export.cleanup';
 export const DEFAULT_CHUNK_SIZE = 1_000;
 
 /**
- * Sequence numbers per COPY of a CSV export, by backend. On PostgreSQL the CSV streams with backpressure,
- * so a window only bounds how long one statement (and its snapshot) lasts. PGlite hands a window's CSV over
- * whole, held about three times while it is copied out and framed, and its one connection serves nothing
- * else meanwhile (ingest waits). Measured in review, on events with ~2 KB of metadata: a window of 20,000
- * was 43 MB of CSV, 129 MB of RSS growth and 0.9 s; one of 1,000 took 44 ms with no RSS growth. (The
- * bench's events make ~540 bytes of CSV each.)
+ * Sequence numbers per COPY of a CSV export, by backend. A window's CSV is read whole and held until it is
+ * written (on PostgreSQL with CSV_READ_AHEAD_WINDOWS more read meanwhile), so the window bounds memory: the
+ * bench's events make ~540 bytes of CSV each (5 MB a window on PostgreSQL), events with ~2 KB of metadata
+ * about 2 KB. PGlite's one connection serves nothing else while it copies (ingest waits): measured in
+ * review on the ~2 KB events, a window of 20,000 was 43 MB of CSV, 129 MB of RSS growth and 0.9 s; one of
+ * 1,000 took 44 ms with no RSS growth.
  */
-export const DEFAULT_CSV_WINDOW: Readonly<Record<Db['kind'], number>> = { postgres: 20_000, pglite: 1_000 };
+export const DEFAULT_CSV_WINDOW: Readonly<Record<Db['kind'], number>> = { postgres: 10_000, pglite: 1_000 };
 
-/** CSV of the next window held while the current one is written (PostgreSQL): bounds the read-ahead's memory. */
-const CSV_READ_AHEAD_BYTES = 4 * 1024 * 1024;
+/** Windows read ahead of the one being written (PostgreSQL); each is held whole until it is written. */
+const CSV_READ_AHEAD_WINDOWS = 2;
 
 /** What an export is of, as the NDJSON trailer sees it (id is null for a CLI export written directly). */
 export interface ExportSubject {
@@ -191,39 +191,30 @@ async function* csvBytes(db: Db, subject: ExportSubject, window: number, onProgr
   const { total, minSeq, maxSeq } = await countExportEvents(db, subject.organization_id, subject.filters);
   await onProgress({ rowsWritten: 0, rowsTotal: total });
   yield Buffer.from(CSV_HEADER);
-  const framer = new CsvRecordFramer();
-  const copyWindow = (after: number): AsyncIterable<Uint8Array> => {
-    const copy = db.copyOutCsv(csvWindowQuery(subject.organization_id, subject.filters, after, Math.min(maxSeq, after + window)), CSV_COPY_SETTINGS);
-    return db.kind === 'postgres' ? readingAhead(copy) : copy;
+  const copyWindow = (after: number): Promise<CsvCopy> => {
+    const copy = db.copyCsv(csvWindowQuery(subject.organization_id, subject.filters, after, Math.min(maxSeq, after + window)), CSV_COPY_SETTINGS);
+    // Read ahead and maybe abandoned (the consumer failed): its failure must not go unhandled.
+    copy.catch(() => undefined);
+    return copy;
   };
-  // On PostgreSQL the next window's COPY runs (on another connection) while this one is framed and written:
-  // PostgreSQL making the CSV is the slower side, and one backend uses one core. Measured on the lifecycle
-  // bench's 1,000,000 events, alternating runs on a busy 2-core machine: 84–118k rows/s (median 101k, five
-  // runs) with it, 86–97k (median 91k, four runs) without; the server's peak RSS grew by about 45 MB more.
-  let next: AsyncIterable<Uint8Array> | undefined;
-  try {
-    for (let after = minSeq - 1; after < maxSeq; after += window) {
-      const current = next ?? copyWindow(after);
-      next = after + window < maxSeq ? copyWindow(after + window) : undefined;
-      const before = framer.records;
-      for await (const chunk of current) yield framer.frame(chunk);
-      // A selective filter over a long log leaves many windows empty: no progress, nothing to record.
-      if (framer.records !== before) await onProgress({ rowsWritten: framer.records, rowsTotal: total });
+  // Windows read ahead of the one being written, each on its own connection: PostgreSQL making the CSV is
+  // the slower side and one backend uses one core. PGlite has one connection, which ingest needs too.
+  const readAhead = db.kind === 'postgres' ? CSV_READ_AHEAD_WINDOWS : 0;
+  const reading: Promise<CsvCopy>[] = [];
+  let next = minSeq - 1;
+  let written = 0;
+  while (reading.length > 0 || next < maxSeq) {
+    while (next < maxSeq && reading.length <= readAhead) {
+      reading.push(copyWindow(next));
+      next += window;
     }
-  } finally {
-    // Stopped early (the consumer failed or went away): cancel the window read ahead.
-    if (next instanceof PassThrough) next.destroy();
+    const copy = await (reading.shift() as Promise<CsvCopy>);
+    // A selective filter over a long log leaves many windows empty: no progress, nothing to record.
+    if (copy.rows === 0) continue;
+    yield* crlfRecords(copy);
+    written += copy.rows;
+    await onProgress({ rowsWritten: written, rowsTotal: total });
   }
-}
-
-/**
- * A window's COPY, started now and read ahead into at most CSV_READ_AHEAD_BYTES until it is consumed (then
- * with backpressure again). A failure surfaces when the window is read.
- */
-function readingAhead(copy: AsyncIterable<Uint8Array>): PassThrough {
-  const buffer = new PassThrough({ highWaterMark: CSV_READ_AHEAD_BYTES });
-  pipeline(Readable.from(copy, { objectMode: false }), buffer).catch(() => undefined);
-  return buffer;
 }
 
 /** The NDJSON file: events read in chunks and written as the API shows them, then the trailer. */

@@ -178,51 +178,71 @@ export async function countExportEvents(
  * A text cell of the CSV: a value starting with = + - @ tab or CR (or the full-width ＝ ＋ － ＠) gets a
  * leading ' so spreadsheets show it rather than evaluate it (OWASP "CSV injection"); an empty string is
  * written as NULL, which COPY leaves an empty unquoted field (it would quote a non-null one as "").
- * Numbers (version, seq) are not passed through this: -1 stays -1.
+ * Numbers (version, seq) are not passed through this: -1 stays -1. `column` names a field of the document
+ * subquery (CSV_FIELDS), so naming it several times here costs nothing.
  */
-function textCell(expression: string): string {
-  // The expression is repeated rather than bound once in a subquery: a per-row subplan costs more than
-  // looking a key up in the jsonb again. ascii() gives the first code point only in a UTF-8 database, so
-  // the full-width forms are matched as byte prefixes (starts_with), which holds in any encoding.
-  return `case when ascii(${expression}) in (61, 43, 45, 64, 9, 13)
-      or (ascii(${expression}) > 127 and (starts_with(${expression}, '＝') or starts_with(${expression}, '＋')
-        or starts_with(${expression}, '－') or starts_with(${expression}, '＠')))
-    then '''' || (${expression}) else nullif(${expression}, '') end`;
+function textCell(column: string): string {
+  const value = `f.${column}`;
+  // ascii() gives the first code point only in a UTF-8 database, so the full-width forms are matched as
+  // byte prefixes (starts_with), which holds in any encoding.
+  return `case when ascii(${value}) in (61, 43, 45, 64, 9, 13)
+      or (ascii(${value}) > 127 and (starts_with(${value}, '＝') or starts_with(${value}, '＋')
+        or starts_with(${value}, '－') or starts_with(${value}, '＠')))
+    then '''' || ${value} else nullif(${value}, '') end`;
 }
 
-/** An object column: its JSON, {} when absent or null. */
-function objectCell(expression: string): string {
+/** An object field of the document: its JSON, {} when absent or null. */
+function objectField(expression: string): string {
   return `coalesce(nullif((${expression})::text, 'null'), '{}')`;
 }
 
 /**
+ * The targets' `key`s joined with commas, in order; a target without one contributes an empty string, as
+ * the API's join would. Events with one or two targets (nearly all) are read by index: unnesting the array
+ * in a subquery for every row cost PostgreSQL a sixth of the whole COPY.
+ */
+function targetsJoined(key: 'id' | 'type'): string {
+  const at = (i: number): string => `coalesce(e.data#>>'{targets,${i},${key}}', '')`;
+  return `case jsonb_array_length(e.data->'targets') when 0 then null when 1 then ${at(0)} when 2 then ${at(0)} || ',' || ${at(1)}
+    else (select string_agg(coalesce(target->>'${key}', ''), ',') from jsonb_array_elements(e.data->'targets') target) end`;
+}
+
+/**
+ * Every field of the CSV, each looked up in the stored document once. Every field comes from the document
+ * (not from the index columns beside it), so the file shows exactly what was hashed.
+ */
+const CSV_FIELDS = `e.data->>'id' as id, e.data->>'organization_id' as organization_id, e.data->>'occurred_at' as occurred_at,
+  e.data->>'action' as action, e.data->>'version' as version,
+  e.data#>>'{actor,id}' as actor_id, e.data#>>'{actor,type}' as actor_type, e.data#>>'{actor,name}' as actor_name,
+  ${objectField("e.data#>'{actor,metadata}'")} as actor_metadata, (e.data->'targets')::text as targets,
+  ${targetsJoined('id')} as target_ids, ${targetsJoined('type')} as target_types,
+  e.data#>>'{context,location}' as context_location, e.data#>>'{context,user_agent}' as context_user_agent,
+  ${objectField("e.data->'metadata'")} as metadata, e.seq, e.hash`;
+
+/**
  * The CSV columns (CSV_COLUMNS, in order), for COPY … (FORMAT csv): PostgreSQL quotes per RFC 4180 (a
  * field holding a comma, quote, CR or LF is quoted, quotes doubled) and writes JSON columns as jsonb text.
- * Every field comes from the stored document (not from the index columns beside it), so the file shows
- * exactly what was hashed. The targets' ids and types come from one pass over the array; a target
- * without one contributes an empty string, as the API's join would.
  */
-const CSV_SELECT = `select ${textCell("e.data->>'id'")}, ${textCell("e.data->>'organization_id'")}, ${textCell("e.data->>'occurred_at'")},
-  ${textCell("e.data->>'action'")}, e.data->>'version',
-  ${textCell("e.data#>>'{actor,id}'")}, ${textCell("e.data#>>'{actor,type}'")}, ${textCell("e.data#>>'{actor,name}'")},
-  ${objectCell("e.data#>'{actor,metadata}'")}, (e.data->'targets')::text, ${textCell('t.ids')}, ${textCell('t.types')},
-  ${textCell("e.data#>>'{context,location}'")}, ${textCell("e.data#>>'{context,user_agent}'")}, ${objectCell("e.data->'metadata'")},
-  e.seq, e.hash
-  from events e
-  left join lateral (
-    select string_agg(coalesce(target->>'id', ''), ',') as ids, string_agg(coalesce(target->>'type', ''), ',') as types
-    from jsonb_array_elements(e.data->'targets') target
-  ) t on true`;
+const CSV_CELLS = `${['id', 'organization_id', 'occurred_at', 'action'].map(textCell).join(', ')}, f.version,
+  ${['actor_id', 'actor_type', 'actor_name'].map(textCell).join(', ')}, f.actor_metadata, f.targets,
+  ${['target_ids', 'target_types', 'context_location', 'context_user_agent'].map(textCell).join(', ')}, f.metadata, f.seq, f.hash`;
 
 /**
  * The query whose COPY (FORMAT csv) is the CSV of the matching events with seq in (afterSeq, toSeq], in
  * log order. Its values are literals (COPY takes no parameters). Run with CSV_COPY_SETTINGS.
+ *
+ * The fields are read in a subquery that `offset 0` keeps PostgreSQL from merging into the outer select:
+ * merged, every mention of a field in a cell's checks looks it up in the document again (three per text
+ * cell). Measured on 1,000,000 bench events, COPY to /dev/null on one backend: 9.3 s with both merged and
+ * the targets unnested for every row, 6.7 s now.
  */
 export function csvWindowQuery(organizationId: string, filters: ExportFilters, afterSeq: number, toSeq: number): string {
   const where = filterClause(organizationId, filters, sqlLiteral);
-  return `${CSV_SELECT}
-  where ${where.join(' and ')} and e.seq > ${sqlLiteral(afterSeq)} and e.seq <= ${sqlLiteral(toSeq)}
-  order by e.seq`;
+  return `select ${CSV_CELLS} from (
+    select ${CSV_FIELDS} from events e
+    where ${where.join(' and ')} and e.seq > ${sqlLiteral(afterSeq)} and e.seq <= ${sqlLiteral(toSeq)}
+    order by e.seq offset 0
+  ) f order by f.seq`;
 }
 
 /** A plan that reads the primary key in order, never a sort (see selectExportChunk). */

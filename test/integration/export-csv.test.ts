@@ -52,7 +52,8 @@ function trickyEvent(seq: number, value: string): AuditEvent {
     occurred_at: OCCURRED,
     version: seq % 3 === 0 ? -1 : 1,
     actor: { id: value === '' ? 'u' : value, type: 'user', name: value, metadata: { note: value } },
-    targets: seq % 4 === 0 ? [] : [{ id: `t,${value}`, type: value === '' ? 'x' : value }, { id: 'second', type: 'team' }],
+    // None to three targets: the CSV reads one or two by position and joins more in a subquery.
+    targets: [{ id: `t,${value}`, type: value === '' ? 'x' : value }, { id: 'second', type: 'team' }, { id: value, type: '=cmd' }].slice(0, seq % 4),
     context: { location: value, user_agent: seq % 2 === 0 ? value : null },
     metadata: { value, n: -seq },
   };
