@@ -15,7 +15,7 @@ import { organizationExists } from '../export/export.sql.js';
 import { isExportDateTime, type CreateExportBody, type ExportFilters, type ExportFormat, type ExportView } from '../export/export.schema.js';
 import { downloadName, exportFiltersOf, openExportStream, type ExportProgress } from '../export/export.service.js';
 import { IntegrityService } from '../integrity/integrity.service.js';
-import { ensureSigningKey } from '../integrity/signing-key.js';
+import { ensureSigningKey, verificationKeyFrom } from '../integrity/signing-key.js';
 import { callApi } from './api-client.js';
 
 interface ExportOptions {
@@ -129,6 +129,7 @@ async function exportDirect(options: ExportOptions, out: string, bar: ProgressBa
         ? new IntegrityService(opened.db, ensureSigningKey(config).key, {
             checkpointEveryEvents: config.checkpointEveryEvents,
             checkpointIntervalMinutes: config.checkpointIntervalMinutes,
+            retiredKeys: config.retiredPublicKeys.map(verificationKeyFrom),
           })
         : undefined;
     const stream = openExportStream(

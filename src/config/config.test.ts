@@ -1,4 +1,6 @@
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { verificationKeyFrom } from '../integrity/signing-key.js';
 import { ConfigError, loadConfig } from './config.js';
 
 describe('loadConfig', () => {
@@ -36,6 +38,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ DATABASE_URL: 'postgresql:///verity?host=/var/run/postgresql' }).databaseUrl).toBe('postgresql:///verity?host=/var/run/postgresql');
     expect(() => loadConfig({ DATABASE_URL: 'postgres://u:pw@127.0.0.1:5432/db?sslmode=bogus' })).toThrow(/sslmode must be one of disable, prefer, require/);
     expect(loadConfig({ DATABASE_URL: 'postgres://u:pw@db.example:5432/db?sslmode=verify-full' }).databaseUrl).toContain('verify-full');
+  });
+
+  it('takes retired public keys as published, separated by commas or spaces, and names a bad one by position', () => {
+    const published = (): string => verificationKeyFrom(createPublicKey(generateKeyPairSync('ed25519').privateKey)).publicKeyBase64;
+    const [first, second] = [published(), published()];
+    expect(loadConfig({ VERITY_RETIRED_PUBLIC_KEYS: ` ${first}, ${second}\n` }).retiredPublicKeys.map((key) => verificationKeyFrom(key).publicKeyBase64)).toEqual([first, second]);
+    expect(loadConfig({}).retiredPublicKeys).toEqual([]);
+    expect(() => loadConfig({ VERITY_RETIRED_PUBLIC_KEYS: `${first},not-a-key` })).toThrow(/VERITY_RETIRED_PUBLIC_KEYS item 2 is not an Ed25519 public key/);
   });
 
   it('accepts a 32-byte secret key as hex or base64', () => {

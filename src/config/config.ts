@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
 import path from 'node:path';
-import { parseSigningKey } from '../integrity/signing-key.js';
+import { parsePublicKey, parseSigningKey } from '../integrity/signing-key.js';
 
 /** Verity's whole configuration, parsed once from the environment and frozen. */
 export interface Config {
@@ -66,6 +66,11 @@ export interface Config {
   readonly currency: string;
   /** Ed25519 key that signs integrity checkpoints (VERITY_SIGNING_KEY); generated into dataDir when unset. */
   readonly signingKey: KeyObject | undefined;
+  /**
+   * Public keys of signing keys used before a rotation (VERITY_RETIRED_PUBLIC_KEYS): what they signed —
+   * checkpoints, purged ranges — still verifies, and nothing new is signed with them.
+   */
+  readonly retiredPublicKeys: readonly KeyObject[];
   /** An organization gets a checkpoint once this many events arrived since its last one… */
   readonly checkpointEveryEvents: number;
   /** …and at least this often (minutes) while its log keeps moving. */
@@ -242,6 +247,12 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     // Never echo the value: it is a secret.
     if (signingKey === undefined) problems.push('VERITY_SIGNING_KEY must be an Ed25519 private key: PKCS#8 PEM, or the 32-byte seed as base64 or 64 hex characters');
   }
+  const retiredPublicKeys: KeyObject[] = [];
+  (read('VERITY_RETIRED_PUBLIC_KEYS') ?? '').split(/[\s,]+/).filter((item) => item !== '').forEach((item, i) => {
+    const key = parsePublicKey(item);
+    if (key === undefined) problems.push(`VERITY_RETIRED_PUBLIC_KEYS item ${i + 1} is not an Ed25519 public key: give each as the public_key_base64 that GET /audit_logs/integrity/public_key published, separated by commas or spaces`);
+    else retiredPublicKeys.push(key);
+  });
 
   const rawLevel = read('LOG_LEVEL') ?? 'info';
   const logLevel = LOG_LEVELS.find((level) => level === rawLevel);
@@ -280,6 +291,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     pricePerMillionEventsMonthly: money('VERITY_PRICE_PER_MILLION_EVENTS_MONTHLY', 99),
     currency,
     signingKey,
+    retiredPublicKeys,
     checkpointEveryEvents: int('VERITY_CHECKPOINT_EVERY_EVENTS', 1000, 1, 100_000_000),
     checkpointIntervalMinutes: int('VERITY_CHECKPOINT_INTERVAL_MINUTES', 10, 1, 7 * 24 * 60),
   };

@@ -15,7 +15,7 @@ import { createExportService, EXPORT_CLEANUP_INTERVAL_MS } from '../export/expor
 import { IdempotencyService } from '../idempotency/idempotency.service.js';
 import { registerIntegrityRoutes } from '../integrity/integrity.routes.js';
 import { IntegrityService } from '../integrity/integrity.service.js';
-import { ephemeralSigningKey, signingKeyFrom, type SigningKey } from '../integrity/signing-key.js';
+import { ephemeralSigningKey, signingKeyFrom, verificationKeyFrom, type SigningKey } from '../integrity/signing-key.js';
 import { JobRunner } from '../jobs/job-runner.js';
 import { LogAppender } from '../ingest/appender.js';
 import { GinPendingCleaner } from '../ingest/gin-pending-cleaner.js';
@@ -149,7 +149,12 @@ export async function buildApp(deps: AppDeps): Promise<VerityApp> {
   const integrity = new IntegrityService(
     deps.db,
     deps.signingKey ?? (deps.config.signingKey === undefined ? ephemeralSigningKey() : signingKeyFrom(deps.config.signingKey)),
-    { checkpointEveryEvents: deps.config.checkpointEveryEvents, checkpointIntervalMinutes: deps.config.checkpointIntervalMinutes, logger },
+    {
+      checkpointEveryEvents: deps.config.checkpointEveryEvents,
+      checkpointIntervalMinutes: deps.config.checkpointIntervalMinutes,
+      retiredKeys: deps.config.retiredPublicKeys.map(verificationKeyFrom),
+      logger,
+    },
   );
   const services: Services = {
     keys,

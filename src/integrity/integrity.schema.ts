@@ -21,6 +21,17 @@ export const PublicKeyResponseSchema = Type.Object({
   algorithm: Type.Literal('Ed25519'),
   public_key_pem: Type.String({ description: 'SubjectPublicKeyInfo, PEM' }),
   public_key_base64: Type.String({ description: 'The raw 32-byte public key, base64' }),
+  retired_keys: Type.Array(
+    Type.Object({
+      key_id: Type.String(),
+      public_key_pem: Type.String({ description: 'SubjectPublicKeyInfo, PEM' }),
+      public_key_base64: Type.String({ description: 'The raw 32-byte public key, base64' }),
+    }),
+    {
+      description:
+        'Keys that signed before a key rotation (VERITY_RETIRED_PUBLIC_KEYS): checkpoints, purged ranges and export statements they signed still verify; nothing new is signed with them',
+    },
+  ),
 });
 export type PublicKeyView = Static<typeof PublicKeyResponseSchema>;
 

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Db } from '../db/db.js';
 import { AppError } from '../errors/app-error.js';
@@ -26,7 +27,7 @@ import {
   selectUnsignedRanges,
   updateRangeSignature,
 } from './integrity.sql.js';
-import type { SigningKey } from './signing-key.js';
+import type { SigningKey, VerificationKey } from './signing-key.js';
 
 /** Signs every organization whose head moved since its last checkpoint (recurring, every interval). */
 export const CHECKPOINT_JOB_KIND = 'integrity.checkpoint';
@@ -43,6 +44,8 @@ const RECENT_CHECKPOINTS = 10;
 export interface IntegrityOptions {
   checkpointEveryEvents: number;
   checkpointIntervalMinutes: number;
+  /** Keys that signed before a rotation: what they signed still verifies (config.retiredPublicKeys). */
+  retiredKeys?: readonly VerificationKey[];
   logger?: Logger | undefined;
 }
 
@@ -61,12 +64,18 @@ export class IntegrityService implements RangeSigner {
   // A verification already walking an organization's chain is shared by whoever else asks meanwhile:
   // the walk is the expensive part and its answer is the same.
   private readonly walks = new Map<string, Promise<VerificationView>>();
+  /** The retired keys, then the current one: what verifies stored checkpoints and purged ranges, by key id. */
+  private readonly verificationKeys: ReadonlyMap<string, KeyObject>;
+  private readonly retiredKeys: readonly VerificationKey[];
 
   constructor(
     private readonly db: Db,
     private readonly key: SigningKey,
     private readonly options: IntegrityOptions,
-  ) {}
+  ) {
+    this.retiredKeys = (options.retiredKeys ?? []).filter((retired) => retired.keyId !== key.keyId);
+    this.verificationKeys = new Map([...this.retiredKeys, key].map((known) => [known.keyId, known.publicKey]));
+  }
 
   publicKey(): PublicKeyView {
     return {
@@ -75,6 +84,7 @@ export class IntegrityService implements RangeSigner {
       algorithm: 'Ed25519',
       public_key_pem: this.key.publicKeyPem,
       public_key_base64: this.key.publicKeyBase64,
+      retired_keys: this.retiredKeys.map((retired) => ({ key_id: retired.keyId, public_key_pem: retired.publicKeyPem, public_key_base64: retired.publicKeyBase64 })),
     };
   }
 
@@ -96,12 +106,12 @@ export class IntegrityService implements RangeSigner {
     return view;
   }
 
-  /** Re-walks the stored chain and checks every stored checkpoint against it and the current key. */
+  /** Re-walks the stored chain and checks every stored checkpoint against it, with the current and retired keys. */
   verify(organizationId: string): Promise<VerificationView> {
     const running = this.walks.get(organizationId);
     if (running !== undefined) return running;
     const started = performance.now();
-    const walk = verifyStoredChain(this.db, organizationId, { checkpointKeys: new Map([[this.key.keyId, this.key.publicKey]]) })
+    const walk = verifyStoredChain(this.db, organizationId, { checkpointKeys: this.verificationKeys })
       .then((result) => toVerificationView(result, performance.now() - started))
       .finally(() => this.walks.delete(organizationId));
     this.walks.set(organizationId, walk);
@@ -170,10 +180,14 @@ export class IntegrityService implements RangeSigner {
     return signPurgedRange(this.key, statement);
   }
 
-  /** Whether a stored range is signed by this server's key (RangeSigner: only such ranges are merged into). */
+  /**
+   * Whether a stored range is signed by this server's key or a retired one (RangeSigner: only such ranges
+   * are merged into, and the merged range is signed with the current key).
+   */
   rangeSignatureValid(statement: PurgedRangeStatement & { key_id: string | null; signature: string | null }): boolean {
-    if (statement.key_id !== this.key.keyId || statement.signature === null) return false;
-    return purgedRangeSignatureValid(this.key.publicKey, { ...statement, signature: statement.signature });
+    const key = statement.key_id === null ? undefined : this.verificationKeys.get(statement.key_id);
+    if (key === undefined || statement.signature === null) return false;
+    return purgedRangeSignatureValid(key, { ...statement, signature: statement.signature });
   }
 
   /**

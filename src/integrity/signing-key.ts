@@ -7,9 +7,8 @@ const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'he
 // SubjectPublicKeyInfo of an Ed25519 key: this prefix + the 32-byte public key.
 const SPKI_ED25519_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 
-/** The server's checkpoint key pair with the identifiers published next to it. */
-export interface SigningKey {
-  readonly privateKey: KeyObject;
+/** A public key that verifies signatures, with the identifiers published next to it. */
+export interface VerificationKey {
   readonly publicKey: KeyObject;
   /** First 16 hex characters of SHA-256 over the raw 32-byte public key. */
   readonly keyId: string;
@@ -18,12 +17,20 @@ export interface SigningKey {
   readonly publicKeyBase64: string;
 }
 
+/** The server's checkpoint key pair. */
+export interface SigningKey extends VerificationKey {
+  readonly privateKey: KeyObject;
+}
+
 export function signingKeyFrom(privateKey: KeyObject): SigningKey {
   if (privateKey.asymmetricKeyType !== 'ed25519') throw new Error('the signing key must be an Ed25519 key');
-  const publicKey = createPublicKey(privateKey);
+  return { privateKey, ...verificationKeyFrom(createPublicKey(privateKey)) };
+}
+
+export function verificationKeyFrom(publicKey: KeyObject): VerificationKey {
+  if (publicKey.asymmetricKeyType !== 'ed25519') throw new Error('a verification key must be an Ed25519 key');
   const raw = rawPublicKey(publicKey);
   return {
-    privateKey,
     publicKey,
     keyId: keyIdOf(raw),
     publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),

@@ -2,6 +2,8 @@ import { createPublicKey } from 'node:crypto';
 import { pino } from 'pino';
 import { expect, it } from 'vitest';
 import { verifyStoredChain } from '../../src/integrity/chain.js';
+import { IntegrityService } from '../../src/integrity/integrity.service.js';
+import { ephemeralSigningKey, verificationKeyFrom } from '../../src/integrity/signing-key.js';
 import { RetentionService } from '../../src/retention/retention.service.js';
 import { describeEachBackend, makeEvent, type TestApp } from '../helpers/app.js';
 
@@ -275,5 +277,34 @@ describeEachBackend('retention purge and legal hold', (ctx) => {
     expect(now.stored).toBe(count?.n);
     expect(now.chain).toMatchObject({ valid: true, checked: 80 });
     expect(now.ranges.reduce((sum, r) => sum + r.event_count, 0) + 80).toBe(now.headSeq);
+  });
+
+  it('keeps verifying across a signing-key rotation once the old public key is retired, and re-signs the ranges it merges', async () => {
+    const db = ctx().testDb.db;
+    const org = await ctx().createOrg();
+    await setRetention(ctx(), org, 90);
+    await seed(ctx(), org, [100, 100, 60, 60, 0]);
+    // Signed with the key in use before the rotation: a checkpoint, and the purged range of events 1-2.
+    await ctx().services.integrity.checkpointHeads();
+    expect(await purger(ctx(), 10).purgeOrganization(org)).toMatchObject({ purged: 2 });
+    const old = ctx().services.integrity.publicKey();
+
+    const newKey = ephemeralSigningKey();
+    const options = { checkpointEveryEvents: 1_000, checkpointIntervalMinutes: 10 };
+    const rotated = new IntegrityService(db, newKey, { ...options, retiredKeys: [verificationKeyFrom(createPublicKey(old.public_key_pem))] });
+    expect(rotated.publicKey()).toMatchObject({ key_id: newKey.keyId, retired_keys: [{ key_id: old.key_id, public_key_base64: old.public_key_base64 }] });
+    expect(await rotated.verify(org)).toMatchObject({ valid: true, checked: 3, checkpoints_checked: 1, checkpoints_unverifiable: 0 });
+    // Without the retired key the range removes events on the word of a key the server does not know.
+    const forgetful = new IntegrityService(db, newKey, options);
+    expect(await forgetful.verify(org)).toMatchObject({ valid: false, reason: 'purged_range_unknown_key', first_bad_seq: 1 });
+
+    // Retention after the rotation merges into the old range, and signs the merged range with the new key.
+    await setRetention(ctx(), org, 30);
+    const retention = new RetentionService(db, ctx().services.organizations, silent, { batchSize: 10, signer: rotated });
+    expect(await retention.purgeOrganization(org)).toMatchObject({ purged: 2 });
+    const ranges = await db.query<{ first_seq: number; last_seq: number; key_id: string }>('select first_seq, last_seq, key_id from purged_ranges where organization_id = $1', [org]);
+    expect(ranges).toEqual([{ first_seq: 1, last_seq: 4, key_id: newKey.keyId }]);
+    expect(await rotated.verify(org)).toMatchObject({ valid: true, checked: 1 });
+    expect(await forgetful.verify(org)).toMatchObject({ valid: true, checked: 1, checkpoints_unverifiable: 1 });
   });
 });
