@@ -10,7 +10,7 @@ import {
   type CreateExportBody,
   type DownloadQuery,
 } from './export.schema.js';
-import type { ExportService } from './export.service.js';
+import type { ExportFile, ExportService } from './export.service.js';
 
 type IdParams = { id: string };
 
@@ -57,33 +57,48 @@ export function registerExportRoutes(app: FastifyInstance, exports: ExportServic
     async (request) => exports.get(request.principal(), request.params.id),
   );
 
+  const downloadRoute = {
+    // The signed link is the credential: it is handed to browsers and scripts that hold no API key.
+    config: { auth: false },
+    schema: {
+      tags,
+      params: ExportParamsSchema,
+      querystring: DownloadQuerySchema,
+      security: [],
+    },
+  };
+
   app.get<{ Params: IdParams; Querystring: DownloadQuery }>(
     '/audit_logs/exports/:id/download',
     {
-      // The signed link is the credential: it is handed to browsers and scripts that hold no API key.
-      config: { auth: false },
-      // A HEAD would count as a download in the audit trail without transferring anything.
+      ...downloadRoute,
+      // Its own HEAD route below: fastify's would run this handler, recording a download that never happened.
       exposeHeadRoute: false,
-      schema: {
-        tags,
-        summary: 'Download an export file through the signed link from GET /audit_logs/exports/:id (no API key)',
-        params: ExportParamsSchema,
-        querystring: DownloadQuerySchema,
-        security: [],
-      },
+      schema: { ...downloadRoute.schema, summary: 'Download an export file through the signed link from GET /audit_logs/exports/:id (no API key)' },
     },
     async (request, reply) => {
       const file = await exports.download(request.params.id, request.query.expires, request.query.signature, {
         ip: request.ip,
         userAgent: request.headers['user-agent'],
       });
-      reply
-        .header('content-type', file.contentType)
-        .header('content-disposition', `attachment; filename="${file.fileName}"`)
-        .header('cache-control', 'private, no-store')
-        .header('x-content-type-options', 'nosniff');
-      if (file.bytes !== null) reply.header('content-length', String(file.bytes));
-      return reply.send(file.body);
+      return reply.headers(fileHeaders(file)).send(file.body);
     },
   );
+
+  app.head<{ Params: IdParams; Querystring: DownloadQuery }>(
+    '/audit_logs/exports/:id/download',
+    { ...downloadRoute, schema: { ...downloadRoute.schema, summary: 'The headers of a download (type, name, size) through the signed link, without the file; not recorded as a download' } },
+    async (request, reply) => reply.headers(fileHeaders(await exports.describeDownload(request.params.id, request.query.expires, request.query.signature))).send(),
+  );
+}
+
+function fileHeaders(file: Omit<ExportFile, 'body'>): Record<string, string> {
+  const headers: Record<string, string> = {
+    'content-type': file.contentType,
+    'content-disposition': `attachment; filename="${file.fileName}"`,
+    'cache-control': 'private, no-store',
+    'x-content-type-options': 'nosniff',
+  };
+  if (file.bytes !== null) headers['content-length'] = String(file.bytes);
+  return headers;
 }

@@ -116,6 +116,10 @@ export function contentTypeOf(format: ExportFormat, gzip: boolean): string {
   return format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8';
 }
 
+function fileDescription(row: ExportRow): Omit<ExportFile, 'body'> {
+  return { fileName: downloadName(row.format, row.gzip), contentType: contentTypeOf(row.format, row.gzip), bytes: row.bytes };
+}
+
 /** The export's file name in storage (the data directory or the bucket). */
 export function storedName(row: Pick<ExportRow, 'id' | 'format' | 'gzip'>): string {
   return `${row.id}.${row.format}${row.gzip ? '.gz' : ''}`;
@@ -334,6 +338,24 @@ export class ExportService {
    * valid link nobody learns even whether an export exists.
    */
   async download(id: string, expires: string | undefined, signature: string | undefined, client: { ip: string; userAgent: string | undefined }): Promise<ExportFile> {
+    const { row, body } = await this.openDownload(id, expires, signature);
+    if (this.options.recordDownload !== undefined) {
+      await this.options.recordDownload({ export: row, ip: client.ip, userAgent: client.userAgent });
+    }
+    return { body, ...fileDescription(row) };
+  }
+
+  /**
+   * What a download through this link would send, without sending it (HEAD): the same checks and headers,
+   * and no download in the audit trail, since nothing is transferred.
+   */
+  async describeDownload(id: string, expires: string | undefined, signature: string | undefined): Promise<Omit<ExportFile, 'body'>> {
+    const { row, body } = await this.openDownload(id, expires, signature);
+    body.destroy();
+    return fileDescription(row);
+  }
+
+  private async openDownload(id: string, expires: string | undefined, signature: string | undefined): Promise<{ row: ExportRow; body: Readable }> {
     // No link at all is a missing credential (401, like a request without a key); a link that does not
     // verify is a refused one (403).
     if (!expires && !signature) {
@@ -346,10 +368,7 @@ export class ExportService {
     const row = await selectLiveExport(this.db, id);
     const body = row?.state === 'ready' ? await this.options.storage.read(storedName(row)) : undefined;
     if (row === undefined || body === undefined) throw new AppError('not_found', `Audit Log Export not found: '${id}'.`);
-    if (this.options.recordDownload !== undefined) {
-      await this.options.recordDownload({ export: row, ip: client.ip, userAgent: client.userAgent });
-    }
-    return { body, fileName: downloadName(row.format, row.gzip), contentType: contentTypeOf(row.format, row.gzip), bytes: row.bytes };
+    return { row, body };
   }
 
   /**

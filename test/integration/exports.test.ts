@@ -403,9 +403,18 @@ describeEachBackend(
         context: { user_agent: 'export-test/1.0' },
         metadata: expect.objectContaining({ organization_id: org, format: 'csv' }) as unknown,
       });
-      // A refused link is not a download, and HEAD (which would transfer nothing) is not served.
+      // A refused link is not a download, and neither is HEAD: it answers the GET's headers and transfers nothing.
       await ctx().app.inject({ method: 'GET', url: `${link.pathname}?expires=1&signature=x` });
-      expect((await ctx().app.inject({ method: 'HEAD', url: `${link.pathname}${link.search}` })).statusCode).toBeGreaterThanOrEqual(400);
+      const head = await ctx().app.inject({ method: 'HEAD', url: `${link.pathname}${link.search}` });
+      expect(head.statusCode).toBe(200);
+      expect(head.headers).toMatchObject({
+        'content-type': 'text/csv; charset=utf-8',
+        'content-disposition': 'attachment; filename="audit_logs_export.csv"',
+        'content-length': String(response.rawPayload.length),
+      });
+      expect(head.rawPayload).toHaveLength(0);
+      expect((await ctx().app.inject({ method: 'HEAD', url: `${link.pathname}?expires=1&signature=x` })).statusCode).toBe(403);
+      expect((await ctx().app.inject({ method: 'HEAD', url: link.pathname })).statusCode).toBe(401);
       const after = await ctx().call<Page>('GET', `/audit_logs/events?organization_id=${systemOrg}&actions=audit_log_export.downloaded&target_ids=${exported.id}`);
       expect(after.body.data).toHaveLength(1);
     });
