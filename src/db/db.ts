@@ -11,10 +11,18 @@ export interface Queryable {
 
 export type DbKind = 'pglite' | 'postgres';
 
-/** One COPY … (FORMAT csv): its bytes as they came (records end in LF), and its record count. */
+/** One COPY … (FORMAT csv) as it streams. */
 export interface CsvCopy {
-  chunks: Uint8Array[];
-  rows: number;
+  /** Its bytes as they come (records end in LF), with backpressure; stopping early (return()) cancels it. */
+  readonly chunks: AsyncIterable<Uint8Array>;
+  /** How many records it held; known once `chunks` has been read to its end. */
+  rows(): number;
+}
+
+/** CsvCopy.rows of a copy whose count is `rows` (undefined until it was read to its end). */
+export function rowsRead(rows: number | undefined): number {
+  if (rows === undefined) throw new Error('a COPY was asked for its record count before it was read to its end');
+  return rows;
 }
 
 export interface Db extends Queryable {
@@ -23,11 +31,10 @@ export interface Db extends Queryable {
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /**
    * The result of `query` (a SELECT with no parameters: COPY takes none, see sql-literal.ts) in
-   * PostgreSQL's CSV format, read whole, with how many records it holds: callers keep each query's result
-   * bounded (the export copies a window of the log at a time). `settings` are set for that statement only
-   * (set_config, local to its transaction).
+   * PostgreSQL's CSV format. It runs when `chunks` is first read. `settings` are set for that statement
+   * only (set_config, local to its transaction).
    */
-  copyCsv(query: string, settings?: Readonly<Record<string, string>>): Promise<CsvCopy>;
+  copyCsv(query: string, settings?: Readonly<Record<string, string>>): CsvCopy;
   /** Subscribes to NOTIFY on a channel; resolves to an unsubscribe function. */
   listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;

@@ -1,7 +1,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { btree_gin } from '@electric-sql/pglite/contrib/btree_gin';
-import type { CsvCopy, Db, Queryable } from './db.js';
+import { rowsRead, type CsvCopy, type Db, type Queryable } from './db.js';
 
 export interface PgliteOptions {
   /** Directory to keep the database in; undefined keeps it in memory (tests). */
@@ -45,14 +45,18 @@ export class PgliteDb implements Db {
   }
 
   /** COPY into PGlite's in-memory blob device, which hands the CSV over whole. */
-  async copyCsv(query: string, settings: Readonly<Record<string, string>> = {}): Promise<CsvCopy> {
-    const result = await this.pglite.transaction(async (tx) => {
-      for (const [name, value] of Object.entries(settings)) await tx.query('select set_config($1, $2, true)', [name, value]);
-      return tx.query(`copy (${query}) to '/dev/blob' with (format csv)`);
-    });
-    const blob = result.blob;
-    const chunks = blob !== undefined && blob.size > 0 ? [new Uint8Array(await blob.arrayBuffer())] : [];
-    return { chunks, rows: result.affectedRows ?? 0 };
+  copyCsv(query: string, settings: Readonly<Record<string, string>> = {}): CsvCopy {
+    const pglite = this.pglite;
+    let rows: number | undefined;
+    async function* chunks(): AsyncGenerator<Uint8Array> {
+      const result = await pglite.transaction(async (tx) => {
+        for (const [name, value] of Object.entries(settings)) await tx.query('select set_config($1, $2, true)', [name, value]);
+        return tx.query(`copy (${query}) to '/dev/blob' with (format csv)`);
+      });
+      rows = result.affectedRows ?? 0;
+      if (result.blob !== undefined && result.blob.size > 0) yield new Uint8Array(await result.blob.arrayBuffer());
+    }
+    return { chunks: chunks(), rows: () => rowsRead(rows) };
   }
 
   async listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>> {

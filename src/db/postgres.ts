@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import type { Logger } from 'pino';
-import type { CsvCopy, Db, Queryable } from './db.js';
+import { rowsRead, type CsvCopy, type Db, type Queryable } from './db.js';
 import { databaseError } from './unavailable.js';
 
 const INT8_OID = 20;
@@ -18,14 +18,6 @@ const types = {
     oid === INT8_OID ? (value: string) => Number(value) : (pg.types.getTypeParser(oid, format as 'text') as (value: string) => unknown)) as typeof pg.types.getTypeParser,
 };
 
-/**
- * Connection options: no JIT compilation. Verity's statements are short or run in windows, and compiling
- * costs more than it saves — tens to hundreds of ms per statement, and again in every parallel worker.
- * Measured on a CSV export of 1,000,000 events: each 20,000-event window compiled its own plan, and the
- * count before them took 1.2–1.6 s instead of about 0.6 s. `options` in DATABASE_URL replaces this.
- */
-const NO_JIT = '-c jit=off';
-
 /** The driver's failures, marked as the database's (see isDatabaseUnavailable). */
 function tagged<T>(pending: Promise<T>): Promise<T> {
   return pending.catch((error: unknown) => {
@@ -34,7 +26,7 @@ function tagged<T>(pending: Promise<T>): Promise<T> {
 }
 
 export async function openPostgres(options: PostgresOptions): Promise<PostgresDb> {
-  const pool = new pg.Pool({ connectionString: options.connectionString, max: options.poolSize, types, options: NO_JIT });
+  const pool = new pg.Pool({ connectionString: options.connectionString, max: options.poolSize, types });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', (error) => options.logger?.warn({ err: error }, 'idle PostgreSQL client failed'));
   await pool.query('select 1');
@@ -79,26 +71,30 @@ export class PostgresDb implements Db {
   }
 
   /**
-   * COPY … TO STDOUT on a pooled connection: PostgreSQL writes the CSV in C, far cheaper than rows parsed
-   * into objects and encoded again here. A copy left unfinished (it failed) leaves its connection
-   * mid-protocol, so that connection is discarded rather than reused.
+   * COPY … TO STDOUT on a pooled connection, streamed: PostgreSQL writes the CSV in C, far cheaper than
+   * rows parsed into objects and encoded again here. A copy left unfinished (the consumer stopped, or it
+   * failed) leaves its connection mid-protocol, so that connection is discarded rather than reused.
    */
-  async copyCsv(query: string, settings: Readonly<Record<string, string>> = {}): Promise<CsvCopy> {
-    const client = await tagged(this.pool.connect());
-    let finished = false;
-    try {
-      await tagged(client.query('begin'));
-      for (const [name, value] of Object.entries(settings)) await tagged(client.query('select set_config($1, $2, true)', [name, value]));
-      const copy = client.query(copyTo(`copy (${query}) to stdout with (format csv)`));
-      const chunks: Uint8Array[] = [];
-      for await (const chunk of copy) chunks.push(chunk as Buffer);
-      await tagged(client.query('commit'));
-      finished = true;
-      // Set from the COPY's CommandComplete, which PostgreSQL sends before it answers the commit.
-      return { chunks, rows: copy.rowCount };
-    } finally {
-      client.release(finished ? undefined : new Error('COPY did not finish'));
+  copyCsv(query: string, settings: Readonly<Record<string, string>> = {}): CsvCopy {
+    const pool = this.pool;
+    let rows: number | undefined;
+    async function* chunks(): AsyncGenerator<Uint8Array> {
+      const client = await tagged(pool.connect());
+      let finished = false;
+      try {
+        await tagged(client.query('begin'));
+        for (const [name, value] of Object.entries(settings)) await tagged(client.query('select set_config($1, $2, true)', [name, value]));
+        const copy = client.query(copyTo(`copy (${query}) to stdout with (format csv)`));
+        for await (const chunk of copy) yield chunk as Buffer;
+        await tagged(client.query('commit'));
+        finished = true;
+        // Set from the COPY's CommandComplete, which PostgreSQL sends before it answers the commit.
+        rows = copy.rowCount;
+      } finally {
+        client.release(finished ? undefined : new Error('COPY did not finish'));
+      }
     }
+    return { chunks: chunks(), rows: () => rowsRead(rows) };
   }
 
   /** A dedicated connection per subscription; it reconnects by itself if the server drops it. */

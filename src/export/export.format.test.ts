@@ -73,7 +73,7 @@ describe('CSV record framing (COPY output to CRLF records)', () => {
         chunks.push(bytes.subarray(from, cut));
         from = cut;
       }
-      return Buffer.concat(crlfRecords({ chunks, rows })).toString('utf8');
+      return Buffer.concat(crlfRecords(chunks, rows)).toString('utf8');
     };
     // Line breaks inside fields: more LFs than records, so the quotes are tracked.
     expect(whole(copy, 4)).toBe(expected);

@@ -9,7 +9,7 @@ import { assertOrganizationAccess, requireScope } from '../keys/access.js';
 import type { Principal } from '../keys/keys.service.js';
 import { newId } from '../shared/ids.js';
 import { cursorOf, scanOrder, toList, type List, type PageParams } from '../shared/pagination.js';
-import { ByteCounter, CSV_HEADER, crlfRecords, encodeNdjson, type NdjsonTrailer } from './export.format.js';
+import { ByteCounter, CSV_HEADER, CsvRecordFramer, crlfRecords, encodeNdjson, type NdjsonTrailer } from './export.format.js';
 import type { CreateExportBody, ExportFilters, ExportFormat, ExportView } from './export.schema.js';
 import type { DownloadSigner } from './export.signing.js';
 import {
@@ -56,8 +56,13 @@ export const DEFAULT_CHUNK_SIZE = 1_000;
  */
 export const DEFAULT_CSV_WINDOW: Readonly<Record<Db['kind'], number>> = { postgres: 10_000, pglite: 1_000 };
 
-/** Windows read ahead of the one being written (PostgreSQL); each is held whole until it is written. */
+/** Windows read ahead of the one being written (PostgreSQL). */
 const CSV_READ_AHEAD_WINDOWS = 2;
+/**
+ * CSV of one window held in memory before it is written (the window being written and each one read ahead):
+ * a whole window within it is framed by its LFs alone (crlfRecords), a larger one streams.
+ */
+const CSV_WINDOW_BUFFER_BYTES = 16 * 1024 * 1024;
 
 /** What an export is of, as the NDJSON trailer sees it (id is null for a CLI export written directly). */
 export interface ExportSubject {
@@ -171,12 +176,21 @@ export interface ExportStream {
 export function openExportStream(
   db: Db,
   subject: ExportSubject,
-  options: { gzip: boolean; chunkSize?: number | undefined; csvWindow?: number | undefined; trailer?: ExportTrailer | undefined },
+  options: {
+    gzip: boolean;
+    chunkSize?: number | undefined;
+    csvWindow?: number | undefined;
+    /** CSV of a window held in memory before it streams instead (default CSV_WINDOW_BUFFER_BYTES). */
+    csvBufferBytes?: number | undefined;
+    trailer?: ExportTrailer | undefined;
+  },
   onProgress: (progress: ExportProgress) => Promise<void>,
 ): ExportStream {
   const encoded =
     subject.format === 'csv'
-      ? Readable.from(csvBytes(db, subject, options.csvWindow ?? DEFAULT_CSV_WINDOW[db.kind], onProgress), { objectMode: false })
+      ? Readable.from(csvBytes(db, subject, { window: options.csvWindow ?? DEFAULT_CSV_WINDOW[db.kind], bufferBytes: options.csvBufferBytes ?? CSV_WINDOW_BUFFER_BYTES }, onProgress), {
+          objectMode: false,
+        })
       : ndjsonStream(db, subject, options.chunkSize ?? DEFAULT_CHUNK_SIZE, options.trailer, onProgress);
   const counter = new ByteCounter();
   const counted = pipeline([encoded, ...(options.gzip ? [createGzip()] : []), counter]).then(() => counter.bytes);
@@ -191,34 +205,85 @@ export function openExportStream(
  * sequence numbers per statement, with CRLF record ends. This process only moves bytes, which is what
  * makes a CSV export several times faster than encoding rows here.
  */
-async function* csvBytes(db: Db, subject: ExportSubject, window: number, onProgress: (progress: ExportProgress) => Promise<void>): AsyncGenerator<Buffer> {
+async function* csvBytes(
+  db: Db,
+  subject: ExportSubject,
+  { window, bufferBytes }: { window: number; bufferBytes: number },
+  onProgress: (progress: ExportProgress) => Promise<void>,
+): AsyncGenerator<Buffer> {
   const { total, minSeq, maxSeq } = await countExportEvents(db, subject.organization_id, subject.filters);
   await onProgress({ rowsWritten: 0, rowsTotal: total });
   yield Buffer.from(CSV_HEADER);
-  const copyWindow = (after: number): Promise<CsvCopy> => {
-    const copy = db.copyCsv(csvWindowQuery(subject.organization_id, subject.filters, after, Math.min(maxSeq, after + window)), CSV_COPY_SETTINGS);
+  const readWindow = (after: number): Promise<BufferedWindow> => {
+    const read = bufferWindow(db.copyCsv(csvWindowQuery(subject.organization_id, subject.filters, after, Math.min(maxSeq, after + window)), CSV_COPY_SETTINGS), bufferBytes);
     // Read ahead and maybe abandoned (the consumer failed): its failure must not go unhandled.
-    copy.catch(() => undefined);
-    return copy;
+    read.catch(() => undefined);
+    return read;
   };
   // Windows read ahead of the one being written, each on its own connection: PostgreSQL making the CSV is
   // the slower side and one backend uses one core. PGlite has one connection, which ingest needs too.
   const readAhead = db.kind === 'postgres' ? CSV_READ_AHEAD_WINDOWS : 0;
-  const reading: Promise<CsvCopy>[] = [];
+  const reading: Promise<BufferedWindow>[] = [];
+  let current: BufferedWindow | undefined;
   let next = minSeq - 1;
   let written = 0;
-  while (reading.length > 0 || next < maxSeq) {
-    while (next < maxSeq && reading.length <= readAhead) {
-      reading.push(copyWindow(next));
-      next += window;
+  try {
+    while (reading.length > 0 || next < maxSeq) {
+      while (next < maxSeq && reading.length <= readAhead) {
+        reading.push(readWindow(next));
+        next += window;
+      }
+      const pending = reading.shift();
+      if (pending === undefined) break;
+      const read = await pending;
+      current = read;
+      let records: number;
+      if (read.rest === undefined) {
+        records = read.copy.rows();
+        yield* crlfRecords(read.head, records);
+      } else {
+        // Larger than the buffer: framed with quote tracking as the rest streams in.
+        const framer = new CsvRecordFramer();
+        for (const chunk of read.head) yield framer.frame(chunk);
+        for (let chunk = await read.rest.next(); chunk.done !== true; chunk = await read.rest.next()) yield framer.frame(chunk.value);
+        records = framer.records;
+      }
+      current = undefined;
+      // A selective filter over a long log leaves many windows empty: no progress, nothing to record.
+      if (records === 0) continue;
+      written += records;
+      await onProgress({ rowsWritten: written, rowsTotal: total });
     }
-    const copy = await (reading.shift() as Promise<CsvCopy>);
-    // A selective filter over a long log leaves many windows empty: no progress, nothing to record.
-    if (copy.rows === 0) continue;
-    yield* crlfRecords(copy);
-    written += copy.rows;
-    await onProgress({ rowsWritten: written, rowsTotal: total });
+  } finally {
+    // Stopped early (the consumer failed or went away): cancel the COPYs still open, freeing their connections.
+    void current?.rest?.return?.(undefined);
+    for (const pending of reading) pending.then((read) => read.rest?.return?.(undefined)).catch(() => undefined);
   }
+}
+
+/** A window's COPY, its first bytes held in memory and, when it is larger, the rest still to be read. */
+interface BufferedWindow {
+  copy: CsvCopy;
+  head: Uint8Array[];
+  /** Undefined when `head` is the whole window. */
+  rest: AsyncIterator<Uint8Array> | undefined;
+}
+
+/**
+ * Reads a window's COPY into memory up to `limit` bytes and stops there, the COPY waiting with backpressure
+ * until the window is written: memory stays bounded whatever the size of events.
+ */
+async function bufferWindow(copy: CsvCopy, limit: number): Promise<BufferedWindow> {
+  const iterator = copy.chunks[Symbol.asyncIterator]();
+  const head: Uint8Array[] = [];
+  let bytes = 0;
+  while (bytes < limit) {
+    const chunk = await iterator.next();
+    if (chunk.done === true) return { copy, head, rest: undefined };
+    head.push(chunk.value);
+    bytes += chunk.value.length;
+  }
+  return { copy, head, rest: iterator };
 }
 
 /** The NDJSON file: events read in chunks and written as the API shows them, then the trailer. */

@@ -162,15 +162,18 @@ function boundFilterClause(organizationId: string, filters: ExportFilters): { wh
  * rather than making the total a moving target).
  */
 export async function countExportEvents(
-  db: Queryable,
+  db: Db,
   organizationId: string,
   filters: ExportFilters,
 ): Promise<{ total: number; minSeq: number; maxSeq: number }> {
   const { where, params } = boundFilterClause(organizationId, filters);
-  const rows = await db.query<{ total: number; min_seq: number | null; max_seq: number | null }>(
-    `select count(*)::int8 as total, min(e.seq) as min_seq, max(e.seq) as max_seq from events e where ${where.join(' and ')}`,
-    params,
-  );
+  const rows = await db.transaction(async (tx) => {
+    await tx.query(`select set_config('jit', 'off', true)`);
+    return tx.query<{ total: number; min_seq: number | null; max_seq: number | null }>(
+      `select count(*)::int8 as total, min(e.seq) as min_seq, max(e.seq) as max_seq from events e where ${where.join(' and ')}`,
+      params,
+    );
+  });
   return { total: Number(rows[0]?.total ?? 0), minSeq: Number(rows[0]?.min_seq ?? 1), maxSeq: Number(rows[0]?.max_seq ?? 0) };
 }
 
@@ -245,8 +248,13 @@ export function csvWindowQuery(organizationId: string, filters: ExportFilters, a
   ) f order by f.seq`;
 }
 
-/** A plan that reads the primary key in order, never a sort (see selectExportChunk). */
-export const CSV_COPY_SETTINGS = { enable_sort: 'off' } as const;
+/**
+ * A plan that reads the primary key in order, never a sort (see selectExportChunk); and no JIT compilation:
+ * each window's plan would be compiled anew, which cost more than it saved (every 20,000-event window of a
+ * 1,000,000-event export compiled its own; the count before them took 1.2-1.6 s with JIT and ~0.6 s
+ * without, its parallel workers each compiling again).
+ */
+export const CSV_COPY_SETTINGS = { enable_sort: 'off', jit: 'off' } as const;
 
 /**
  * One chunk of an NDJSON export: matching events with their chain fields, in log order, after `afterSeq`

@@ -181,13 +181,13 @@ export class IntegrityService implements RangeSigner {
   }
 
   /**
-   * Whether a stored range is signed by this server's key or a retired one (RangeSigner: only such ranges
-   * are merged into, and the merged range is signed with the current key).
+   * Whether a stored range is signed by this server's current key (RangeSigner: only such ranges are merged
+   * into). Not a retired key's: merging would sign with the current key what only the retired key vouched
+   * for, and keys are often retired because they leaked; the purge writes an adjacent range instead.
    */
   rangeSignatureValid(statement: PurgedRangeStatement & { key_id: string | null; signature: string | null }): boolean {
-    const key = statement.key_id === null ? undefined : this.verificationKeys.get(statement.key_id);
-    if (key === undefined || statement.signature === null) return false;
-    return purgedRangeSignatureValid(key, { ...statement, signature: statement.signature });
+    if (statement.key_id !== this.key.keyId || statement.signature === null) return false;
+    return purgedRangeSignatureValid(this.key.publicKey, { ...statement, signature: statement.signature });
   }
 
   /**

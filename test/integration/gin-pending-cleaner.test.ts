@@ -136,7 +136,7 @@ function failingDb(error: Error & { code?: string }): Db {
   const fail = async (): Promise<never> => {
     throw error;
   };
-  return { kind: 'postgres', query: fail, exec: fail, transaction: fail, listen: fail, copyCsv: fail, close: async () => {} };
+  return { kind: 'postgres', query: fail, exec: fail, transaction: fail, listen: fail, copyCsv: () => ({ chunks: { [Symbol.asyncIterator]: () => ({ next: fail }) }, rows: () => 0 }), close: async () => {} };
 }
 
 it('stops for good when the role does not own the indexes (42501), and only backs off after other failures', async () => {
