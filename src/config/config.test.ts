@@ -46,6 +46,11 @@ describe('loadConfig', () => {
     expect(loadConfig({ VERITY_RETIRED_PUBLIC_KEYS: ` ${first}, ${second}\n` }).retiredPublicKeys.map((key) => verificationKeyFrom(key).publicKeyBase64)).toEqual([first, second]);
     expect(loadConfig({}).retiredPublicKeys).toEqual([]);
     expect(() => loadConfig({ VERITY_RETIRED_PUBLIC_KEYS: `${first},not-a-key` })).toThrow(/VERITY_RETIRED_PUBLIC_KEYS item 2 is not an Ed25519 public key/);
+    // Another separator is not taken for the end of the first key (base64 decoding would stop at its '=').
+    expect(() => loadConfig({ VERITY_RETIRED_PUBLIC_KEYS: `${first};${second}` })).toThrow(/item 1 is not an Ed25519 public key/);
+    // A PEM block is one item, spaces and line breaks included.
+    const pem = createPublicKey(generateKeyPairSync('ed25519').privateKey).export({ type: 'spki', format: 'pem' }).toString();
+    expect(loadConfig({ VERITY_RETIRED_PUBLIC_KEYS: `${first}\n${pem}` }).retiredPublicKeys).toHaveLength(2);
   });
 
   it('accepts a 32-byte secret key as hex or base64', () => {

@@ -248,10 +248,13 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     if (signingKey === undefined) problems.push('VERITY_SIGNING_KEY must be an Ed25519 private key: PKCS#8 PEM, or the 32-byte seed as base64 or 64 hex characters');
   }
   const retiredPublicKeys: KeyObject[] = [];
-  (read('VERITY_RETIRED_PUBLIC_KEYS') ?? '').split(/[\s,]+/).filter((item) => item !== '').forEach((item, i) => {
+  // Base64 keys separated by commas or white space; a PEM block counts as one item.
+  const retiredItems = (read('VERITY_RETIRED_PUBLIC_KEYS') ?? '').match(/-----BEGIN [A-Z ]+-----[\s\S]*?-----END [A-Z ]+-----|[^\s,]+/g) ?? [];
+  retiredItems.forEach((item, i) => {
     const key = parsePublicKey(item);
-    if (key === undefined) problems.push(`VERITY_RETIRED_PUBLIC_KEYS item ${i + 1} is not an Ed25519 public key: give each as the public_key_base64 that GET /audit_logs/integrity/public_key published, separated by commas or spaces`);
-    else retiredPublicKeys.push(key);
+    if (key === undefined) {
+      problems.push(`VERITY_RETIRED_PUBLIC_KEYS item ${i + 1} is not an Ed25519 public key: give each as the public_key_base64 (or PEM) that GET /audit_logs/integrity/public_key published, separated by commas or spaces`);
+    } else retiredPublicKeys.push(key);
   });
 
   const rawLevel = read('LOG_LEVEL') ?? 'info';

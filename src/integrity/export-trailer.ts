@@ -5,6 +5,7 @@ import {
   selectCheckpointAfter,
   selectCheckpointsBetween,
   selectRangesOverlapping,
+  selectRunEndingAt,
   type CheckpointRow,
 } from './integrity.sql.js';
 
@@ -58,8 +59,9 @@ const PAGE = 1_000;
 
 /**
  * Yields the trailer for an export of `organizationId`'s events with seqs in fromSeq..toSeq:
- * - every purged range inside the span, and the one ending right before fromSeq (it anchors the first
- *   exported event's prev_hash; when it starts at seq 1 the export is complete from the log's beginning);
+ * - every purged range inside the span, and the run of adjacent ranges ending right before fromSeq (it
+ *   anchors the first exported event's prev_hash; when it starts at seq 1 the export is complete from the
+ *   log's beginning);
  * - every stored checkpoint with a seq in the span, and the first one after it when none sits at toSeq.
  * (The signed export statement that ends the file comes from IntegrityService.exportTrailer.)
  * Reads page by page: memory stays flat however many checkpoints the span holds.
@@ -70,7 +72,8 @@ export async function* integrityTrailer(
   fromSeq: number,
   toSeq: number,
 ): AsyncGenerator<Record<string, unknown>> {
-  for (const range of await selectRangesOverlapping(db, organizationId, Math.max(1, fromSeq - 1), toSeq)) {
+  const before = fromSeq > 1 ? await selectRunEndingAt(db, organizationId, fromSeq - 1) : [];
+  for (const range of [...before, ...(await selectRangesOverlapping(db, organizationId, fromSeq, toSeq))]) {
     const line: PurgedRangeLine = {
       object: 'audit_log_purged_range',
       organization_id: organizationId,

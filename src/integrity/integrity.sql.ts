@@ -82,13 +82,37 @@ export async function selectRangesOverlapping(db: Queryable, organizationId: str
   );
 }
 
-/** The purged run that starts the log, if retention removed its beginning: the chain's anchor. */
+const RUN_COLUMNS = 'p.first_seq, p.last_seq, p.last_hash, p.purged_at, p.key_id, p.signature';
+
+/**
+ * The end of the purged run that starts the log, if retention removed its beginning: the chain's anchor.
+ * The run may be several adjacent ranges (retention writes a range of its own beside one it does not
+ * merge into, e.g. one a retired key signed).
+ */
 export async function selectAnchor(db: Queryable, organizationId: string): Promise<PurgedRangeRow | undefined> {
   const rows = await db.query<PurgedRangeRow>(
-    `select ${RANGE_COLUMNS} from purged_ranges where organization_id = $1 and first_seq = 1`,
+    `with recursive run as (
+       select ${RUN_COLUMNS} from purged_ranges p where p.organization_id = $1 and p.first_seq = 1
+       union all
+       select ${RUN_COLUMNS} from purged_ranges p join run r on p.organization_id = $1 and p.first_seq = r.last_seq + 1
+     )
+     select ${RANGE_COLUMNS} from run order by last_seq desc limit 1`,
     [organizationId],
   );
   return rows[0];
+}
+
+/** The adjacent purged ranges that end at `lastSeq`, back to the first of them, in seq order. */
+export async function selectRunEndingAt(db: Queryable, organizationId: string, lastSeq: number): Promise<PurgedRangeRow[]> {
+  return db.query<PurgedRangeRow>(
+    `with recursive run as (
+       select ${RUN_COLUMNS} from purged_ranges p where p.organization_id = $1 and p.last_seq = $2
+       union all
+       select ${RUN_COLUMNS} from purged_ranges p join run r on p.organization_id = $1 and p.last_seq = r.first_seq - 1
+     )
+     select ${RANGE_COLUMNS} from run order by first_seq`,
+    [organizationId, lastSeq],
+  );
 }
 
 const CHECKPOINT_COLUMNS = 'organization_id, seq, hash, created_at, key_id, signature';

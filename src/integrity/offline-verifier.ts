@@ -36,6 +36,7 @@ export type ProblemReason =
   | 'purged_range_mismatch'
   | 'purged_range_unsigned'
   | 'purged_range_signature_invalid'
+  | 'purged_range_unknown_key'
   | 'checkpoint_signature_invalid'
   | 'checkpoint_unknown_key'
   | 'checkpoint_mismatch'
@@ -476,9 +477,16 @@ function checkRangeSignature(
     return { reason: 'purged_range_unsigned', line, seq: range.first_seq, message: `line ${line}: the purged range ${span} carries no signature: nothing shows that retention removed these events` };
   }
   const key = keys.get(keyId);
-  if (key === undefined || !purgedRangeSignatureValid(key, { ...rangeStatement(range.organization_id, { ...range, purged_at: purgedAt }), signature })) {
-    const why = key === undefined ? `is signed by key ${keyId}, which is not among the public keys given` : 'has a signature that does not verify (forged or altered)';
-    return { reason: 'purged_range_signature_invalid', line, seq: range.first_seq, message: `line ${line}: the purged range ${span} ${why}` };
+  if (key === undefined) {
+    return {
+      reason: 'purged_range_unknown_key',
+      line,
+      seq: range.first_seq,
+      message: `line ${line}: the purged range ${span} is signed by key ${keyId}, which is not among the public keys given (${[...keys.keys()].join(', ') || 'none'}): give the key that signed it (a retired key, after a rotation) with another --public-key`,
+    };
+  }
+  if (!purgedRangeSignatureValid(key, { ...rangeStatement(range.organization_id, { ...range, purged_at: purgedAt }), signature })) {
+    return { reason: 'purged_range_signature_invalid', line, seq: range.first_seq, message: `line ${line}: the purged range ${span} has a signature that does not verify (forged or altered)` };
   }
   return undefined;
 }

@@ -57,7 +57,8 @@ export function parseSigningKey(raw: string): KeyObject | undefined {
       const key = createPrivateKey(raw.replace(/\\n/g, '\n'));
       return key.asymmetricKeyType === 'ed25519' ? key : undefined;
     }
-    const seed = /^[0-9a-fA-F]{64}$/.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64');
+    const seed = /^[0-9a-fA-F]{64}$/.test(raw) ? Buffer.from(raw, 'hex') : strictBase64(raw);
+    if (seed === undefined) return undefined;
     if (seed.length !== 32) return undefined;
     return createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]), format: 'der', type: 'pkcs8' });
   } catch {
@@ -76,7 +77,8 @@ export function parsePublicKey(raw: string): KeyObject | undefined {
       const key = createPublicKey(text);
       return key.asymmetricKeyType === 'ed25519' ? key : undefined;
     }
-    const bytes = Buffer.from(text, 'base64');
+    const bytes = strictBase64(text);
+    if (bytes === undefined) return undefined;
     const der = bytes.length === 32 ? Buffer.concat([SPKI_ED25519_PREFIX, bytes]) : bytes;
     const key = createPublicKey({ key: der, format: 'der', type: 'spki' });
     return key.asymmetricKeyType === 'ed25519' ? key : undefined;
@@ -107,4 +109,14 @@ export function ensureSigningKey(config: { signingKey: KeyObject | undefined; da
 /** A key that lives only as long as this process (tests; never a server, whose checkpoints must outlive it). */
 export function ephemeralSigningKey(): SigningKey {
   return signingKeyFrom(generateKeyPairSync('ed25519').privateKey);
+}
+
+/**
+ * Base64 (standard or URL-safe alphabet, padding optional) or undefined: Node's decoder skips characters
+ * outside the alphabet and stops at the first '=', so "<key>;<other key>" would silently decode as the
+ * first key alone.
+ */
+function strictBase64(text: string): Buffer | undefined {
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(text) || text.replace(/=+$/, '').length % 4 === 1) return undefined;
+  return Buffer.from(text, 'base64');
 }

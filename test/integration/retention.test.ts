@@ -2,12 +2,21 @@ import { createPublicKey } from 'node:crypto';
 import { pino } from 'pino';
 import { expect, it } from 'vitest';
 import { verifyStoredChain } from '../../src/integrity/chain.js';
+import { integrityTrailer } from '../../src/integrity/export-trailer.js';
+import { selectAnchor } from '../../src/integrity/integrity.sql.js';
 import { IntegrityService } from '../../src/integrity/integrity.service.js';
+import { verifyExportLines } from '../../src/integrity/offline-verifier.js';
+import { toEventView } from '../../src/query/query.service.js';
+import type { EventRow } from '../../src/query/query.sql.js';
 import { ephemeralSigningKey, verificationKeyFrom } from '../../src/integrity/signing-key.js';
 import { RetentionService } from '../../src/retention/retention.service.js';
 import { describeEachBackend, makeEvent, type TestApp } from '../helpers/app.js';
 
 const silent = pino({ level: 'silent' });
+
+async function* fileLines(lines: readonly string[]): AsyncGenerator<string> {
+  yield* lines;
+}
 const DAY = 86_400_000;
 
 function daysAgo(days: number): string {
@@ -313,5 +322,21 @@ describeEachBackend('retention purge and legal hold', (ctx) => {
     ]);
     expect(await rotated.verify(org)).toMatchObject({ valid: true, checked: 1 });
     expect(await forgetful.verify(org)).toMatchObject({ valid: false, reason: 'purged_range_unknown_key', first_bad_seq: 1 });
+
+    // The two adjacent ranges are one run from the log's start: it anchors the chain at seq 4, and an export
+    // of what is left carries both, so it proves itself complete from the start with both keys.
+    expect(await selectAnchor(db, org)).toMatchObject({ first_seq: 3, last_seq: 4 });
+    const lines: Record<string, unknown>[] = [];
+    for await (const line of integrityTrailer(db, org, 5, 5)) lines.push(line);
+    expect(lines.filter((line) => line.object === 'audit_log_purged_range').map((line) => [line.first_seq, line.last_seq, line.key_id])).toEqual([
+      [1, 2, old.key_id],
+      [3, 4, newKey.keyId],
+    ]);
+    const events = await db.query<EventRow>('select seq, received_at, data, prev_hash, hash from events where organization_id = $1 order by seq', [org]);
+    const file = [...events.map((row) => JSON.stringify(toEventView(row))), ...lines.map((line) => JSON.stringify(line))];
+    const keys = [newKey.publicKey, createPublicKey(old.public_key_pem)];
+    expect(await verifyExportLines(fileLines(file), keys, { allowUnsigned: true })).toMatchObject({ valid: true, from_log_start: true, events: 1, purged_ranges: 2 });
+    const withNewKeyOnly = await verifyExportLines(fileLines(file), [newKey.publicKey], { allowUnsigned: true });
+    expect(withNewKeyOnly.problems.map((problem) => problem.reason)).toContain('purged_range_unknown_key');
   });
 });
