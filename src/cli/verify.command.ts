@@ -68,7 +68,7 @@ function render(report: OfflineReport, keys: KeyObject[], requireComplete: boole
     `Purged runs:  ${report.purged_ranges}`,
     `Contiguous:   ${report.contiguous ? 'yes' : 'no (a filtered export, or events are missing)'}${report.from_log_start ? '; starts at the beginning of the log' : ''}`,
     `Signed up to: ${report.signed_through === null ? '—' : `seq ${report.signed_through}`}`,
-    `Statement:    ${report.statement === null ? 'none verified' : `${report.statement.export_id ?? 'CLI export'}, ${report.statement.complete ? 'complete' : 'filtered'}, signed ${report.statement.created_at} by key ${report.statement.key_id}`}`,
+    `Statement:    ${report.statement === null ? (report.valid ? 'none verified' : 'not relied on: the file has problems (below)') : `${report.statement.export_id ?? 'CLI export'}, ${report.statement.complete ? 'complete' : 'filtered'}, signed ${report.statement.created_at} by key ${report.statement.key_id}`}`,
     '',
   ];
   if (report.problems.length > 0) {
