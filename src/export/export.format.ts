@@ -57,20 +57,25 @@ export class CsvRecordFramer {
     }
     this.quoted = quoted;
     this.records += count;
-    const out = Buffer.allocUnsafe(chunk.length + count);
-    let from = 0;
-    let at = 0;
-    for (let k = 0; k < count; k++) {
-      const end = this.ends[k] as number;
-      out.set(chunk.subarray(from, end), at);
-      at += end - from;
-      out[at++] = CR;
-      out[at++] = LF;
-      from = end + 1;
-    }
-    out.set(chunk.subarray(from), at);
-    return out;
+    return withCrBefore(chunk, this.ends, count);
   }
+}
+
+/** `chunk` with a CR inserted before the LF at each of the first `count` positions of `ends` (ascending). */
+function withCrBefore(chunk: Uint8Array, ends: ArrayLike<number>, count: number): Buffer {
+  const out = Buffer.allocUnsafe(chunk.length + count);
+  let from = 0;
+  let at = 0;
+  for (let k = 0; k < count; k++) {
+    const end = ends[k] as number;
+    out.set(chunk.subarray(from, end), at);
+    at += end - from;
+    out[at++] = CR;
+    out[at++] = LF;
+    from = end + 1;
+  }
+  out.set(chunk.subarray(from), at);
+  return out;
 }
 
 /**
@@ -81,30 +86,21 @@ export class CsvRecordFramer {
  * tracking. A COPY starts at a record boundary, so each is framed on its own.
  */
 export function crlfRecords(chunks: readonly Uint8Array[], rows: number): Buffer[] {
-  let lineFeeds = 0;
-  for (const chunk of chunks) for (let at = chunk.indexOf(LF); at !== -1; at = chunk.indexOf(LF, at + 1)) lineFeeds += 1;
-  if (lineFeeds !== rows) {
+  const lineFeeds = chunks.map(lineFeedsOf);
+  if (lineFeeds.reduce((sum, ends) => sum + ends.length, 0) !== rows) {
     const framer = new CsvRecordFramer();
     return chunks.map((chunk) => framer.frame(chunk));
   }
-  return chunks.map(crBeforeEveryLf);
+  return chunks.map((chunk, i) => {
+    const ends = lineFeeds[i] as number[];
+    return withCrBefore(chunk, ends, ends.length);
+  });
 }
 
-function crBeforeEveryLf(chunk: Uint8Array): Buffer {
-  let count = 0;
-  for (let at = chunk.indexOf(LF); at !== -1; at = chunk.indexOf(LF, at + 1)) count += 1;
-  const out = Buffer.allocUnsafe(chunk.length + count);
-  let from = 0;
-  let written = 0;
-  for (let end = chunk.indexOf(LF); end !== -1; end = chunk.indexOf(LF, end + 1)) {
-    out.set(chunk.subarray(from, end), written);
-    written += end - from;
-    out[written++] = CR;
-    out[written++] = LF;
-    from = end + 1;
-  }
-  out.set(chunk.subarray(from), written);
-  return out;
+function lineFeedsOf(chunk: Uint8Array): number[] {
+  const ends: number[] = [];
+  for (let at = chunk.indexOf(LF); at !== -1; at = chunk.indexOf(LF, at + 1)) ends.push(at);
+  return ends;
 }
 
 function grow(array: Int32Array): Int32Array {
