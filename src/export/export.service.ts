@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type { Logger } from 'pino';
-import type { CsvCopy, Db } from '../db/db.js';
+import type { CsvCopy, Db, Queryable } from '../db/db.js';
 import { AppError, notFound } from '../errors/app-error.js';
 import type { JobRunner } from '../jobs/job-runner.js';
 import { assertOrganizationAccess, requireScope } from '../keys/access.js';
@@ -21,8 +21,10 @@ import {
   markExportFailed,
   markExportReady,
   organizationExists,
+  deleteFileRemovals,
   selectExpiredExports,
   selectExport,
+  selectFileRemovals,
   selectLiveExport,
   selectExportChunk,
   selectExportPage,
@@ -128,6 +130,30 @@ function fileDescription(row: ExportRow): Omit<ExportFile, 'body'> {
 /** The export's file name in storage (the data directory or the bucket). */
 export function storedName(row: Pick<ExportRow, 'id' | 'format' | 'gzip'>): string {
   return `${row.id}.${row.format}${row.gzip ? '.gz' : ''}`;
+}
+
+/**
+ * Removes files recorded in export_file_removals and drops the record of each one storage confirmed gone;
+ * a file that cannot be removed now keeps its record for the next cleanup, and does not stop the others.
+ * Returns how many were removed.
+ */
+export async function removeRecordedFiles(
+  db: Queryable,
+  storage: ExportStorage,
+  files: readonly { name: string; organization_id: string }[],
+  log: Pick<Logger, 'warn'>,
+): Promise<number> {
+  const removed: string[] = [];
+  for (const file of files) {
+    try {
+      await storage.remove(file.name);
+      removed.push(file.name);
+    } catch (error) {
+      log.warn({ err: error, organizationId: file.organization_id, file: file.name }, 'could not delete the export file of a deleted organization; the export cleanup retries');
+    }
+  }
+  await deleteFileRemovals(db, removed);
+  return removed.length;
 }
 
 function parseInstant(raw: string): Date | undefined {
@@ -464,9 +490,19 @@ export class ExportService {
     this.options.storage.close();
   }
 
-  /** Deletes expired exports and their files; returns how many. */
+  /**
+   * Deletes expired exports and their files, then the files deleted organizations left (recorded in
+   * export_file_removals when storage could not remove them at once); returns how many exports and files.
+   */
   async cleanup(): Promise<number> {
     let removed = 0;
+    for (;;) {
+      const files = await selectFileRemovals(this.db, 100);
+      const gone = await removeRecordedFiles(this.db, this.options.storage, files, this.options.logger);
+      removed += gone;
+      // A batch that is not all gone is retried at the next cleanup, not in a loop now.
+      if (files.length < 100 || gone < files.length) break;
+    }
     for (;;) {
       const expired = await selectExpiredExports(this.db, 100);
       for (const item of expired) {

@@ -117,6 +117,26 @@ export async function selectExportFiles(db: Queryable, organizationId: string): 
   return db.query(`select id, format, gzip from exports where organization_id = $1`, [organizationId]);
 }
 
+/** Records files to remove once the transaction commits (migration 0013). */
+export async function recordFileRemovals(tx: Queryable, organizationId: string, names: readonly string[]): Promise<void> {
+  if (names.length === 0) return;
+  await tx.query(
+    `insert into export_file_removals (name, organization_id) select unnest($2::text[]), $1 on conflict (name) do nothing`,
+    [organizationId, names],
+  );
+}
+
+/** Files still to remove, oldest first. */
+export async function selectFileRemovals(db: Queryable, limit: number): Promise<{ name: string; organization_id: string }[]> {
+  return db.query(`select name, organization_id from export_file_removals order by recorded_at, name limit $1`, [limit]);
+}
+
+/** Storage confirmed these files are gone. */
+export async function deleteFileRemovals(db: Queryable, names: readonly string[]): Promise<void> {
+  if (names.length === 0) return;
+  await db.query('delete from export_file_removals where name = any($1::text[])', [names]);
+}
+
 export async function deleteExport(db: Queryable, id: string): Promise<void> {
   await db.query('delete from exports where id = $1', [id]);
 }

@@ -2,9 +2,9 @@ import type { BaseLogger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { Db, Queryable } from '../db/db.js';
 import { AppError, notFound } from '../errors/app-error.js';
-import { storedName } from '../export/export.service.js';
+import { removeRecordedFiles, storedName } from '../export/export.service.js';
 import { exportStorageFor } from '../export/export.setup.js';
-import { selectExportFiles } from '../export/export.sql.js';
+import { recordFileRemovals, selectExportFiles } from '../export/export.sql.js';
 import type { ExportStorage } from '../export/export.storage.js';
 import { assertOrganizationAccess } from '../keys/access.js';
 import type { Principal } from '../keys/keys.service.js';
@@ -174,7 +174,13 @@ export class OrganizationsService {
       }
       await lockLogHead(tx, id);
       await keepDeletedOrganizationUsage(tx, id);
-      const exportFiles = (await selectExportFiles(tx, id)).map(storedName);
+      const exportFiles = (await selectExportFiles(tx, id)).map((row) => ({ name: storedName(row), organization_id: id }));
+      // Recorded with the delete: a file storage cannot remove now is retried by the export cleanup.
+      await recordFileRemovals(
+        tx,
+        id,
+        exportFiles.map((file) => file.name),
+      );
       await deleteOrganization(tx, id);
       return { found: target, files: exportFiles };
     });
@@ -183,18 +189,15 @@ export class OrganizationsService {
     return { id: found.id, name: found.name };
   }
 
-  /** Their rows went with the organization, so nothing else would ever find these files again. */
-  private async removeExportFiles(organizationId: string, files: readonly string[], log: Pick<BaseLogger, 'warn'>): Promise<void> {
+  /** Their rows went with the organization; the records made in the delete's transaction still name them. */
+  private async removeExportFiles(organizationId: string, files: readonly { name: string; organization_id: string }[], log: Pick<BaseLogger, 'warn'>): Promise<void> {
     if (files.length === 0) return;
     let storage: ExportStorage | undefined;
     try {
       storage = this.exportStorage();
-      for (const file of files) {
-        // One file that cannot be removed must not keep the others, or the answer to the delete.
-        await storage.remove(file).catch((error: unknown) => log.warn({ err: error, organizationId, file }, 'could not delete an export file of a deleted organization'));
-      }
+      await removeRecordedFiles(this.db, storage, files, log);
     } catch (error) {
-      log.warn({ err: error, organizationId, files }, 'could not delete the export files of a deleted organization');
+      log.warn({ err: error, organizationId, files: files.map((file) => file.name) }, 'could not delete the export files of a deleted organization; the export cleanup retries');
     } finally {
       storage?.close();
     }

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
@@ -128,7 +128,18 @@ describeEachBackend(
       expect((await ctx().call('DELETE', `/organizations/${org}`)).status).toBe(204);
       expect(existsSync(ndjsonFile)).toBe(false);
       expect(readdirSync(exportsDir).filter((name) => name.startsWith(ndjsonId))).toEqual([]);
+      // The file that could not go is still recorded, and only it: the export cleanup retries it.
+      const recorded = async (): Promise<string[]> =>
+        (await ctx().testDb.db.query<{ name: string }>('select name from export_file_removals where organization_id = $1', [org])).map((row) => row.name);
+      expect(await recorded()).toEqual([`${csvId}.csv`]);
+      await ctx().services.exports.cleanup();
+      expect(await recorded()).toEqual([`${csvId}.csv`]);
+      // Once storage can remove it, the next cleanup does, and forgets it.
       rmSync(csvFile, { recursive: true, force: true });
+      writeFileSync(csvFile, 'the export of a deleted organization');
+      await ctx().services.exports.cleanup();
+      expect(existsSync(csvFile)).toBe(false);
+      expect(await recorded()).toEqual([]);
     });
   },
   { VERITY_DATA_DIR: dataDir },
