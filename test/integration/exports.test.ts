@@ -474,6 +474,17 @@ describeEachBackend(
       expect(readdirSync(path.join(ctx().config.dataDir, 'exports')).filter((name) => name.startsWith(exported.id))).toEqual([]);
     });
 
+    it('takes the widest range there is (what the portal sends for "All time"): year 1 to the end of 9999', async () => {
+      const datedOrg = await ctx().createOrg('Odd Clocks Co');
+      for (const occurred_at of ['0001-01-01T10:00:00.000Z', '2026-11-01T00:00:00.000Z', '2099-11-27T10:00:00.000Z', '9999-12-31T23:59:59.998Z']) {
+        const sent = await ctx().call('POST', '/audit_logs/events', { body: { organization_id: datedOrg, event: makeEvent({ occurred_at }) } });
+        expect(sent.status, JSON.stringify(sent.body)).toBe(200);
+      }
+      const all = await readyExport(ctx(), { organization_id: datedOrg, range_start: '0001-01-01T00:00:00.000Z', range_end: '9999-12-31T23:59:59.999Z', format: 'ndjson' });
+      const lines = eventLines((await download(ctx(), all.url ?? '')).raw);
+      expect(lines.map((event) => event.occurred_at)).toEqual(['0001-01-01T10:00:00.000Z', '2026-11-01T00:00:00.000Z', '2099-11-27T10:00:00.000Z', '9999-12-31T23:59:59.998Z']);
+    });
+
     it('exports 20,000 events completely, in constant-size chunks, reporting progress', async () => {
       const bigOrg = await ctx().createOrg('Big Co');
       const base = Date.UTC(2026, 9, 1, 0, 0, 0);

@@ -9,47 +9,12 @@ import { Button } from '../../ui/button';
 import { Dialog } from '../../ui/dialog';
 import { Field } from '../../ui/field';
 import { EXPORTS_KEY, triggerDownload } from '../exports/exports-list';
-import { resolveRange, SEARCH_MAX_LENGTH, splitMeta, type EventFilterState } from './filters';
-
-/** The export body for the explorer's current filters, the search text included. */
-export function exportBody(organizationId: string, filters: EventFilterState, format: 'csv' | 'ndjson' = 'csv') {
-  const range = resolveRange(filters, Date.now());
-  const q = filters.q.trim().slice(0, SEARCH_MAX_LENGTH);
-  const metadata: Record<string, string[]> = {};
-  for (const pair of filters.metadata) {
-    const [key, value] = splitMeta(pair);
-    (metadata[key] ??= []).push(value);
-  }
-  return {
-    organization_id: organizationId,
-    range_start: range.range_start ?? '1970-01-01T00:00:00.000Z',
-    range_end: range.range_end ?? new Date(Date.now() + 60_000).toISOString(),
-    format,
-    ...(filters.actions.length > 0 ? { actions: filters.actions } : {}),
-    ...(filters.actorIds.length > 0 ? { actor_ids: filters.actorIds } : {}),
-    ...(filters.actorNames.length > 0 ? { actor_names: filters.actorNames } : {}),
-    ...(filters.targetTypes.length > 0 ? { targets: filters.targetTypes } : {}),
-    ...(filters.targetIds.length > 0 ? { target_ids: filters.targetIds } : {}),
-    ...(Object.keys(metadata).length > 0 ? { metadata } : {}),
-    ...(q !== '' ? { q } : {}),
-  };
-}
+import { exportBody, exportRangeProblem } from './export-body';
+import type { EventFilterState } from './filters';
 
 type ExportFormat = 'csv' | 'ndjson';
 
 const FORMAT_LABEL: Record<ExportFormat, string> = { csv: 'CSV', ndjson: 'NDJSON' };
-
-/** The custom range checked before sending, as the server would: From before To (open ends as exportBody fills them). */
-export function exportRangeProblem(from: string, to: string, now = Date.now()): { field: 'from' | 'to'; message: string } | undefined {
-  const start = from === '' ? undefined : fromLocalInput(from);
-  const end = to === '' ? undefined : fromLocalInput(to);
-  if (from !== '' && start === undefined) return { field: 'from', message: 'Enter a valid date and time.' };
-  if (to !== '' && end === undefined) return { field: 'to', message: 'Enter a valid date and time.' };
-  const startMs = start === undefined ? 0 : Date.parse(start);
-  const endMs = end === undefined ? now + 60_000 : Date.parse(end);
-  if (startMs >= endMs) return { field: 'from', message: end === undefined ? 'From must be before now.' : 'From must be before To.' };
-  return undefined;
-}
 
 /**
  * "Export": a short form (format; the custom range, checked before sending), then the export of what the

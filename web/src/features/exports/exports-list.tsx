@@ -29,17 +29,22 @@ export function triggerDownload(url: string): void {
   link.remove();
 }
 
-// Exports made "of everything" start at the epoch (the portal's Export without a date filter).
+// Exports made "of everything" start before this (year 1 now; the epoch in earlier versions).
 const EPOCH_ISH = Date.UTC(1971, 0, 1);
 
 const monthDay = new Intl.DateTimeFormat('en-US', { month: 'short', day: 'numeric' });
 
-/** "Oct 1 – Oct 31, 2026", "All events up to Nov 26, 2026": what time range an export covers. */
+/** "Oct 1 – Oct 31, 2026", "All events up to Nov 26, 2026", "All events": what time range an export covers. */
 export function describeRange(filters: Pick<ExportFilters, 'range_start' | 'range_end'>): string {
   const start = new Date(filters.range_start);
   // range_end is exclusive: a range ending at midnight ends on the day before.
   const end = new Date(Date.parse(filters.range_end) - 1);
-  if (start.getTime() < EPOCH_ISH) return `All events up to ${formatDate(end.toISOString())}`;
+  // Open ends (the portal's Export of "All time" or of a recent span) are the widest dates the API takes.
+  const openStart = start.getTime() < EPOCH_ISH;
+  const openEnd = end.getUTCFullYear() >= 9999;
+  if (openStart && openEnd) return 'All events';
+  if (openStart) return `All events up to ${formatDate(end.toISOString())}`;
+  if (openEnd) return `All events from ${formatDate(start.toISOString())}`;
   // One year written once keeps the range short enough for a table cell.
   const from = start.getFullYear() === end.getFullYear() ? monthDay.format(start) : formatDate(start.toISOString());
   return `${from} – ${formatDate(end.toISOString())}`;
