@@ -1,5 +1,6 @@
 import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
+import path from 'node:path';
 import { Readable, type Writable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { pipeline } from 'node:stream/promises';
@@ -15,7 +16,8 @@ import { organizationExists } from '../export/export.sql.js';
 import { isExportDateTime, type CreateExportBody, type ExportFilters, type ExportFormat, type ExportView } from '../export/export.schema.js';
 import { downloadName, exportFiltersOf, openExportStream, type ExportProgress } from '../export/export.service.js';
 import { IntegrityService } from '../integrity/integrity.service.js';
-import { ensureSigningKey, verificationKeyFrom } from '../integrity/signing-key.js';
+import { existingSigningKey, verificationKeyFrom, type SigningKey } from '../integrity/signing-key.js';
+import { selectNewestCheckpointKeyId } from '../integrity/integrity.sql.js';
 import { callApi } from './api-client.js';
 
 interface ExportOptions {
@@ -119,14 +121,15 @@ async function exportDirect(options: ExportOptions, out: string, bar: ProgressBa
   const filters = exportFiltersOf(body);
   const config = loadConfig();
   // Refused with a clear message (use --url) while a server holds the embedded database.
-  const opened = await openDatabase(config, { pid: process.pid, role: 'cli export' });
+  const opened = await openDatabase(config, { pid: process.pid, role: 'cli export' }, undefined, { existing: true });
   try {
     if (!(await organizationExists(opened.db, options.organization))) throw new Error(`Organization not found: '${options.organization}'.`);
+    const signingKey = options.format === 'ndjson' ? await serverSigningKey(opened.db, config) : undefined;
     let last: ExportProgress = { rowsWritten: 0, rowsTotal: 0 };
     // NDJSON carries the same signed integrity trailer as a server export, so `verity verify` can check it.
     const integrity =
-      options.format === 'ndjson'
-        ? new IntegrityService(opened.db, ensureSigningKey(config).key, {
+      signingKey !== undefined
+        ? new IntegrityService(opened.db, signingKey, {
             checkpointEveryEvents: config.checkpointEveryEvents,
             checkpointIntervalMinutes: config.checkpointIntervalMinutes,
             retiredKeys: config.retiredPublicKeys.map(verificationKeyFrom),
@@ -148,6 +151,30 @@ async function exportDirect(options: ExportOptions, out: string, bar: ProgressBa
   } finally {
     await opened.close();
   }
+}
+
+/**
+ * The key the server signs with, which signs this export's statement too: an auditor checks the file
+ * against the server's published key. Refused rather than made up: a key generated here (another working
+ * directory's ./data) would sign a file no published key verifies.
+ */
+async function serverSigningKey(db: Db, config: Config): Promise<SigningKey> {
+  const found = existingSigningKey(config);
+  if (found === undefined) {
+    throw new Error(
+      `An NDJSON export is signed with the server's key, and there is none here (VERITY_SIGNING_KEY is unset and ${path.resolve(config.dataDir, 'signing-key.pem')} does not exist). ` +
+        'Set VERITY_SIGNING_KEY or VERITY_DATA_DIR as the server has them, or pass --url to export through the server.',
+    );
+  }
+  const newest = await selectNewestCheckpointKeyId(db);
+  const known = new Set([found.key.keyId, ...config.retiredPublicKeys.map((key) => verificationKeyFrom(key).keyId)]);
+  if (newest !== undefined && !known.has(newest)) {
+    throw new Error(
+      `The signing key here (key ${found.key.keyId}${found.file === undefined ? ', from VERITY_SIGNING_KEY' : `, ${found.file}`}) is not the server's: its newest checkpoint is signed by key ${newest}. ` +
+        'Set VERITY_SIGNING_KEY or VERITY_DATA_DIR as the server has them, or pass --url to export through the server.',
+    );
+  }
+  return found.key;
 }
 
 /**

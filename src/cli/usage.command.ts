@@ -27,7 +27,7 @@ async function fetchUsage(baseUrl: string, apiKey: string | undefined, month: st
 /** On the database directly: measures today's figures first (the on-demand roll-up), then bills. */
 async function computeUsage(month: string | undefined, organizationId: string | undefined): Promise<UsageView> {
   const config = loadConfig();
-  const opened = await openDatabase(config, { pid: process.pid, role: 'cli usage' });
+  const opened = await openDatabase(config, { pid: process.pid, role: 'cli usage' }, undefined, { existing: true });
   try {
     const metering = new MeteringService(opened.db, config, pino({ level: 'silent' }));
     await metering.rollup();

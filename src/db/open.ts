@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { Db } from './db.js';
@@ -16,9 +18,17 @@ export interface OpenedDb {
 
 /**
  * Opens the configured database (PostgreSQL when DATABASE_URL is set, else PGlite in the data directory,
- * under its exclusive lock) and applies pending migrations.
+ * under its exclusive lock) and applies pending migrations. `existing`: refuse to create an embedded database
+ * (for commands that only read one).
  */
-export async function openDatabase(config: Config, holder: LockHolder, logger?: Logger): Promise<OpenedDb> {
+export async function openDatabase(config: Config, holder: LockHolder, logger?: Logger, options: { existing?: boolean } = {}): Promise<OpenedDb> {
+  if (options.existing === true && config.databaseUrl === undefined && !existsSync(path.join(config.dataDir, 'pglite', 'PG_VERSION'))) {
+    // A command that reads what a server stored must not leave an empty database where it looked.
+    throw new Error(
+      `No Verity database in ${path.resolve(config.dataDir)}: set VERITY_DATA_DIR to the server's data directory, ` +
+        'DATABASE_URL to its PostgreSQL database, or pass --url to go through a running server.',
+    );
+  }
   if (config.databaseUrl !== undefined) {
     const db = await openPostgres({ connectionString: config.databaseUrl, poolSize: config.dbPoolSize, logger });
     const applied = await runMigrations(db, logger);

@@ -93,17 +93,30 @@ export function parsePublicKey(raw: string): KeyObject | undefined {
  * signed them, so back the file up with the data directory; every process of one deployment must share it.
  */
 export function ensureSigningKey(config: { signingKey: KeyObject | undefined; dataDir: string }): { key: SigningKey; generated: boolean; file?: string } {
-  if (config.signingKey !== undefined) return { key: signingKeyFrom(config.signingKey), generated: false };
-  const file = path.join(config.dataDir, 'signing-key.pem');
-  if (existsSync(file)) {
-    const key = parseSigningKey(readFileSync(file, 'utf8'));
-    if (key === undefined) throw new Error(`${file} does not hold an Ed25519 private key (PKCS#8 PEM); restore it from backup or set VERITY_SIGNING_KEY.`);
-    return { key: signingKeyFrom(key), generated: false, file };
-  }
+  const existing = existingSigningKey(config);
+  if (existing !== undefined) return { ...existing, generated: false };
+  const file = signingKeyFile(config.dataDir);
   mkdirSync(config.dataDir, { recursive: true });
   const { privateKey } = generateKeyPairSync('ed25519');
   writeFileSync(file, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
   return { key: signingKeyFrom(privateKey), generated: true, file };
+}
+
+/**
+ * The key VERITY_SIGNING_KEY gives, or the one in the data directory; undefined when there is neither (a
+ * tool that only signs what a server published must not make a key of its own).
+ */
+export function existingSigningKey(config: { signingKey: KeyObject | undefined; dataDir: string }): { key: SigningKey; file?: string } | undefined {
+  if (config.signingKey !== undefined) return { key: signingKeyFrom(config.signingKey) };
+  const file = signingKeyFile(config.dataDir);
+  if (!existsSync(file)) return undefined;
+  const key = parseSigningKey(readFileSync(file, 'utf8'));
+  if (key === undefined) throw new Error(`${file} does not hold an Ed25519 private key (PKCS#8 PEM); restore it from backup or set VERITY_SIGNING_KEY.`);
+  return { key: signingKeyFrom(key), file };
+}
+
+function signingKeyFile(dataDir: string): string {
+  return path.join(dataDir, 'signing-key.pem');
 }
 
 /** A key that lives only as long as this process (tests; never a server, whose checkpoints must outlive it). */

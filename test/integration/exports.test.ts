@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -682,6 +682,22 @@ describe('verity export (CLI)', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('Invalid date range');
 
+    // Pointed at a directory without a database, it says so and leaves none behind.
+    const empty = tempDir('verity-cli-export-empty-');
+    const nowhere = await runCli(['export', '--organization', org, '--from', RANGE.range_start, '--to', RANGE.range_end, '--out', path.join(empty, 'x.csv')], { ...env, VERITY_DATA_DIR: empty });
+    expect(nowhere.code).toBe(1);
+    expect(nowhere.stderr).toContain('No Verity database in');
+    expect(readdirSync(empty)).toEqual([]);
+
+    // NDJSON is signed with the server's key or not at all: never with a key made up here.
+    const keyFile = path.join(dir, 'signing-key.pem');
+    renameSync(keyFile, `${keyFile}.away`);
+    const unsigned = await runCli(['export', '--organization', org, '--from', RANGE.range_start, '--to', RANGE.range_end, '--format', 'ndjson', '--out', path.join(dir, 'unsigned.ndjson')], env);
+    renameSync(`${keyFile}.away`, keyFile);
+    expect(unsigned.code).toBe(1);
+    expect(unsigned.stderr).toContain("signed with the server's key, and there is none here");
+    expect(existsSync(path.join(dir, 'unsigned.ndjson'))).toBe(false);
+
     // Reading the database directly skips the server's download record: each direct export records itself.
     const db = await openPglite({ dataDir: path.join(dir, 'pglite') });
     try {
@@ -692,8 +708,14 @@ describe('verity export (CLI)', () => {
         ['cli', org, 'csv', 25],
         ['cli', org, 'ndjson', 25],
       ]);
+      // The server has since signed with another key (rotated elsewhere): the key here is not the server's.
+      await db.query(`insert into checkpoints (organization_id, seq, hash, key_id, signature) values ($1, 25, 'x', 'ffffffffffffffff', 'x')
+        on conflict (organization_id, seq) do update set key_id = excluded.key_id, created_at = now()`, [org]);
     } finally {
       await db.close();
     }
+    const stale = await runCli(['export', '--organization', org, '--from', RANGE.range_start, '--to', RANGE.range_end, '--format', 'ndjson', '--out', path.join(dir, 'stale.ndjson')], env);
+    expect(stale.code).toBe(1);
+    expect(stale.stderr).toContain('newest checkpoint is signed by key ffffffffffffffff');
   }, 120_000);
 });
