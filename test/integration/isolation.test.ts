@@ -712,6 +712,13 @@ describeEachBackend('tenant isolation', (ctx) => {
       { key: 'write', method: 'GET', path: (fx) => `/audit_logs/events/${fx.a.eventId}` },
       { key: 'write', method: 'GET', path: () => '/audit_logs/actions' },
       { key: 'write', method: 'GET', path: () => '/audit_logs/actions/user.signed_in/schemas' },
+      // events:write cannot read organizations (names, domains, retention, stream inventory)
+      { key: 'write', method: 'GET', path: () => '/organizations?include_system=true' },
+      { key: 'write', method: 'GET', path: (fx) => `/organizations/${fx.a.orgId}` },
+      { key: 'write', method: 'GET', path: () => '/organizations/external_id/anything' },
+      { key: 'write', method: 'GET', path: (fx) => `/organizations/${fx.a.orgId}/audit_logs_retention` },
+      { key: 'write', method: 'GET', path: (fx) => `/organizations/${fx.a.orgId}/audit_log_configuration` },
+      { key: 'writeA', method: 'GET', path: (fx) => `/organizations/${fx.a.orgId}` },
       // neither can administer
       { key: 'read', method: 'PUT', path: (fx) => `/organizations/${fx.a.orgId}`, body: () => ({ name: 'x' }) },
       { key: 'write', method: 'PUT', path: (fx) => `/organizations/${fx.a.orgId}/audit_logs_retention`, body: () => ({ retention_period_in_days: 1 }) },
@@ -738,6 +745,8 @@ describeEachBackend('tenant isolation', (ctx) => {
       expect((await ctx().call('GET', `/audit_logs/events?organization_id=${f.a.orgId}`, { key: f.keys.readA })).status).toBe(200);
       expect((await ctx().call('GET', `/audit_logs/events?organization_id=${f.b.orgId}`, { key: f.keys.read })).status).toBe(200);
       expect((await ctx().call('GET', '/audit_logs/actions', { key: f.keys.read })).status).toBe(200);
+      expect((await ctx().call('GET', `/organizations/${f.a.orgId}`, { key: f.keys.readA })).status).toBe(200);
+      expect((await ctx().call('GET', '/organizations', { key: f.keys.read })).status).toBe(200);
     });
   });
 
