@@ -134,11 +134,34 @@ interface Located<T> {
   value: T;
 }
 
+/**
+ * A file's lines as verifyExportLines takes them: split after each "\n" (kept), nothing else removed — a
+ * "\r" stays in its line. Text after the last "\n" is a last line without one.
+ */
+export async function* splitLines(chunks: AsyncIterable<string>): AsyncGenerator<string> {
+  let rest = '';
+  for await (const chunk of chunks) {
+    rest += chunk;
+    let start = 0;
+    for (let end = rest.indexOf('\n'); end !== -1; end = rest.indexOf('\n', start)) {
+      yield rest.slice(start, end + 1);
+      start = end + 1;
+    }
+    rest = rest.slice(start);
+  }
+  if (rest !== '') yield rest;
+}
+
 export interface VerifyExportOptions {
   /** Accept a file without a signed export statement (made before Verity signed exports): events and checkpoints are still checked. */
   allowUnsigned?: boolean;
 }
 
+/**
+ * Checks an NDJSON export given as its lines, each with the "\n" that ends it in the file (splitLines): the
+ * signed statement's digest covers the bytes exactly, so a carriage return, a blank line or a missing final
+ * newline is a change like any other.
+ */
 export async function verifyExportLines(lines: AsyncIterable<string>, publicKeys: readonly KeyObject[], options: VerifyExportOptions = {}): Promise<OfflineReport> {
   const keys = new Map(publicKeys.map((key) => [keyIdOf(rawPublicKey(key)), key]));
   const problems: Problem[] = [];
@@ -162,14 +185,17 @@ export async function verifyExportLines(lines: AsyncIterable<string>, publicKeys
   const digest = createHash('sha256');
   let signed: { line: number; value: SignedExportStatement; digest: string } | undefined;
 
-  for await (const text of lines) {
+  let statementEnded = true;
+  for await (const raw of lines) {
     lineNo += 1;
     if (signed !== undefined) {
-      if (text.trim() !== '') problem({ reason: 'lines_after_statement', line: lineNo, message: `line ${lineNo} follows the signed export statement (line ${signed.line}), which does not cover it: lines were appended` });
+      problem({ reason: 'lines_after_statement', line: lineNo, message: `line ${lineNo} follows the signed export statement (line ${signed.line}), which does not cover it: bytes were appended` });
       continue;
     }
     const digestBefore = digest.copy();
-    digest.update(`${text}\n`);
+    digest.update(raw);
+    const terminated = raw.endsWith('\n');
+    const text = terminated ? raw.slice(0, -1) : raw;
     if (text.trim() === '') continue;
     let parsed: unknown;
     try {
@@ -274,6 +300,7 @@ export async function verifyExportLines(lines: AsyncIterable<string>, publicKeys
           continue;
         }
         signed = { line: lineNo, value: statement, digest: digestBefore.digest('hex') };
+        statementEnded = terminated;
         break;
       }
       default: {
@@ -281,6 +308,9 @@ export async function verifyExportLines(lines: AsyncIterable<string>, publicKeys
         ignored.set(kind, (ignored.get(kind) ?? 0) + 1);
       }
     }
+  }
+  if (signed !== undefined && !statementEnded) {
+    problem({ reason: 'lines_after_statement', line: signed.line, message: `the signed export statement (line ${signed.line}) is not followed by the newline that ends the file: the file was cut or changed` });
   }
   for (const [kind, count] of ignored) notes.push(`${count} line(s) of kind ${kind} are not part of the proof and were ignored`);
 

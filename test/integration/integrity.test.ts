@@ -9,7 +9,7 @@ import type { AuditEvent } from '../../src/ingest/event.schema.js';
 import { checkpointSignatureValid } from '../../src/integrity/checkpoint.js';
 import { CHECKPOINT_DUE_JOB_KIND, CHECKPOINT_JOB_KIND } from '../../src/integrity/integrity.service.js';
 import type { IntegrityView, PublicKeyView } from '../../src/integrity/integrity.schema.js';
-import { verifyExportLines } from '../../src/integrity/offline-verifier.js';
+import { splitLines, verifyExportLines } from '../../src/integrity/offline-verifier.js';
 import { parsePublicKey } from '../../src/integrity/signing-key.js';
 import { toEventView } from '../../src/query/query.service.js';
 import type { EventRow } from '../../src/query/query.sql.js';
@@ -66,8 +66,9 @@ function unsigned(lines: readonly string[]): string[] {
   return lines.filter((line) => !line.includes('"object":"audit_log_export_statement"'));
 }
 
+/** A file's lines as the verifier reads them: each with its newline. */
 async function* iterate(lines: readonly string[]): AsyncGenerator<string> {
-  yield* lines;
+  for (const line of lines) yield `${line}\n`;
 }
 
 describeEachBackend(
@@ -494,6 +495,15 @@ describeEachBackend(
         const report = JSON.parse(result.stdout) as { complete: boolean; events: number; checkpoints: { matched: number } };
         expect(report).toMatchObject({ complete: true, events: 12, checkpoints: { matched: 2 } });
         expect(readFileSync(file).subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
+
+        // A gzip file cut short is INVALID, not an error message.
+        const cut = path.join(work, `${ctx().kind}-cut.ndjson.gz`);
+        const zipped = readFileSync(file);
+        writeFileSync(cut, zipped.subarray(0, zipped.length - 9));
+        const truncated = await runCli(['verify', '--file', cut, '--public-key', publicKey.public_key_base64], {});
+        expect(truncated.code).toBe(1);
+        expect(truncated.stdout).toContain('INVALID: ');
+        expect(truncated.stdout).toContain('is not an intact gzip file');
       }, 30_000);
 
       it('an unsigned file (made before exports were signed) verifies only with --allow-unsigned, event by event', async () => {
@@ -540,6 +550,20 @@ describeEachBackend(
         const claim = JSON.parse(good[statementAt] as string) as Record<string, unknown>;
         expect(await reasons([...good.slice(0, statementAt), JSON.stringify({ ...claim, complete: false })])).toEqual(['statement_signature_invalid']);
         expect(await reasons([...good, good[lineOf(good, 2)] as string])).toEqual(['lines_after_statement']);
+
+        // Whitespace is bytes too: a carriage return in a line, a file turned to CRLF, a blank line after the
+        // statement, the final newline cut (read as the CLI reads files).
+        async function* chunked(text: string): AsyncGenerator<string> {
+          for (let at = 0; at < text.length; at += 97) yield text.slice(at, at + 97);
+        }
+        const raw = async (text: string): Promise<string[]> => (await verifyExportLines(splitLines(chunked(text)), [key])).problems.map((p) => p.reason);
+        const file = good.map((line) => `${line}\n`).join('');
+        expect(await raw(file)).toEqual([]);
+        expect(await raw(file.replace('\n', '\r\n'))).toEqual(['statement_mismatch']);
+        expect(await raw(file.replaceAll('\n', '\r\n'))).toEqual(['statement_mismatch']);
+        expect(await raw(`${file}\n`)).toEqual(['lines_after_statement']);
+        expect(await raw(`${file} \n`)).toEqual(['lines_after_statement']);
+        expect(await raw(file.slice(0, -1))).toEqual(['lines_after_statement']);
 
         // A deletion with the statement intact is named, not only detected.
         const deleted = await verifyExportLines(iterate(without(good, 6)), [key]);
