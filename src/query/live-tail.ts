@@ -7,8 +7,8 @@ import { ThrottledWarning } from '../shared/throttled-warning.js';
 const HEARTBEAT_MS = 15_000;
 /**
  * How often an open tail re-checks its credential without new events to send (it also checks before each
- * batch it sends). Key lookups are cached for 5 s, so a key revoked by another process ends the tail
- * within about 10 s; one revoked by this process, at once.
+ * batch it sends, so a key revoked by this process gets no event after that). Key lookups are cached for
+ * 5 s, so a tail of a key revoked by another process ends within about 10 s; by this process, within 5 s.
  */
 const REAUTH_MS = 5_000;
 const FETCH_LIMIT = 500;
