@@ -8,9 +8,14 @@ import { registerExportCommand } from './export.command.js';
 import { registerKeysCommand } from './keys.command.js';
 import { registerUsageCommand } from './usage.command.js';
 import { registerVerifyCommand } from './verify.command.js';
+import { packageVersion } from '../shared/package-root.js';
 
 const program = new Command();
-program.name('verity').description('Verity: self-hosted, WorkOS-compatible audit logs').showHelpAfterError();
+program
+  .name('verity')
+  .description('Verity: self-hosted, WorkOS-compatible audit logs')
+  .version(packageVersion(), '-V, --version', 'print the version')
+  .showHelpAfterError();
 
 program
   .command('serve')

@@ -72,7 +72,10 @@ export class OperatorsService {
     const passwordHash = await hashPassword(password);
     const operator = await this.db.transaction(async (tx) => {
       if (!(await consumeSetupToken(tx, tokenHash(token)))) {
-        throw new AppError('link_expired', 'This setup link is invalid, expired or already used. Restart Verity to print a new one.');
+        throw new AppError('link_expired', (
+          'This setup link is invalid, expired or already used. Sign in if an operator exists; a restart prints a new link only while none does. ' +
+            'To add or reset an operator, set VERITY_ADMIN_EMAIL and VERITY_ADMIN_PASSWORD and restart.'
+        ));
       }
       const created = await insertOperator(tx, { id: newId('operator'), email: normaliseEmail(email), passwordHash });
       if (created === undefined) throw new AppError('conflict', 'An operator with this email already exists; sign in instead.');
