@@ -44,7 +44,7 @@ export function toStreamView(row: StreamRow): LogStreamView {
       delivered: row.delivered_count,
       failed: row.failed_count,
       cursor_seq: row.cursor_seq,
-      lag_events: Math.max(0, row.head_seq - row.cursor_seq),
+      lag_events: row.lag_events,
       next_attempt_at: row.next_attempt_at?.toISOString() ?? null,
     },
   };

@@ -21,11 +21,21 @@ export interface StreamRow {
   created_at: Date;
   updated_at: Date;
   head_seq: number;
+  /** Events still to deliver: the seqs after the cursor up to the head, less those retention purged. */
+  lag_events: number;
 }
+
+/**
+ * Events a stream has yet to deliver (aliases s: log_streams, h: org_log_heads): seqs after its cursor,
+ * not counting purged ones, which it will never send (a stream started from the beginning after a purge).
+ */
+const LAG_EVENTS = `greatest(h.seq - s.cursor_seq - coalesce((
+    select sum(least(p.last_seq, h.seq) - greatest(p.first_seq, s.cursor_seq + 1) + 1) from purged_ranges p
+    where p.organization_id = s.organization_id and p.last_seq > s.cursor_seq and p.first_seq <= h.seq), 0), 0)::int8`;
 
 const SELECT = `select s.id, s.organization_id, s.name, s.type, s.config, s.secrets, s.secret_fields, s.state, s.state_reason,
   s.paused, s.cursor_seq, s.attempts, s.failing_since, s.next_attempt_at, s.last_synced_at, s.delivered_count,
-  s.failed_count, s.created_at, s.updated_at, h.seq as head_seq
+  s.failed_count, s.created_at, s.updated_at, h.seq as head_seq, ${LAG_EVENTS} as lag_events
   from log_streams s join org_log_heads h on h.organization_id = s.organization_id`;
 
 export async function insertStream(
@@ -166,7 +176,7 @@ export interface LagRow {
 /** Per stream: events not yet delivered, and how long the oldest of them has waited. */
 export async function selectLag(db: Queryable): Promise<LagRow[]> {
   return db.query<LagRow>(
-    `select s.id, s.type, greatest(h.seq - s.cursor_seq, 0) as lag_events,
+    `select s.id, s.type, ${LAG_EVENTS} as lag_events,
        extract(epoch from now() - e.received_at)::float8 as lag_seconds
      from log_streams s
      join org_log_heads h on h.organization_id = s.organization_id

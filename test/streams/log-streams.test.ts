@@ -108,6 +108,20 @@ describeEachBackend(
       expect(receiver.eventIds()).toEqual(ids);
     });
 
+    it('counts as lag only the events still to deliver, not those retention purged', async () => {
+      const org = await ctx().createOrg();
+      const old = Array.from({ length: 3 }, (_, i) => makeEvent({ occurred_at: new Date(Date.now() - (400 + i) * 86_400_000).toISOString() }));
+      expect((await ctx().call('POST', '/audit_logs/events/batch', { body: { organization_id: org, events: old } })).status).toBe(200);
+      await send(ctx(), org, 2);
+      await ctx().call('PUT', `/organizations/${org}/audit_logs_retention`, { body: { retention_period_in_days: 30 } });
+      expect((await ctx().call('POST', '/admin/retention/run')).status).toBe(200);
+      // A 4xx stops the stream at its first batch, so its cursor stays before every event.
+      receiver.respond({ status: 400 });
+      const stream = await createStream(org, { start_from: 'beginning' });
+      const stopped = await waitForState<Stream>(ctx(), stream.id, (s) => s.state === 'invalid');
+      expect(stopped.stats).toMatchObject({ cursor_seq: 0, lag_events: 2 });
+    });
+
     it('retries 5xx with backoff and loses nothing; 429 honours Retry-After', async () => {
       const org = await ctx().createOrg();
       receiver.respond({ status: 500 }, { status: 503 });
