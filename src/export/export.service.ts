@@ -8,6 +8,7 @@ import type { JobRunner } from '../jobs/job-runner.js';
 import { assertOrganizationAccess, requireScope } from '../keys/access.js';
 import type { Principal } from '../keys/keys.service.js';
 import { newId } from '../shared/ids.js';
+import { rangeBound } from '../shared/instant.js';
 import { cursorOf, scanOrder, toList, type List, type PageParams } from '../shared/pagination.js';
 import { ByteCounter, CSV_HEADER, CsvRecordFramer, crlfRecords, encodeNdjson, type NdjsonTrailer } from './export.format.js';
 import type { CreateExportBody, ExportFilters, ExportFormat, ExportView } from './export.schema.js';
@@ -156,16 +157,10 @@ export async function removeRecordedFiles(
   return removed.length;
 }
 
-function parseInstant(raw: string): Date | undefined {
-  if (!/^\d{4}-\d{2}-\d{2}/.test(raw)) return undefined;
-  const date = new Date(raw);
-  return Number.isNaN(date.getTime()) ? undefined : date;
-}
-
 /** The body's filters, normalised and checked: a start at or after the end is WorkOS's range error. */
 export function exportFiltersOf(body: Omit<CreateExportBody, 'organization_id'>): ExportFilters {
-  const start = parseInstant(body.range_start);
-  const end = parseInstant(body.range_end);
+  const start = rangeBound(body.range_start);
+  const end = rangeBound(body.range_end);
   if (start === undefined || end === undefined || start >= end) {
     throw new AppError('invalid_audit_log_export_range_date', INVALID_RANGE);
   }

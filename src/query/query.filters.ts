@@ -1,3 +1,4 @@
+import { rangeBound } from '../shared/instant.js';
 import { AppError } from '../errors/app-error.js';
 import { metadataTag } from '../ingest/prepare.js';
 
@@ -42,8 +43,8 @@ export function listParam(query: RawQuery, name: string, splitCommas = true): st
 function timeParam(query: RawQuery, name: string): Date | undefined {
   const [raw, ...rest] = strings(query[name]);
   if (raw === undefined) return undefined;
-  const date = new Date(raw);
-  if (rest.length > 0 || Number.isNaN(date.getTime()) || !/^\d{4}-\d{2}-\d{2}/.test(raw)) {
+  const date = rangeBound(raw);
+  if (rest.length > 0 || date === undefined) {
     throw new AppError('invalid_query', `${name} must be one ISO-8601 date-time, e.g. 2026-01-31T00:00:00Z.`);
   }
   return date;
