@@ -3,7 +3,7 @@ import { createReadStream, existsSync, openSync, readFileSync, readSync, closeSy
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { Command } from 'commander';
-import { splitLines, verifyExportLines, type OfflineReport } from '../integrity/offline-verifier.js';
+import { InvalidExportFile, splitLines, verifyExportLines, type OfflineReport } from '../integrity/offline-verifier.js';
 import { keyIdOf, parsePublicKey, rawPublicKey } from '../integrity/signing-key.js';
 
 interface VerifyOptions {
@@ -37,11 +37,12 @@ export function registerVerifyCommand(program: Command): void {
       if (!existsSync(options.file)) throw new Error(`no such file: ${options.file}`);
       const report = await verifyExportLines(readLines(options.file), keys, { allowUnsigned: options.allowUnsigned === true }).catch((error: unknown) => {
         // A gzip file cut short or changed fails its own checksum before any line can be checked.
-        if (isZlibError(error)) return undefined;
+        if (isZlibError(error)) return 'is not an intact gzip file (it was cut or changed)';
+        if (error instanceof InvalidExportFile) return `is not an NDJSON export: ${error.message}`;
         throw error;
       });
-      if (report === undefined) {
-        process.stdout.write(`INVALID: ${options.file} is not an intact gzip file (it was cut or changed); nothing in it can be relied on.\n`);
+      if (typeof report === 'string') {
+        process.stdout.write(`INVALID: ${options.file} ${report}; nothing in it can be relied on.\n`);
         process.exitCode = 1;
         return;
       }
@@ -69,8 +70,7 @@ async function* readLines(file: string): AsyncGenerator<string> {
   closeSync(fd);
   let input: Readable = createReadStream(file);
   if (read === 2 && magic[0] === 0x1f && magic[1] === 0x8b) input = input.pipe(createGunzip());
-  input.setEncoding('utf8');
-  yield* splitLines(input as AsyncIterable<string>);
+  yield* splitLines(input as AsyncIterable<Buffer>);
 }
 
 function render(report: OfflineReport, keys: KeyObject[], requireComplete: boolean): string {

@@ -486,18 +486,24 @@ export class ExportService {
   }
 
   /**
-   * Deletes expired exports and their files, then the files deleted organizations left (recorded in
-   * export_file_removals when storage could not remove them at once); returns how many exports and files.
+   * Retries the files deleted organizations left (recorded in export_file_removals when storage could not
+   * remove them at once), every one of them once; returns how many are gone. Hourly, not before each export
+   * run: a bucket that hangs must not hold up exports.
    */
+  async retryFileRemovals(): Promise<number> {
+    let removed = 0;
+    for (let after = ''; ; ) {
+      const files = await selectFileRemovals(this.db, after, 100);
+      removed += await removeRecordedFiles(this.db, this.options.storage, files, this.options.logger);
+      const last = files[files.length - 1];
+      if (last === undefined || files.length < 100) return removed;
+      after = last.name;
+    }
+  }
+
+  /** Deletes expired exports and their files; returns how many. */
   async cleanup(): Promise<number> {
     let removed = 0;
-    for (;;) {
-      const files = await selectFileRemovals(this.db, 100);
-      const gone = await removeRecordedFiles(this.db, this.options.storage, files, this.options.logger);
-      removed += gone;
-      // A batch that is not all gone is retried at the next cleanup, not in a loop now.
-      if (files.length < 100 || gone < files.length) break;
-    }
     for (;;) {
       const expired = await selectExpiredExports(this.db, 100);
       for (const item of expired) {

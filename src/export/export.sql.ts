@@ -126,9 +126,9 @@ export async function recordFileRemovals(tx: Queryable, organizationId: string, 
   );
 }
 
-/** Files still to remove, oldest first. */
-export async function selectFileRemovals(db: Queryable, limit: number): Promise<{ name: string; organization_id: string }[]> {
-  return db.query(`select name, organization_id from export_file_removals order by recorded_at, name limit $1`, [limit]);
+/** Files still to remove, by name after `after` (keyset pagination: one that keeps failing holds up no other). */
+export async function selectFileRemovals(db: Queryable, after: string, limit: number): Promise<{ name: string; organization_id: string }[]> {
+  return db.query(`select name, organization_id from export_file_removals where name > $1 order by name limit $2`, [after, limit]);
 }
 
 /** Storage confirmed these files are gone. */

@@ -194,6 +194,7 @@ export async function buildApp(deps: AppDeps): Promise<VerityApp> {
   services.jobs.register(EXPORT_JOB_KIND, (payload) => services.exports.run(payload));
   services.jobs.register(EXPORT_CLEANUP_JOB_KIND, async () => {
     await services.exports.cleanup();
+    await services.exports.retryFileRemovals();
   });
   services.jobs.schedule(EXPORT_CLEANUP_JOB_KIND, EXPORT_CLEANUP_INTERVAL_MS);
 

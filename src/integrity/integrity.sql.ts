@@ -127,15 +127,15 @@ export async function selectCheckpointsBetween(db: Queryable, organizationId: st
 }
 
 /** The highest checkpointed seq of an organization (0 when it has none). */
+export async function selectLatestCheckpointSeq(db: Queryable, organizationId: string): Promise<number> {
+  const rows = await db.query<{ seq: number | null }>('select max(seq) as seq from checkpoints where organization_id = $1', [organizationId]);
+  return rows[0]?.seq ?? 0;
+}
+
 /** The key that signed the newest checkpoint of any organization: the server's current key, as far as the database knows. */
 export async function selectNewestCheckpointKeyId(db: Queryable): Promise<string | undefined> {
   const rows = await db.query<{ key_id: string }>('select key_id from checkpoints order by created_at desc limit 1');
   return rows[0]?.key_id;
-}
-
-export async function selectLatestCheckpointSeq(db: Queryable, organizationId: string): Promise<number> {
-  const rows = await db.query<{ seq: number | null }>('select max(seq) as seq from checkpoints where organization_id = $1', [organizationId]);
-  return rows[0]?.seq ?? 0;
 }
 
 /** The first checkpoint after `seq`, if any. */

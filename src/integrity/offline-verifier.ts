@@ -138,19 +138,34 @@ interface Located<T> {
  * A file's lines as verifyExportLines takes them: split after each "\n" (kept), nothing else removed — a
  * "\r" stays in its line. Text after the last "\n" is a last line without one.
  */
-export async function* splitLines(chunks: AsyncIterable<string>): AsyncGenerator<string> {
-  let rest = '';
+export async function* splitLines(chunks: AsyncIterable<Buffer | string>): AsyncGenerator<string> {
+  // Each line is decoded on its own and strictly: replacing invalid UTF-8 with U+FFFD before hashing would
+  // let different bytes hash alike.
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  const decode = (bytes: Buffer, line: number): string => {
+    try {
+      return decoder.decode(bytes);
+    } catch {
+      throw new InvalidExportFile(`line ${line} is not valid UTF-8`);
+    }
+  };
+  let rest: Buffer = Buffer.alloc(0);
+  let line = 0;
   for await (const chunk of chunks) {
-    rest += chunk;
+    rest = rest.length === 0 ? (typeof chunk === 'string' ? Buffer.from(chunk) : chunk) : Buffer.concat([rest, typeof chunk === 'string' ? Buffer.from(chunk) : chunk]);
     let start = 0;
-    for (let end = rest.indexOf('\n'); end !== -1; end = rest.indexOf('\n', start)) {
-      yield rest.slice(start, end + 1);
+    for (let end = rest.indexOf(0x0a); end !== -1; end = rest.indexOf(0x0a, start)) {
+      line += 1;
+      yield decode(rest.subarray(start, end + 1), line);
       start = end + 1;
     }
-    rest = rest.slice(start);
+    rest = rest.subarray(start);
   }
-  if (rest !== '') yield rest;
+  if (rest.length > 0) yield decode(rest, line + 1);
 }
+
+/** A file that cannot be read as an export at all (not UTF-8): nothing in it can be checked. */
+export class InvalidExportFile extends Error {}
 
 export interface VerifyExportOptions {
   /** Accept a file without a signed export statement (made before Verity signed exports): events and checkpoints are still checked. */
@@ -301,6 +316,11 @@ export async function verifyExportLines(lines: AsyncIterable<string>, publicKeys
         }
         signed = { line: lineNo, value: statement, digest: digestBefore.digest('hex') };
         statementEnded = terminated;
+        // Its signature covers its fields, not its bytes: the line must also be exactly as the server
+        // writes it (the same fields in the same order, no spacing, nothing added).
+        if (JSON.stringify(statement) !== text) {
+          problem({ reason: 'statement_mismatch', line: lineNo, message: `line ${lineNo}: the export statement is not byte for byte as the server wrote it (fields added, re-ordered or re-spaced)` });
+        }
         break;
       }
       default: {

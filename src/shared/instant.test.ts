@@ -11,6 +11,13 @@ describe('range bounds', () => {
   it('round a time below the millisecond up, so an event stored at the millisecond before is not in range', () => {
     expect(rangeBound('2026-11-26T12:01:00.000001Z')?.toISOString()).toBe('2026-11-26T12:01:00.001Z');
     expect(rangeBound('2026-11-26T12:01:00.1239Z')?.toISOString()).toBe('2026-11-26T12:01:00.124Z');
+    expect(rangeBound('2026-11-26 12:01:00.000001Z')?.toISOString()).toBe('2026-11-26T12:01:00.001Z');
+    expect(rangeBound('2026-11-26t12:01:00.000001z')?.toISOString()).toBe('2026-11-26T12:01:00.001Z');
+  });
+
+  it('refuse a bound that rounds past the year 9999', () => {
+    expect(rangeBound('9999-12-31T23:59:59.999Z')?.toISOString()).toBe('9999-12-31T23:59:59.999Z');
+    expect(rangeBound('9999-12-31T23:59:59.9995Z')).toBeUndefined();
   });
 
   it('refuse what is not a date-time', () => {

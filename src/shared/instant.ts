@@ -9,6 +9,8 @@ export function rangeBound(raw: string): Date | undefined {
   if (!/^\d{4}-\d{2}-\d{2}/.test(raw)) return undefined;
   const date = new Date(raw);
   if (Number.isNaN(date.getTime())) return undefined;
-  const beyondMillisecond = /T\d{2}:\d{2}:\d{2}[.,]\d{3}(\d+)/.exec(raw)?.[1];
-  return beyondMillisecond !== undefined && /[1-9]/.test(beyondMillisecond) ? new Date(date.getTime() + 1) : date;
+  const beyondMillisecond = /[Tt ]\d{2}:\d{2}:\d{2}[.,]\d{3}(\d+)/.exec(raw)?.[1];
+  const bound = beyondMillisecond !== undefined && /[1-9]/.test(beyondMillisecond) ? new Date(date.getTime() + 1) : date;
+  // Past the four-digit years the API and the database take (…23:59:59.9995Z rounds into year 10000).
+  return bound.getUTCFullYear() > 9999 ? undefined : bound;
 }

@@ -560,10 +560,22 @@ describeEachBackend(
         const file = good.map((line) => `${line}\n`).join('');
         expect(await raw(file)).toEqual([]);
         expect(await raw(file.replace('\n', '\r\n'))).toEqual(['statement_mismatch']);
-        expect(await raw(file.replaceAll('\n', '\r\n'))).toEqual(['statement_mismatch']);
+        // (every line's bytes, and the statement line's own)
+        expect(await raw(file.replaceAll('\n', '\r\n'))).toEqual(['statement_mismatch', 'statement_mismatch']);
         expect(await raw(`${file}\n`)).toEqual(['lines_after_statement']);
         expect(await raw(`${file} \n`)).toEqual(['lines_after_statement']);
         expect(await raw(file.slice(0, -1))).toEqual(['lines_after_statement']);
+        // The statement line's own bytes: its signature covers its fields, the line must match them exactly.
+        const statementLine = good[statementAt] as string;
+        const respaced = good.map((line, i) => (i === statementAt ? JSON.stringify(JSON.parse(line), null, 1).replace(/\n\s*/g, ' ') : line));
+        expect(await reasons(respaced)).toEqual(['statement_mismatch']);
+        expect(await raw(file.replace(`${statementLine}\n`, `${statementLine}\r\n`))).toEqual(['statement_mismatch']);
+        expect(await reasons(good.map((line, i) => (i === statementAt ? line.replace(/}$/, ',"note":"injected"}') : line)))).toEqual(['statement_mismatch']);
+        // Bytes that are not UTF-8 are refused, not read as U+FFFD.
+        async function* notUtf8(): AsyncGenerator<Buffer> {
+          yield Buffer.from([0x7b, 0xff, 0x7d, 0x0a]);
+        }
+        await expect(verifyExportLines(splitLines(notUtf8()), [key])).rejects.toThrow('line 1 is not valid UTF-8');
 
         // A deletion with the statement intact is named, not only detected.
         const deleted = await verifyExportLines(iterate(without(good, 6)), [key]);
