@@ -52,6 +52,10 @@ export function normaliseEmail(email: string): string {
 }
 
 /** Operators (the vendor's own team), their password sign-in and dashboard sessions. */
+const SETUP_LINK_USED =
+  'This setup link is invalid, expired or already used. Sign in if an operator exists; a restart prints a new link only while none does. ' +
+  'To add or reset an operator, set VERITY_ADMIN_EMAIL and VERITY_ADMIN_PASSWORD and restart.';
+
 export class OperatorsService {
   constructor(
     private readonly db: Db,
@@ -72,10 +76,7 @@ export class OperatorsService {
     const passwordHash = await hashPassword(password);
     const operator = await this.db.transaction(async (tx) => {
       if (!(await consumeSetupToken(tx, tokenHash(token)))) {
-        throw new AppError('link_expired', (
-          'This setup link is invalid, expired or already used. Sign in if an operator exists; a restart prints a new link only while none does. ' +
-            'To add or reset an operator, set VERITY_ADMIN_EMAIL and VERITY_ADMIN_PASSWORD and restart.'
-        ));
+        throw new AppError('link_expired', SETUP_LINK_USED);
       }
       const created = await insertOperator(tx, { id: newId('operator'), email: normaliseEmail(email), passwordHash });
       if (created === undefined) throw new AppError('conflict', 'An operator with this email already exists; sign in instead.');

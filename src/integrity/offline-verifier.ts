@@ -152,7 +152,8 @@ export async function* splitLines(chunks: AsyncIterable<Buffer | string>): Async
   let rest: Buffer = Buffer.alloc(0);
   let line = 0;
   for await (const chunk of chunks) {
-    rest = rest.length === 0 ? (typeof chunk === 'string' ? Buffer.from(chunk) : chunk) : Buffer.concat([rest, typeof chunk === 'string' ? Buffer.from(chunk) : chunk]);
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    rest = rest.length === 0 ? bytes : Buffer.concat([rest, bytes]);
     let start = 0;
     for (let end = rest.indexOf(0x0a); end !== -1; end = rest.indexOf(0x0a, start)) {
       line += 1;

@@ -52,28 +52,19 @@ export function registerOrganizationRoutes(app: FastifyInstance, organizations: 
         ),
       },
     },
-    async (request) => {
-      requireScope(request.principal(), 'events:read');
-      return organizations.list(request.principal(), listParam(request.query, 'domains'), pageParams(request.query), request.query.include_system === true);
-    },
+    async (request) => organizations.list(request.principal(), listParam(request.query, 'domains'), pageParams(request.query), request.query.include_system === true),
   );
 
   app.get<{ Params: { external_id: string } }>(
     '/organizations/external_id/:external_id',
     { schema: { tags, summary: 'Get an organization by its external id', params: Type.Object({ external_id: Type.String() }) } },
-    async (request) => {
-      requireScope(request.principal(), 'events:read');
-      return organizations.getByExternalId(request.params.external_id, request.principal());
-    },
+    async (request) => organizations.getByExternalId(request.params.external_id, request.principal()),
   );
 
   app.get<{ Params: IdParams }>(
     '/organizations/:id',
     { config: { portal: ['audit_logs'] }, schema: { tags, summary: 'Get an organization', params: OrganizationParamsSchema } },
-    async (request) => {
-      requireScope(request.principal(), 'events:read');
-      return organizations.get(request.params.id, request.principal());
-    },
+    async (request) => organizations.get(request.params.id, request.principal()),
   );
 
   app.put<{ Params: IdParams; Body: UpdateOrganizationBody }>(
@@ -107,10 +98,7 @@ export function registerOrganizationRoutes(app: FastifyInstance, organizations: 
   app.get<{ Params: IdParams }>(
     '/organizations/:id/audit_logs_retention',
     { schema: { tags, summary: 'Get the event retention period', params: OrganizationParamsSchema } },
-    async (request) => {
-      requireScope(request.principal(), 'events:read');
-      return organizations.getRetention(request.params.id, request.principal());
-    },
+    async (request) => organizations.getRetention(request.params.id, request.principal()),
   );
 
   app.put<{ Params: IdParams; Body: RetentionBody }>(
@@ -136,9 +124,6 @@ export function registerOrganizationRoutes(app: FastifyInstance, organizations: 
   app.get<{ Params: IdParams }>(
     '/organizations/:id/audit_log_configuration',
     { config: { portal: ['log_streams'] }, schema: { tags, summary: 'Get the organization’s audit log configuration', params: OrganizationParamsSchema } },
-    async (request) => {
-      requireScope(request.principal(), 'events:read');
-      return organizations.auditLogConfiguration(request.params.id, request.principal());
-    },
+    async (request) => organizations.auditLogConfiguration(request.params.id, request.principal()),
   );
 }

@@ -6,7 +6,7 @@ import { removeRecordedFiles, storedName } from '../export/export.service.js';
 import { exportStorageFor } from '../export/export.setup.js';
 import { recordFileRemovals, selectExportFiles } from '../export/export.sql.js';
 import type { ExportStorage } from '../export/export.storage.js';
-import { assertOrganizationAccess } from '../keys/access.js';
+import { assertOrganizationAccess, requireScope } from '../keys/access.js';
 import type { Principal } from '../keys/keys.service.js';
 import { keepDeletedOrganizationUsage } from '../metering/metering.sql.js';
 import { lockPurge } from '../retention/retention.sql.js';
@@ -108,6 +108,7 @@ export class OrganizationsService {
   }
 
   async getByExternalId(externalId: string, principal: Principal): Promise<OrganizationView> {
+    requireScope(principal, 'events:read');
     const row = await selectOrganizationByExternalId(this.db, externalId);
     if (row === undefined || (principal.organizationId !== null && principal.organizationId !== row.id)) {
       throw new AppError('not_found', `Organization not found with external_id: '${externalId}'.`);
@@ -121,6 +122,7 @@ export class OrganizationsService {
    * (the dashboard does, to open the administrative audit trail).
    */
   async list(principal: Principal, domains: readonly string[], page: PageParams, includeSystem = false): Promise<List<OrganizationView>> {
+    requireScope(principal, 'events:read');
     const { cursor, op } = cursorOf(page);
     const rows = await selectOrganizationPage(
       this.db,
@@ -231,8 +233,15 @@ export class OrganizationsService {
     };
   }
 
+  /**
+   * The organization as a caller may read it: with events:read (an events:write key, meant for an
+   * application's ingest, reads no tenant's name, domains or configuration) and access to it.
+   */
   private async row(id: string, principal?: Principal): Promise<OrganizationRow> {
-    if (principal) assertOrganizationAccess(principal, id);
+    if (principal) {
+      requireScope(principal, 'events:read');
+      assertOrganizationAccess(principal, id);
+    }
     const row = await selectOrganization(this.db, id);
     if (row === undefined) throw notFound('Organization', id);
     return row;
