@@ -28,6 +28,8 @@ export class ScriptedReceiver {
   url = '';
   /** Delay every answer by this long (a slow SIEM). */
   delayAllMs = 0;
+  /** While set, answers wait for it: a test holds the first batch in flight until its events are all sent. */
+  private gate: { opened: Promise<void>; open: () => void } | undefined;
   private inFlight = 0;
   /** Most requests ever open at once: a stream must never be delivered by two workers at a time. */
   maxInFlight = 0;
@@ -55,8 +57,10 @@ export class ScriptedReceiver {
           response.end(status >= 400 ? JSON.stringify({ error: `scripted ${status}`, ...(next?.echoHeaders ? { request_headers: echoed } : {}) }) : '{}');
         };
         const delay = (next?.delayMs ?? 0) + this.delayAllMs;
-        if (delay > 0) setTimeout(answer, delay);
-        else answer();
+        const gate = this.gate?.opened;
+        const answerAfterGate = (): void => void (gate ?? Promise.resolve()).then(answer);
+        if (delay > 0) setTimeout(answerAfterGate, delay);
+        else answerAfterGate();
       });
     });
     await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
@@ -71,6 +75,24 @@ export class ScriptedReceiver {
       if (Date.now() > deadline) throw new Error(`no request arrived within ${timeoutMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
+  }
+
+  /**
+   * Holds every answer until releaseAnswers(). A delay alone races a slow machine: the first batch can be
+   * answered, and a second one be in flight, before the test has finished sending its events.
+   */
+  holdAnswers(): this {
+    let open = (): void => undefined;
+    const opened = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    this.gate = { opened, open };
+    return this;
+  }
+
+  releaseAnswers(): void {
+    this.gate?.open();
+    this.gate = undefined;
   }
 
   /** Resolves once no request is open. */
@@ -106,6 +128,7 @@ export class ScriptedReceiver {
   }
 
   async close(): Promise<void> {
+    this.releaseAnswers();
     this.server?.closeAllConnections();
     await new Promise<void>((resolve) => this.server?.close(() => resolve()));
   }

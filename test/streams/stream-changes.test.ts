@@ -48,17 +48,17 @@ describeEachBackend(
     it('a pause stops delivery after the batch in flight; resume delivers the rest, nothing lost', async () => {
       const org = await ctx().createOrg();
       const stream = await createStream(org);
-      receiver.delayAllMs = 400;
+      receiver.holdAnswers();
       const ids = await send(ctx(), org, 2500);
       await receiver.waitForOpenRequest();
       const paused = await ctx().call<Stream>('POST', `/log_streams/${stream.id}/pause`);
       expect(paused.body.state).toBe('inactive');
+      receiver.releaseAnswers();
       await receiver.waitUntilIdle();
       await settle(1200);
       expect(receiver.requests).toHaveLength(1);
       expect((await ctx().call<Stream>('GET', `/log_streams/${stream.id}`)).body.state).toBe('inactive');
 
-      receiver.delayAllMs = 0;
       await ctx().call('POST', `/log_streams/${stream.id}/resume`);
       await receiver.waitFor(ids.length);
       expect(receiver.firstArrivals()).toEqual(ids);
@@ -67,11 +67,12 @@ describeEachBackend(
     it('an edited URL is used from the next batch on: the old endpoint gets only the batch in flight', async () => {
       const org = await ctx().createOrg();
       const stream = await createStream(org);
-      receiver.delayAllMs = 400;
+      receiver.holdAnswers();
       const ids = await send(ctx(), org, 2500);
       await receiver.waitForOpenRequest();
       const patched = await ctx().call<Stream>('PATCH', `/log_streams/${stream.id}`, { body: { config: { url: other.url } } });
       expect(patched.status).toBe(200);
+      receiver.releaseAnswers();
       await other.waitFor(ids.length - 1000);
       expect(receiver.requests).toHaveLength(1);
       expect([...receiver.eventIds(), ...other.eventIds()]).toEqual(ids);
@@ -81,11 +82,11 @@ describeEachBackend(
     it('a replay during a backlog starts again from its point, not where the batch in flight ended', async () => {
       const org = await ctx().createOrg();
       const stream = await createStream(org);
-      receiver.delayAllMs = 400;
+      receiver.holdAnswers();
       const ids = await send(ctx(), org, 2500);
       await receiver.waitForOpenRequest();
       expect((await ctx().call('POST', `/log_streams/${stream.id}/replay`, { body: { from: '2000-01-01T00:00:00Z' } })).status).toBe(200);
-      receiver.delayAllMs = 0;
+      receiver.releaseAnswers();
       await waitForState<Stream>(ctx(), stream.id, (s) => s.stats.lag_events === 0);
       const received = receiver.eventIds();
       // The batch in flight (the first 1,000), then everything again from the first event.
