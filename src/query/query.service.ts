@@ -5,7 +5,7 @@ import { assertOrganizationAccess, requireScope } from '../keys/access.js';
 import type { Principal } from '../keys/keys.service.js';
 import { cursorOf, scanOrder, toList, type List, type PageParams } from '../shared/pagination.js';
 import type { EventFilters } from './query.filters.js';
-import { selectEventById, selectEventPage, selectEventsAfterSeq, selectHeadSeq, type EventRow } from './query.sql.js';
+import { eventInScope, selectEventById, selectEventPage, selectEventsAfterSeq, selectHeadSeq, type EventRow } from './query.sql.js';
 
 /** An event as the search API returns it: the stored event plus its place in the chain. */
 export type EventView = AuditEvent & { object: 'audit_log_event'; seq: number; hash: string; prev_hash: string; received_at: string };
@@ -33,6 +33,14 @@ export class QueryService {
     // then, so a search that finds events costs no extra query).
     if (rows.length === 0 && scoped.organizationId !== undefined && (await selectHeadSeq(this.db, scoped.organizationId)) === undefined) {
       throw notFound('Organization', scoped.organizationId);
+    }
+    // A cursor that places nothing would read as the end of the list: a client would stop paging early.
+    if (rows.length === 0 && cursor !== undefined && !(await eventInScope(this.db, scoped, cursor))) {
+      throw new AppError(
+        'invalid_query',
+        `Unknown cursor '${cursor}': ${page.before !== undefined ? 'before' : 'after'} must be an event of the organization searched, as list_metadata gives it. ` +
+          'An event removed by retention cannot be paged from; start again without the cursor.',
+      );
     }
     return toList(rows, page, (row) => row.data.id, toEventView);
   }

@@ -36,9 +36,12 @@ export async function selectEventPage(
     params.push(value);
     return `$${params.length}`;
   };
-  if (filters.organizationId !== undefined) where.push(`e.organization_id = ${param(filters.organizationId)}`);
-  // Searching every organization means every customer: Verity's own administrative log is asked for by its id.
-  else where.push(`not ${isSystemOrganizationSql('e.organization_id')}`);
+  const inScope = (alias: string): string =>
+    filters.organizationId !== undefined
+      ? `${alias}.organization_id = ${param(filters.organizationId)}`
+      : // Searching every organization means every customer: Verity's own administrative log is asked for by its id.
+        `not ${isSystemOrganizationSql(`${alias}.organization_id`)}`;
+  where.push(inScope('e'));
   // One value compares with "=": the planner can then walk (org, column, occurred_at) in order instead of
   // reading every match and sorting (measured at 1M events: 14 buffers instead of ~1,000).
   const oneOf = (column: string, values: string[]): string =>
@@ -56,13 +59,25 @@ export async function selectEventPage(
   if (filters.rangeStart) where.push(`e.occurred_at >= ${param(filters.rangeStart.toISOString())}::timestamptz`);
   if (filters.rangeEnd) where.push(`e.occurred_at < ${param(filters.rangeEnd.toISOString())}::timestamptz`);
   if (cursor !== undefined) {
-    where.push(`(e.occurred_at, e.id) ${op} (select c.occurred_at, c.id from events c where c.id = ${param(cursor)})`);
+    // Only an event in the search's own scope places a cursor: another organization's event id matches nothing.
+    where.push(`(e.occurred_at, e.id) ${op} (select c.occurred_at, c.id from events c where c.id = ${param(cursor)} and ${inScope('c')})`);
   }
   const sql = `select ${COLUMNS} from events e
     ${where.length > 0 ? `where ${where.join(' and ')}` : ''}
     order by e.occurred_at ${order}, e.id ${order}
     limit ${param(limit)}`;
   return db.query<EventRow>(sql, params);
+}
+
+/** Whether `id` is an event in the scope of these filters (their organization, or any customer's). */
+export async function eventInScope(db: Queryable, filters: Pick<EventFilters, 'organizationId'>, id: string): Promise<boolean> {
+  const rows = await db.query(
+    `select 1 from events e where e.id = $1 and ${
+      filters.organizationId !== undefined ? 'e.organization_id = $2' : `not ${isSystemOrganizationSql('e.organization_id')}`
+    }`,
+    filters.organizationId !== undefined ? [id, filters.organizationId] : [id],
+  );
+  return rows.length > 0;
 }
 
 export async function selectEventById(db: Queryable, id: string): Promise<EventRow | undefined> {

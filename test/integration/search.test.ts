@@ -97,6 +97,24 @@ describeEachBackend('GET /audit_logs/events', (ctx) => {
     expect(actorsOf(back)).toEqual(['carol', 'svc']);
   });
 
+  it("refuses a cursor that is not one of the organization's events instead of answering an empty page", async () => {
+    const other = await ctx().createOrg('Other Co');
+    const foreign = await ctx().call<{ success: boolean }>('POST', '/audit_logs/events', { body: { organization_id: other, event: makeEvent({ occurred_at: at(3) }) } });
+    expect(foreign.status).toBe(200);
+    const [foreignEvent] = (await ctx().call<Page>('GET', `/audit_logs/events?organization_id=${other}`)).body.data;
+    for (const cursor of ['after=event_01M8E5JF5XEC8J7HDY32J4RPA0', 'before=nonsense', `after=${foreignEvent?.id}`, `before=${foreignEvent?.id}`]) {
+      const response = await ctx().call('GET', `/audit_logs/events?organization_id=${org}&${cursor}`);
+      expect(response.status, cursor).toBe(400);
+      expect(response.body).toMatchObject({ code: 'invalid_query' });
+      expect(String(response.body.message)).toContain('Unknown cursor');
+    }
+    // The last event as a cursor is fine: nothing comes after it.
+    const last = await search('limit=5');
+    expect(last.list_metadata.after).toBeNull();
+    const oldest = last.data[last.data.length - 1]?.id;
+    expect((await search(`after=${oldest}`)).data).toEqual([]);
+  });
+
   it('returns one event by id', async () => {
     const [newest] = (await search('limit=1')).data;
     const one = await ctx().call('GET', `/audit_logs/events/${newest?.id}`);
