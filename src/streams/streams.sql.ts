@@ -173,14 +173,21 @@ export interface LagRow {
   lag_seconds: number | null;
 }
 
-/** Per stream: events not yet delivered, and how long the oldest of them has waited. */
+/**
+ * Per stream: events not yet delivered, and how long the oldest of them has waited. The oldest is the first
+ * stored event after the cursor, not the seq right after it: retention may have purged that one (a stream
+ * stalled long enough for its backlog to expire must not read as caught up).
+ */
 export async function selectLag(db: Queryable): Promise<LagRow[]> {
   return db.query<LagRow>(
     `select s.id, s.type, ${LAG_EVENTS} as lag_events,
        extract(epoch from now() - e.received_at)::float8 as lag_seconds
      from log_streams s
      join org_log_heads h on h.organization_id = s.organization_id
-     left join events e on e.organization_id = s.organization_id and e.seq = s.cursor_seq + 1
+     left join lateral (
+       select received_at from events e
+       where e.organization_id = s.organization_id and e.seq > s.cursor_seq and e.seq <= h.seq
+       order by e.seq limit 1) e on true
      where s.deleted_at is null`,
   );
 }

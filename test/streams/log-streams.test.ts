@@ -120,6 +120,10 @@ describeEachBackend(
       const stream = await createStream(org, { start_from: 'beginning' });
       const stopped = await waitForState<Stream>(ctx(), stream.id, (s) => s.state === 'invalid');
       expect(stopped.stats).toMatchObject({ cursor_seq: 0, lag_events: 2 });
+      // How long the oldest event still to deliver has waited: the first kept one, not the purged seq 1.
+      const scrape = (await ctx().app.inject({ method: 'GET', url: '/metrics' })).body;
+      const lagSeconds = new RegExp(`verity_stream_lag_seconds\\{stream_id="${stream.id}",type="GenericHttps"\\} ([\\d.e+-]+)`).exec(scrape)?.[1];
+      expect(Number(lagSeconds)).toBeGreaterThan(0);
     });
 
     it('retries 5xx with backoff and loses nothing; 429 honours Retry-After', async () => {
