@@ -164,7 +164,7 @@ export async function buildApp(deps: AppDeps): Promise<VerityApp> {
     organizations,
     schemas,
     appender,
-    ingest: new IngestService(appender, schemas, idempotency),
+    ingest: new IngestService(appender, schemas, idempotency, () => systemAudit.organizationId()),
     query: new QueryService(deps.db),
     signal,
     idempotency,

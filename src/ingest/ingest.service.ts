@@ -8,6 +8,8 @@ import type { BatchBody, CreateEventBody, EventInput } from './event.schema.js';
 import { prepareEvent, type PreparedEvent } from './prepare.js';
 
 export const INVALID_EVENT_MESSAGE = 'Invalid Audit Log event.';
+const SYSTEM_LOG_READ_ONLY =
+  "The Verity system organization's log records administrative actions and is written by Verity only; send events to a customer's organization.";
 
 /**
  * Accepts events: checks them against their action's schema, then appends them through the group
@@ -18,10 +20,12 @@ export class IngestService {
     private readonly appender: LogAppender,
     private readonly schemas: SchemasService,
     private readonly idempotency: IdempotencyService,
+    /** Verity's own administrative log: written by SystemAudit only, never through the API. */
+    private readonly systemOrganizationId: () => Promise<string>,
   ) {}
 
   async createEvent(principal: Principal, body: CreateEventBody, claim: IdempotencyClaim | undefined): Promise<StoredResponse> {
-    this.authorize(principal, body.organization_id);
+    await this.authorize(principal, body.organization_id);
     const result = await this.prepare(body.organization_id, body.event);
     if (!('prepared' in result)) {
       throw new AppError('invalid_audit_log_event', INVALID_EVENT_MESSAGE, { errors: result.errors });
@@ -30,7 +34,7 @@ export class IngestService {
   }
 
   async createBatch(principal: Principal, body: BatchBody, claim: IdempotencyClaim | undefined): Promise<StoredResponse> {
-    this.authorize(principal, body.organization_id);
+    await this.authorize(principal, body.organization_id);
     // Resolve each (action, version) once, then prepare in order, so ids are minted in batch (= seq) order.
     const schemas = new Map<string, Promise<CompiledSchema | null>>();
     for (const event of body.events) {
@@ -51,9 +55,14 @@ export class IngestService {
     return this.append(body.organization_id, prepared, { status: 200, body: JSON.stringify(response) }, claim);
   }
 
-  private authorize(principal: Principal, organizationId: string): void {
+  private async authorize(principal: Principal, organizationId: string): Promise<void> {
     requireScope(principal, 'events:write');
     assertOrganizationAccess(principal, organizationId);
+    // Entries written by an application key would sit in the administrative trail as believably as
+    // Verity's own (chained and checkpointed alike): who signed in, which key was revoked, and so on.
+    if (organizationId === (await this.systemOrganizationId())) {
+      throw new AppError('forbidden', SYSTEM_LOG_READ_ONLY);
+    }
   }
 
   private async prepare(organizationId: string, input: EventInput): Promise<{ prepared: PreparedEvent } | { errors: ErrorDetail[] }> {

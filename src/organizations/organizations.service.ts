@@ -212,6 +212,7 @@ export class OrganizationsService {
 
   async setRetention(id: string, body: RetentionBody, principal: Principal): Promise<{ retention_period_in_days: number }> {
     assertOrganizationAccess(principal, id);
+    await this.assertMayChangeRetention(id, principal);
     const days = retentionDays(body);
     if (!(await updateRetention(this.db, id, days))) throw notFound('Organization', id);
     return { retention_period_in_days: days };
@@ -237,6 +238,21 @@ export class OrganizationsService {
    * The organization as a caller may read it: with events:read (an events:write key, meant for an
    * application's ingest, reads no tenant's name, domains or configuration) and access to it.
    */
+  /**
+   * The system organization's log is the trail of administrative actions, API keys' included: how long it
+   * is kept and whether it is on legal hold are an operator's to change (in the dashboard), so a leaked
+   * admin key cannot have the record of its own use purged.
+   */
+  async assertMayChangeRetention(id: string, principal: Principal): Promise<void> {
+    if (principal.kind === 'operator') return;
+    if ((await selectOrganization(this.db, id))?.system === true) {
+      throw new AppError(
+        'forbidden',
+        "Only an operator signed in to the dashboard may change the retention or legal hold of the Verity system organization: its log is the trail of administrative actions.",
+      );
+    }
+  }
+
   private async row(id: string, principal?: Principal): Promise<OrganizationRow> {
     if (principal) {
       requireScope(principal, 'events:read');

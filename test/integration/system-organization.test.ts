@@ -146,4 +146,42 @@ describeEachBackend('the system organization keeps the administrative record', (
     const text = JSON.stringify(events);
     for (const secret of [key.body.secret, 'hec-token-never-logged', 'second-secret-token']) expect(text).not.toContain(secret);
   });
+
+  it('only Verity writes its log: an application key cannot add events to it, singly or in a batch', async () => {
+    const system = await ctx().services.systemAudit.organizationId();
+    const writer = await ctx().createKey(['events:write']);
+    const forged = makeEvent({ action: 'api_key.revoked', actor: { id: 'operator_01FAKE', type: 'operator', name: 'ceo@vendor.example' } });
+    for (const key of [writer, undefined]) {
+      const single = await ctx().call('POST', '/audit_logs/events', { key, body: { organization_id: system, event: forged } });
+      expect(single.status).toBe(403);
+      expect(single.body).toMatchObject({ code: 'forbidden' });
+      const batch = await ctx().call('POST', '/audit_logs/events/batch', { key, body: { organization_id: system, events: [forged] } });
+      expect(batch.status).toBe(403);
+    }
+    const found = await ctx().call<{ data: unknown[] }>('GET', `/audit_logs/events?organization_id=${system}&actor_ids=operator_01FAKE`);
+    expect(found.body.data).toEqual([]);
+  });
+
+  it("its retention and legal hold are an operator's to change, not an API key's", async () => {
+    const system = await ctx().services.systemAudit.organizationId();
+    const retention = await ctx().call('PUT', `/organizations/${system}/audit_logs_retention`, { body: { retention_period_in_days: 1 } });
+    expect(retention.status).toBe(403);
+    expect(retention.body).toMatchObject({ code: 'forbidden' });
+    expect((await ctx().call('PUT', `/organizations/${system}/legal_hold`, { body: { enabled: true } })).status).toBe(403);
+    expect((await ctx().call<{ retention_period_in_days: number }>('GET', `/organizations/${system}/audit_logs_retention`)).body.retention_period_in_days).not.toBe(1);
+
+    const email = `ops-${Date.now()}@vendor.example`;
+    await ctx().services.operators.ensureAdmin(email, 'correct horse battery staple');
+    const login = await ctx().app.inject({ method: 'POST', url: '/dashboard/api/login', payload: { email, password: 'correct horse battery staple' }, remoteAddress: '198.51.100.201' });
+    expect(login.statusCode, login.body).toBe(200);
+    const cookie = login.cookies.find((c) => c.name === 'verity_session')?.value ?? '';
+    const csrf = (JSON.parse(login.body) as { csrf_token: string }).csrf_token;
+    const asOperator = await ctx().app.inject({
+      method: 'PUT',
+      url: `/organizations/${system}/audit_logs_retention`,
+      headers: { cookie: `verity_session=${cookie}`, 'x-csrf-token': csrf },
+      payload: { retention_period_in_days: 730 },
+    });
+    expect(asOperator.statusCode, asOperator.body).toBe(200);
+  });
 });
