@@ -7,7 +7,7 @@ import { newId } from '../shared/ids.js';
 import { cursorOf, scanOrder, toList, type List, type PageParams } from '../shared/pagination.js';
 import type { SecretBox } from '../shared/secret-box.js';
 import type { DestinationDeps } from './destinations/destination.js';
-import { buildDestination, openSecrets, refuseForbiddenLiterals, sealSecrets, splitSecrets, validateConfig } from './stream-config.js';
+import { buildDestination, openSecrets, refuseForbiddenLiterals, refuseMovedSecrets, sealSecrets, splitSecrets, validateConfig } from './stream-config.js';
 import type { CreateStreamBody, DeliveryView, LogStreamView, UpdateStreamBody } from './streams.schema.js';
 import {
   cursorBefore,
@@ -142,9 +142,11 @@ export class StreamsService {
   /** Applies the change; answers the stream and which fields really changed (names only: values may be secrets). */
   async update(principal: Principal, id: string, body: UpdateStreamBody): Promise<{ stream: LogStreamView; changed: string[] }> {
     const row = await this.row(principal, id, 'admin');
-    const current = { ...row.config, ...openSecrets(this.box, row.id, row.secrets) };
+    const stored = openSecrets(this.box, row.id, row.secrets);
+    const current = { ...row.config, ...stored };
     const config = validateConfig(row.type, { ...current, ...(body.config ?? {}) });
     refuseForbiddenLiterals(config, this.deps.allowPrivate);
+    refuseMovedSecrets(row.type, withDefaults(row.type, current), config, body.config ?? {}, Object.keys(stored));
     const { plain, secret } = splitSecrets(row.type, config);
     await this.db.transaction((tx) =>
       updateStreamConfig(tx, id, { name: body.name, config: plain, secrets: sealSecrets(this.box, id, secret), secretFields: Object.keys(secret).sort() }),

@@ -59,6 +59,38 @@ describeEachBackend(
       expect(JSON.stringify(listed.body)).not.toContain('top-secret-token');
     });
 
+    it('never sends a stored secret to a changed URL: a new URL or endpoint must come with the secrets again', async () => {
+      const org = await ctx().createOrg();
+      type Errors = { errors: { code: string; field: string; message: string }[] };
+      const other = await new ScriptedReceiver().start();
+      try {
+        const stream = await createStream(org);
+        const moved = await ctx().call<Errors>('PATCH', `/log_streams/${stream.id}`, { body: { config: { url: other.url } } });
+        expect(moved.status).toBe(422);
+        expect(moved.body.errors).toEqual([expect.objectContaining({ code: 'required', field: 'config.headers' })]);
+        expect(moved.body.errors[0]?.message).toContain('url');
+        // Nothing changed, and a test still goes to the URL the secret was given for.
+        expect((await ctx().call<Stream & { config: { url: string } }>('GET', `/log_streams/${stream.id}`)).body.config.url).toBe(receiver.url);
+        expect((await ctx().call('POST', `/log_streams/${stream.id}/test`)).status).toBe(200);
+        expect(other.answered).toBe(0);
+        // With the secret sent again, the move is made; a change elsewhere needs no secret.
+        const resent = await ctx().call('PATCH', `/log_streams/${stream.id}`, { body: { config: { url: other.url, headers: { authorization: 'Bearer for-the-new-host' } } } });
+        expect(resent.status, JSON.stringify(resent.body)).toBe(200);
+        expect((await ctx().call('PATCH', `/log_streams/${stream.id}`, { body: { config: { format: 'ndjson' } } })).status).toBe(200);
+
+        const splunk = await ctx().call<Stream>('POST', '/log_streams', {
+          body: { organization_id: org, type: 'Splunk', config: { hec_url: 'https://splunk.example.com:8088', hec_token: 'vendor-hec-token' } },
+        });
+        expect(splunk.status).toBe(201);
+        const redirected = await ctx().call<Errors>('PATCH', `/log_streams/${splunk.body.id}`, { body: { config: { hec_url: 'https://attacker.example.net:8088' } } });
+        expect(redirected.status).toBe(422);
+        expect(redirected.body.errors.map((e) => e.field)).toEqual(['config.hec_token']);
+        expect((await ctx().call('PATCH', `/log_streams/${splunk.body.id}`, { body: { config: { index: 'audit' } } })).status).toBe(200);
+      } finally {
+        await other.close();
+      }
+    });
+
     it('refuses a Splunk raw endpoint and a signing secret outside 24–64 bytes, naming the field', async () => {
       const org = await ctx().createOrg();
       type Refusal = { errors: { field: string; message: string }[] };

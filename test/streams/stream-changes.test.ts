@@ -70,13 +70,14 @@ describeEachBackend(
       receiver.holdAnswers();
       const ids = await send(ctx(), org, 2500);
       await receiver.waitForOpenRequest();
-      const patched = await ctx().call<Stream>('PATCH', `/log_streams/${stream.id}`, { body: { config: { url: other.url } } });
+      const patched = await ctx().call<Stream>('PATCH', `/log_streams/${stream.id}`, { body: { config: { url: other.url, headers: { authorization: 'Bearer new-token' } } } });
       expect(patched.status).toBe(200);
       receiver.releaseAnswers();
       await other.waitFor(ids.length - 1000);
       expect(receiver.requests).toHaveLength(1);
       expect([...receiver.eventIds(), ...other.eventIds()]).toEqual(ids);
-      expect(other.requests[0]?.headers.authorization).toBe('Bearer old-token');
+      expect(receiver.requests[0]?.headers.authorization).toBe('Bearer old-token');
+      expect(other.requests[0]?.headers.authorization).toBe('Bearer new-token');
     });
 
     it('a replay during a backlog starts again from its point, not where the batch in flight ended', async () => {

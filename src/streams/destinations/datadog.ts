@@ -111,6 +111,7 @@ export const datadog: DestinationType<DatadogConfig> = {
   label: 'Datadog',
   configSchema: DatadogConfigSchema,
   secretFields: ['api_key'],
+  secretsBoundTo: ['endpoint_url'],
   create(config, { http }) {
     const url = datadogEndpoint(config);
     const headers = {

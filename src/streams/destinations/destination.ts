@@ -62,6 +62,11 @@ export interface DestinationType<Config = Record<string, unknown>> {
   configSchema: TSchema;
   secretFields: readonly string[];
   /**
+   * Fields that say where the secrets are sent (a URL, an endpoint). A change to one of them must come with
+   * the secrets again: a stored secret is never sent to a destination other than the one it was given for.
+   */
+  secretsBoundTo: readonly string[];
+  /**
    * Checks a schema cannot express, on a config the schema accepted: each problem names its field (without
    * `config.`) and never quotes a value, which may be a secret.
    */

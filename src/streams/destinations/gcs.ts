@@ -27,6 +27,7 @@ export const gcs: DestinationType<GcsConfig> = {
   label: 'Google Cloud Storage',
   configSchema: GcsConfigSchema,
   secretFields: ['hmac_secret'],
+  secretsBoundTo: ['endpoint'],
   create(config, { allowPrivate, http }) {
     return createObjectStoreDestination(
       {

@@ -44,6 +44,7 @@ export const genericHttps: DestinationType<GenericHttpsConfig> = {
   label: 'HTTPS endpoint',
   configSchema: GenericHttpsConfigSchema,
   secretFields: ['headers', 'signing_secret'],
+  secretsBoundTo: ['url'],
   check(config) {
     if (config.signing_secret === undefined) return [];
     const bytes = webhookKey(config.signing_secret).length;

@@ -409,6 +409,7 @@ export const s3: DestinationType<S3Config> = {
   label: 'Amazon S3 (or S3-compatible storage)',
   configSchema: S3ConfigSchema,
   secretFields: ['secret_access_key'],
+  secretsBoundTo: ['endpoint'],
   create(config, { allowPrivate, http }) {
     return createObjectStoreDestination(
       {

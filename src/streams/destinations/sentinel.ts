@@ -256,5 +256,6 @@ export const azureSentinel: DestinationType<AzureSentinelConfig> = {
   label: 'Microsoft Sentinel',
   configSchema: AzureSentinelConfigSchema,
   secretFields: ['client_secret'],
+  secretsBoundTo: ['ingestion_endpoint', 'authority_url'],
   create: (config, deps) => createSentinelDestination(config, deps),
 };

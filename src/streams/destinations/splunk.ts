@@ -145,6 +145,7 @@ export const splunk: DestinationType<SplunkConfig> = {
   label: 'Splunk (HTTP Event Collector)',
   configSchema: SplunkConfigSchema,
   secretFields: ['hec_token'],
+  secretsBoundTo: ['hec_url'],
   check(config) {
     const path = new URL(config.hec_url).pathname.replace(/\/+$/, '');
     if (!RAW_PATHS.some((suffix) => path.endsWith(suffix))) return [];

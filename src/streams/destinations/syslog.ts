@@ -300,6 +300,7 @@ export const syslog: DestinationType<SyslogConfig> = {
   label: 'Syslog (TCP/TLS)',
   configSchema: SyslogConfigSchema,
   secretFields: [],
+  secretsBoundTo: [],
   // VERITY_STREAM_REQUEST_TIMEOUT_MS bounds a syslog connect and a batch's write as it bounds an HTTP request.
   create: (config, deps) => createSyslogDestination(config, deps, { ...DEFAULT_TIMEOUTS, connectTimeoutMs: deps.http.timeoutMs, writeTimeoutMs: deps.http.timeoutMs }),
 };
