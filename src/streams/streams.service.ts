@@ -231,6 +231,10 @@ export class StreamsService {
   async deliveries(principal: Principal, id: string, page: PageParams): Promise<List<DeliveryView>> {
     await this.row(principal, id, 'events:read');
     const { cursor, op } = cursorOf(page);
+    // Delivery ids are whole numbers (list_metadata hands them out as strings); anything else placed nothing.
+    if (cursor !== undefined && !/^\d{1,15}$/.test(cursor)) {
+      throw new AppError('invalid_query', `Unknown cursor '${cursor}': before and after take a delivery id, as list_metadata gives it.`);
+    }
     const rows = await selectDeliveries(this.db, id, cursor === undefined ? undefined : Number(cursor), op, scanOrder(page), page.limit + 1);
     return toList(rows, page, (row) => String(row.id), toDeliveryView);
   }

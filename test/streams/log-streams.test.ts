@@ -128,6 +128,11 @@ describeEachBackend(
       const deliveries = await ctx().call<{ data: { outcome: string; event_count: number; first_seq: number }[] }>('GET', `/log_streams/${stream.id}/deliveries`);
       expect(deliveries.body.data.every((d) => d.outcome === 'delivered')).toBe(true);
       expect(deliveries.body.data.reduce((n, d) => n + d.event_count, 0)).toBe(10);
+      for (const cursor of ['after=abc', 'before=1.5', 'after=-3']) {
+        const bad = await ctx().call('GET', `/log_streams/${stream.id}/deliveries?${cursor}`);
+        expect(bad.status, cursor).toBe(400);
+        expect(bad.body).toMatchObject({ code: 'invalid_query' });
+      }
       const configuration = await ctx().call<{ log_stream: { id: string; type: string } }>('GET', `/organizations/${org}/audit_log_configuration`);
       expect(configuration.body.log_stream).toMatchObject({ id: stream.id, type: 'GenericHttps', state: 'active' });
     });
