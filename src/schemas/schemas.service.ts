@@ -66,8 +66,9 @@ export class SchemasService {
   async list(action: string, page: PageParams): Promise<List<AuditLogSchemaView>> {
     if (!(await actionExists(this.db, action))) throw new AppError('not_found', `Audit Log Action not found: '${action}'.`);
     const { cursor, op } = cursorOf(page);
+    // A version as list_metadata gives it: digits only (Number() would take '1e300', '0x10' or '').
+    if (cursor !== undefined && !/^\d{1,9}$/.test(cursor)) throw new AppError('invalid_query', 'The cursor must be a schema version.');
     const version = cursor === undefined ? undefined : Number(cursor);
-    if (version !== undefined && !Number.isInteger(version)) throw new AppError('invalid_query', 'The cursor must be a schema version.');
     const rows = await selectSchemaPage(this.db, action, version, op, scanOrder(page), page.limit + 1);
     return toList(rows, page, (row) => String(row.version), toSchemaView);
   }

@@ -16,6 +16,11 @@ describeEachBackend('action schemas', (ctx) => {
     expect(v2.body).toMatchObject({ version: 2 });
     const list = await ctx().call<{ data: { version: number }[] }>('GET', `/audit_logs/actions/${action}/schemas`);
     expect(list.body.data.map((s) => s.version)).toEqual([2, 1]);
+    expect((await ctx().call<{ data: { version: number }[] }>('GET', `/audit_logs/actions/${action}/schemas?after=2`)).body.data.map((s) => s.version)).toEqual([1]);
+    for (const cursor of ['after=1e300', 'before=0x10', 'after=', 'after=1.5']) {
+      const bad = await ctx().call('GET', `/audit_logs/actions/${action}/schemas?${cursor}`);
+      expect(bad.status, cursor).toBe(400);
+    }
     const actions = await ctx().call<{ data: { name: string; schema: { version: number } }[] }>('GET', '/audit_logs/actions?limit=100');
     expect(actions.body.data.find((a) => a.name === action)?.schema.version).toBe(2);
   });
