@@ -13,14 +13,15 @@ describe('loadConfig', () => {
   it('lists every problem at once and never echoes a secret', () => {
     let error: unknown;
     try {
-      loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', VERITY_PUBLIC_URL: 'ftp://x', VERITY_BOOTSTRAP_API_KEY: 'hunter2-secret', VERITY_SECRET_KEY: 'short', LOG_LEVEL: 'loud' });
+      loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', VERITY_PUBLIC_URL: 'ftp://x', VERITY_BOOTSTRAP_API_KEY: 'hunter2-secret', VERITY_SECRET_KEY: 'short', LOG_LEVEL: 'loud', VERITY_METRICS_TOKEN: 'metrics pw' });
     } catch (caught) {
       error = caught;
     }
     expect(error).toBeInstanceOf(ConfigError);
     const problems = (error as ConfigError).problems;
-    expect(problems).toHaveLength(6);
+    expect(problems).toHaveLength(7);
     expect((error as ConfigError).message).not.toContain('hunter2-secret');
+    expect((error as ConfigError).message).not.toContain('metrics pw');
   });
 
   it('reports a DATABASE_URL that is not a URL with the other problems, without echoing it', () => {

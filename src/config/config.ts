@@ -23,6 +23,8 @@ export interface Config {
   readonly trustProxy: TrustProxy;
   /** Ensures an admin key with exactly this secret exists (deployments, tests). */
   readonly bootstrapApiKey: string | undefined;
+  /** When set, GET /metrics needs `Authorization: Bearer <token>` (it names every tenant's streams). */
+  readonly metricsToken: string | undefined;
   /** Master key for secrets at rest (32 bytes, hex or base64); generated into dataDir when unset. */
   readonly secretKey: Buffer | undefined;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -160,6 +162,11 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     problems.push('VERITY_BOOTSTRAP_API_KEY must look like sk_ followed by at least 16 letters, digits, _ or -');
   }
 
+  const metricsToken = read('VERITY_METRICS_TOKEN');
+  if (metricsToken !== undefined && !/^[\x21-\x7e]{16,200}$/.test(metricsToken)) {
+    problems.push('VERITY_METRICS_TOKEN must be 16 to 200 printable characters without spaces');
+  }
+
   let secretKey: Buffer | undefined;
   const rawSecret = read('VERITY_SECRET_KEY');
   if (rawSecret !== undefined) {
@@ -270,6 +277,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     publicUrl,
     trustProxy,
     bootstrapApiKey,
+    metricsToken,
     secretKey,
     logLevel: logLevel ?? 'info',
     rateLimitPerMinute: int('VERITY_RATE_LIMIT_PER_MINUTE', 100_000, 0, 100_000_000),

@@ -222,7 +222,7 @@ export async function buildApp(deps: AppDeps): Promise<VerityApp> {
   await registerRateLimit(app, deps.config.rateLimitPerMinute);
   registerIdempotency(app, idempotency);
 
-  registerSystemRoutes(app, { db: deps.db, metrics });
+  registerSystemRoutes(app, { db: deps.db, metrics, metricsToken: deps.config.metricsToken });
   if (deps.api ?? true) {
     registerOrganizationRoutes(app, services.organizations, systemAudit);
     registerIngestRoutes(app, services.ingest);
