@@ -17,6 +17,8 @@ export interface FieldSpec {
   pattern?: string;
   patternMessage?: string;
   url?: boolean;
+  /** Where the saved secrets are sent: a change to it must come with them again (the API refuses otherwise). */
+  carriesSecrets?: boolean;
   min?: number;
   max?: number;
   maxLength?: number;
@@ -95,7 +97,7 @@ export const DESTINATIONS: DestinationSpec[] = [
       { name: 'service', label: 'Service', kind: 'text', placeholder: 'audit-logs', maxLength: 100 },
       { name: 'source', label: 'Source', kind: 'text', placeholder: 'verity', maxLength: 100 },
       { name: 'tags', label: 'Tags', kind: 'text', placeholder: 'env:prod,team:security', maxLength: 1000, hint: 'Comma-separated key:value tags.' },
-      { name: 'endpoint_url', label: 'Intake URL override', kind: 'text', url: true, advanced: true, placeholder: 'https://proxy.example.com', hint: 'For a proxy; /api/v2/logs is appended.' },
+      { name: 'endpoint_url', carriesSecrets: true, label: 'Intake URL override', kind: 'text', url: true, advanced: true, placeholder: 'https://proxy.example.com', hint: 'For a proxy; /api/v2/logs is appended.' },
     ],
     instructions: () => [
       <>
@@ -118,7 +120,7 @@ export const DESTINATIONS: DestinationSpec[] = [
     description: 'HTTP Event Collector',
     logo: { background: '#1a1a1a', content: <span style={{ color: '#65a637' }}>&gt;</span> },
     fields: [
-      { name: 'hec_url', label: 'HEC URL', kind: 'text', required: true, url: true, placeholder: 'https://splunk.example.com:8088', hint: 'The collector’s scheme://host:port.' },
+      { name: 'hec_url', carriesSecrets: true, label: 'HEC URL', kind: 'text', required: true, url: true, placeholder: 'https://splunk.example.com:8088', hint: 'The collector’s scheme://host:port.' },
       { name: 'hec_token', label: 'HEC token', kind: 'password', required: true, secret: true, pattern: PRINTABLE, patternMessage: 'Paste the token exactly, without spaces.', placeholder: 'xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx' },
       { name: 'index', label: 'Index', kind: 'text', pattern: '^[a-z0-9_][a-z0-9_-]{0,79}$', patternMessage: 'Lowercase letters, digits, _ and - only.', placeholder: 'audit', hint: 'Must be one of the token’s allowed indexes.' },
       { name: 'source', label: 'Source', kind: 'text', maxLength: 128, placeholder: 'verity' },
@@ -152,7 +154,7 @@ export const DESTINATIONS: DestinationSpec[] = [
       { name: 'prefix', label: 'Key prefix', kind: 'text', pattern: KEY_PREFIX, patternMessage: 'A relative path without “..” or empty segments.', placeholder: 'audit-logs', hint: 'Objects go under {prefix}/{organization_id}/.' },
       { name: 'role_arn', label: 'IAM role ARN', kind: 'text', advanced: true, pattern: '^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$', patternMessage: 'arn:aws:iam::123456789012:role/name', placeholder: 'arn:aws:iam::123456789012:role/verity-writer', hint: 'Assumed with the key before writing.' },
       { name: 'external_id', label: 'External ID', kind: 'text', advanced: true, pattern: '^[A-Za-z0-9+=,.@:/_-]{2,1224}$', patternMessage: 'Letters, digits and +=,.@:/_-', hint: 'Needs an IAM role ARN.' },
-      { name: 'endpoint', label: 'Endpoint', kind: 'text', advanced: true, url: true, pattern: ENDPOINT, patternMessage: 'A base URL such as https://minio.example.com', placeholder: 'https://s3.example.com', hint: 'For MinIO, R2 and other S3-compatible stores.' },
+      { name: 'endpoint', carriesSecrets: true, label: 'Endpoint', kind: 'text', advanced: true, url: true, pattern: ENDPOINT, patternMessage: 'A base URL such as https://minio.example.com', placeholder: 'https://s3.example.com', hint: 'For MinIO, R2 and other S3-compatible stores.' },
       { name: 'force_path_style', label: 'Path-style addressing', kind: 'checkbox', advanced: true, hint: 'Address buckets as {endpoint}/{bucket}.' },
       { name: 'object_per_event', label: 'One object per event', kind: 'checkbox', advanced: true, hint: 'Instead of gzip NDJSON batches.' },
     ],
@@ -191,7 +193,7 @@ export const DESTINATIONS: DestinationSpec[] = [
       { name: 'hmac_access_key_id', label: 'HMAC access ID', kind: 'text', required: true, pattern: '^[^\\s/]{3,128}$', patternMessage: 'The access ID shown with the HMAC key.', placeholder: 'GOOG1E…' },
       { name: 'hmac_secret', label: 'HMAC secret', kind: 'password', required: true, secret: true, pattern: '^[\\s\\S]{8,256}$', patternMessage: 'Between 8 and 256 characters.' },
       { name: 'prefix', label: 'Key prefix', kind: 'text', pattern: KEY_PREFIX, patternMessage: 'A relative path without “..” or empty segments.', placeholder: 'audit-logs' },
-      { name: 'endpoint', label: 'Endpoint', kind: 'text', advanced: true, url: true, pattern: ENDPOINT, patternMessage: 'A base URL', placeholder: 'https://storage.googleapis.com' },
+      { name: 'endpoint', carriesSecrets: true, label: 'Endpoint', kind: 'text', advanced: true, url: true, pattern: ENDPOINT, patternMessage: 'A base URL', placeholder: 'https://storage.googleapis.com' },
       { name: 'object_per_event', label: 'One object per event', kind: 'checkbox', advanced: true },
     ],
     instructions: (values) => [
@@ -216,10 +218,10 @@ export const DESTINATIONS: DestinationSpec[] = [
       { name: 'tenant_id', label: 'Directory (tenant) ID', kind: 'text', required: true, pattern: '^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$', patternMessage: 'A tenant GUID or domain.', placeholder: '00000000-0000-0000-0000-000000000000' },
       { name: 'client_id', label: 'Application (client) ID', kind: 'text', required: true, pattern: GUID, patternMessage: 'A GUID like 00000000-0000-0000-0000-000000000000.' },
       { name: 'client_secret', label: 'Client secret', kind: 'password', required: true, secret: true, maxLength: 1024, hint: 'The secret’s value, not its ID.' },
-      { name: 'ingestion_endpoint', label: 'Ingestion endpoint', kind: 'text', required: true, url: true, placeholder: 'https://my-dce-abcd.eastus-1.ingest.monitor.azure.com', hint: 'The DCE (or DCR) logs ingestion URL.' },
+      { name: 'ingestion_endpoint', carriesSecrets: true, label: 'Ingestion endpoint', kind: 'text', required: true, url: true, placeholder: 'https://my-dce-abcd.eastus-1.ingest.monitor.azure.com', hint: 'The DCE (or DCR) logs ingestion URL.' },
       { name: 'dcr_immutable_id', label: 'DCR immutable ID', kind: 'text', required: true, pattern: '^dcr-[0-9a-fA-F]{32}$', patternMessage: 'dcr- followed by 32 hex characters.', placeholder: 'dcr-0123456789abcdef0123456789abcdef' },
       { name: 'stream_name', label: 'Stream name', kind: 'text', required: true, pattern: '^(Custom|Microsoft)-[A-Za-z0-9_]{1,200}$', patternMessage: 'Custom-<Table>_CL', placeholder: 'Custom-VerityAudit_CL' },
-      { name: 'authority_url', label: 'Authority URL', kind: 'text', advanced: true, url: true, placeholder: 'https://login.microsoftonline.com', hint: 'Sovereign clouds only.' },
+      { name: 'authority_url', carriesSecrets: true, label: 'Authority URL', kind: 'text', advanced: true, url: true, placeholder: 'https://login.microsoftonline.com', hint: 'Sovereign clouds only.' },
     ],
     instructions: () => [
       <>
@@ -244,6 +246,7 @@ export const DESTINATIONS: DestinationSpec[] = [
     fields: [
       {
         name: 'url',
+        carriesSecrets: true,
         label: 'Endpoint URL',
         kind: 'text',
         required: true,

@@ -41,8 +41,11 @@ function parseHeaders(text: string): Record<string, string> | string {
   return headers;
 }
 
-/** Field-level checks before the request; the API's 422 remains the authority. */
-export function validate(spec: DestinationSpec, values: FormValues, secretsSet: string[] = []): Record<string, string> {
+/**
+ * Field-level checks before the request; the API's 422 remains the authority. `saved` is the stream's
+ * shown config when editing: a changed URL needs its saved secrets entered again.
+ */
+export function validate(spec: DestinationSpec, values: FormValues, secretsSet: string[] = [], saved?: Record<string, unknown>): Record<string, string> {
   const errors: Record<string, string> = {};
   for (const field of spec.fields) {
     const raw = values[field.name];
@@ -79,10 +82,24 @@ export function validate(spec: DestinationSpec, values: FormValues, secretsSet: 
     const problem = field.validate?.(value);
     if (problem !== undefined) errors[field.name] = problem;
   }
+  const moved = saved === undefined ? undefined : spec.fields.find((field) => field.carriesSecrets && textOf(values[field.name]) !== textOf(saved[field.name]));
+  if (moved !== undefined) {
+    for (const field of spec.fields) {
+      if (field.secret && secretsSet.includes(field.name) && textOf(values[field.name]) === '') {
+        errors[field.name] ??= `Enter it again: a saved secret is not sent to a changed ${moved.label}.`;
+      }
+    }
+  }
   if (spec.type === 'S3' && typeof values.external_id === 'string' && values.external_id.trim() !== '' && String(values.role_arn ?? '').trim() === '') {
     errors.role_arn = 'An external ID needs an IAM role ARN.';
   }
   return errors;
+}
+
+/** A form value or a saved config value as the form shows it (URLs are strings; absent is blank). */
+function textOf(value: unknown): string {
+  if (typeof value === 'string') return value.trim();
+  return typeof value === 'number' || typeof value === 'boolean' ? String(value) : '';
 }
 
 /** The config to send: blanks left out (so PATCH keeps stored secrets), numbers and headers parsed. */

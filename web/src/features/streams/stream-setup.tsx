@@ -62,7 +62,7 @@ export function StreamSetup({ organizationId, existing, onDone, onCancel }: { or
   const [serverErrors, setServerErrors] = useState<Record<string, string>>({});
   const [formError, setFormError] = useState<string | null>(null);
 
-  const clientErrors = spec ? validate(spec, values, saved?.secrets_set) : {};
+  const clientErrors = spec ? validate(spec, values, saved?.secrets_set, saved?.config) : {};
   const visibleErrors: Record<string, string> = { ...serverErrors };
   for (const [name, message] of Object.entries(clientErrors)) if (submitted || touched.has(name)) visibleErrors[name] = message;
 
