@@ -2,7 +2,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { Type, type Static } from 'typebox';
 import type { AuditEvent } from '../../ingest/event.schema.js';
 import { StringEnum } from '../../shared/string-enum.js';
-import { classifyHttpStatus, classifyNetworkError, type DestinationType } from './destination.js';
+import { classifyHttpStatus, classifyNetworkError, type ConfigProblem, type DestinationType } from './destination.js';
 import { jsonWithEvent } from './event-json.js';
 import { renderWithinLimit } from './oversized-event.js';
 
@@ -39,6 +39,25 @@ export function signWebhook(secret: string, id: string, timestamp: number, body:
   return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
 }
 
+const HEADER_NAME = /^[A-Za-z0-9-]{1,64}$/;
+// Tab, visible ASCII and Latin-1: what an HTTP client can send as a header value (no CR, LF or NUL).
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+// Headers that frame the request itself: set by the HTTP client, and refused by it when given.
+const FRAMING_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'expect', 'te', 'trailer']);
+
+/**
+ * Custom headers an HTTP client would refuse at every delivery (the stream would retry forever): refused
+ * when the stream is saved instead. Messages name the header, never its value (a secret).
+ */
+function headerProblems(headers: Record<string, string>): ConfigProblem[] {
+  return Object.entries(headers).flatMap(([name, value]): ConfigProblem[] => {
+    if (!HEADER_NAME.test(name)) return [{ field: 'headers', message: `"${name.slice(0, 64)}" is not a valid header name (letters, digits and hyphens)` }];
+    if (FRAMING_HEADERS.has(name.toLowerCase())) return [{ field: 'headers', message: `${name} is set by Verity's HTTP client and cannot be given` }];
+    if (!HEADER_VALUE.test(value)) return [{ field: 'headers', message: `the value of ${name} holds a line break or a character a header cannot carry` }];
+    return [];
+  });
+}
+
 export const genericHttps: DestinationType<GenericHttpsConfig> = {
   type: 'GenericHttps',
   label: 'HTTPS endpoint',
@@ -46,10 +65,12 @@ export const genericHttps: DestinationType<GenericHttpsConfig> = {
   secretFields: ['headers', 'signing_secret'],
   secretsBoundTo: ['url'],
   check(config) {
-    if (config.signing_secret === undefined) return [];
+    const problems = headerProblems(config.headers ?? {});
+    if (config.signing_secret === undefined) return problems;
     const bytes = webhookKey(config.signing_secret).length;
     // Standard Webhooks secrets are 24 to 64 bytes (PROTOCOLS §5); receivers' libraries refuse others.
-    return bytes >= 24 && bytes <= 64 ? [] : [{ field: 'signing_secret', message: `must decode (base64, after an optional whsec_ prefix) to 24–64 bytes; it decodes to ${bytes}` }];
+    if (bytes < 24 || bytes > 64) problems.push({ field: 'signing_secret', message: `must decode (base64, after an optional whsec_ prefix) to 24–64 bytes; it decodes to ${bytes}` });
+    return problems;
   },
   create(config, { http }) {
     const ndjson = config.format === 'ndjson';
