@@ -185,6 +185,13 @@ export class StreamsService {
 
   async replay(principal: Principal, id: string, from: Date): Promise<LogStreamView> {
     const row = await this.row(principal, id, 'admin');
+    // Caught up, a future time would rewind to where the stream already is: refused like any other no-op
+    // replay rather than recorded as one.
+    if (from.getTime() > Date.now()) {
+      throw new AppError('validation_failed', 'Validation failed.', {
+        errors: [{ code: 'invalid', field: 'from', message: 'is in the future: a replay re-delivers events that already happened' }],
+      });
+    }
     if (!(await rewindCursor(this.db, id, await cursorBefore(this.db, row.organization_id, from)))) {
       throw new AppError('validation_failed', 'Validation failed.', {
         errors: [

@@ -91,6 +91,18 @@ describeEachBackend(
       }
     });
 
+    it('refuses custom headers no HTTP request can carry when the stream is saved, not at every delivery', async () => {
+      const org = await ctx().createOrg();
+      for (const headers of [{ Authorization: 'Bearer SECRETVAL-1\nX-Evil: 1' }, { 'Bad Header Name': 'SECRETVAL-2' }, { Host: 'SECRETVAL-3.example' }, { 'X-Key': 'SECRETVAL-4\u2603' }]) {
+        const response = await ctx().call<{ errors: { field: string; message: string }[] }>('POST', '/log_streams', {
+          body: { organization_id: org, type: 'GenericHttps', config: { url: receiver.url, headers } },
+        });
+        expect(response.status, JSON.stringify(headers)).toBe(422);
+        expect(response.body.errors.map((e) => e.field)).toEqual(['config.headers']);
+        expect(JSON.stringify(response.body)).not.toContain('SECRETVAL');
+      }
+    });
+
     it('refuses a Splunk raw endpoint and a signing secret outside 24–64 bytes, naming the field', async () => {
       const org = await ctx().createOrg();
       type Refusal = { errors: { field: string; message: string }[] };
@@ -228,11 +240,22 @@ describeEachBackend(
 
       // A replay from after the stream's position would skip undelivered events: refused, nothing moves.
       await ctx().call('POST', `/log_streams/${stream.id}/pause`);
-      const later = await send(ctx(), org, 2, 'later');
-      const ahead = await ctx().call<{ errors: { field: string; message: string }[] }>('POST', `/log_streams/${stream.id}/replay`, { body: { from: '2099-01-01T00:00:00Z' } });
+      const twoMinutesAgo = new Date(Date.now() - 120_000).toISOString();
+      const later = Array.from({ length: 2 }, (_, i) => makeEvent({ occurred_at: twoMinutesAgo, actor: { id: `later${i}`, type: 'user' } }));
+      expect((await ctx().call('POST', '/audit_logs/events/batch', { body: { organization_id: org, events: later } })).status).toBe(200);
+      const ahead = await ctx().call<{ errors: { field: string; message: string }[] }>('POST', `/log_streams/${stream.id}/replay`, {
+        // After the undelivered events (so it would skip them), and in the past.
+        body: { from: new Date(Date.now() - 60_000).toISOString() },
+      });
       expect(ahead.status).toBe(422);
       expect(ahead.body.errors).toEqual([{ code: 'invalid', field: 'from', message: expect.stringContaining('nothing to replay') as unknown }]);
       expect((await ctx().call<Stream>('GET', `/log_streams/${stream.id}`)).body.stats).toMatchObject({ cursor_seq: 2, lag_events: later.length });
+      // A time in the future is refused as such, caught up or not, and leaves no replay on record.
+      const future = await ctx().call<{ errors: { field: string; message: string }[] }>('POST', `/log_streams/${stream.id}/replay`, { body: { from: '2099-01-01T00:00:00Z' } });
+      expect(future.status).toBe(422);
+      expect(future.body.errors).toEqual([{ code: 'invalid', field: 'from', message: expect.stringContaining('in the future') as unknown }]);
+      const replays = await ctx().call<{ data: unknown[] }>('GET', `/audit_logs/events?organization_id=${await ctx().services.systemAudit.organizationId()}&actions=log_stream.replayed&target_ids=${stream.id}`);
+      expect(replays.body.data).toHaveLength(1);
     });
 
     it('sends a marked test event synchronously without moving the cursor', async () => {
