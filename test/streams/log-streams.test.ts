@@ -44,6 +44,9 @@ describeEachBackend(
       expect(withCredentials.status).toBe(422);
       expect(withCredentials.body.errors.map((e) => e.field)).toEqual(['config.url']);
       expect(JSON.stringify(withCredentials.body)).not.toContain('hunter2');
+      const badSite = await ctx().call<{ errors: unknown[] }>('POST', '/log_streams', { body: { organization_id: org, type: 'Datadog', config: { site: 'XX1', api_key: 'k' } } });
+      expect(badSite.status).toBe(422);
+      expect(badSite.body.errors).toEqual([{ code: 'invalid', field: 'config.site', message: 'must be one of: US1, US3, US5, EU1, AP1, AP2, UK1, US1-FED, US2-FED' }]);
       const unknownType = await ctx().call<{ errors: unknown[] }>('POST', '/log_streams', { body: { organization_id: org, type: 'Kafka', config: {} } });
       expect(unknownType.status).toBe(422);
       expect(unknownType.body.errors).toEqual([

@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import type { AuditEvent } from '../../ingest/event.schema.js';
+import { StringEnum } from '../../shared/string-enum.js';
 import { classifyHttpStatus, classifyNetworkError, type DeliveryResult, type DestinationType } from './destination.js';
 import { jsonWithEvent } from './event-json.js';
 import { renderWithinLimit } from './oversized-event.js';
@@ -20,17 +21,7 @@ export type DatadogSite = keyof typeof DATADOG_SITES;
 
 export const DatadogConfigSchema = Type.Object(
   {
-    site: Type.Union([
-      Type.Literal('US1'),
-      Type.Literal('US3'),
-      Type.Literal('US5'),
-      Type.Literal('EU1'),
-      Type.Literal('AP1'),
-      Type.Literal('AP2'),
-      Type.Literal('UK1'),
-      Type.Literal('US1-FED'),
-      Type.Literal('US2-FED'),
-    ]),
+    site: StringEnum(Object.keys(DATADOG_SITES) as DatadogSite[], { description: 'Datadog site (region) of the account.' }),
     // Printable ASCII only: the key travels in a header, and a character undici refuses there would
     // surface as a network error (retried forever) instead of a configuration error.
     api_key: Type.String({ pattern: '^[!-~]{1,256}$', description: 'Datadog API key (not an application key).' }),
