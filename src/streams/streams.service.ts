@@ -144,7 +144,7 @@ export class StreamsService {
     const row = await this.row(principal, id, 'admin');
     const stored = openSecrets(this.box, row.id, row.secrets);
     const current = { ...row.config, ...stored };
-    const config = validateConfig(row.type, { ...current, ...(body.config ?? {}) });
+    const config = validateConfig(row.type, withoutRemoved({ ...current, ...(body.config ?? {}) }));
     refuseForbiddenLiterals(config, this.deps.allowPrivate);
     refuseMovedSecrets(row.type, withDefaults(row.type, current), config, body.config ?? {}, Object.keys(stored));
     const { plain, secret } = splitSecrets(row.type, config);
@@ -267,6 +267,16 @@ export class StreamsService {
 }
 
 /** The stored config with its type's defaults filled in, to compare with a validated one (as stored if it no longer validates). */
+/**
+ * A PATCH removes an optional field (a signing secret, custom headers) by sending it as null; an empty
+ * headers object is no headers. Without this a secret, once set, could only go with the whole stream.
+ */
+function withoutRemoved(config: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(config).filter(([, value]) => value !== null && !(typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 0)),
+  );
+}
+
 function withDefaults(type: string, config: Record<string, unknown>): Record<string, unknown> {
   try {
     return validateConfig(type, config);

@@ -94,6 +94,24 @@ describeEachBackend(
       }
     });
 
+    it('removes an optional secret sent as null, and custom headers sent as {}', async () => {
+      const org = await ctx().createOrg();
+      const secret = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+      const stream = await createStream(org, {}, { signing_secret: secret });
+      expect(stream.secrets_set).toEqual(['headers', 'signing_secret']);
+      const unsigned = await ctx().call<Stream>('PATCH', `/log_streams/${stream.id}`, { body: { config: { signing_secret: null } } });
+      expect(unsigned.status, JSON.stringify(unsigned.body)).toBe(200);
+      expect(unsigned.body.secrets_set).toEqual(['headers']);
+      const bare = await ctx().call<Stream>('PATCH', `/log_streams/${stream.id}`, { body: { config: { headers: {} } } });
+      expect(bare.body.secrets_set).toEqual([]);
+      expect((await ctx().call('POST', `/log_streams/${stream.id}/test`)).status).toBe(200);
+      const sent = receiver.requests[receiver.requests.length - 1];
+      expect(sent?.headers['webhook-signature']).toBeUndefined();
+      expect(sent?.headers.authorization).toBeUndefined();
+      // A required field cannot be removed.
+      expect((await ctx().call('PATCH', `/log_streams/${stream.id}`, { body: { config: { url: null } } })).status).toBe(422);
+    });
+
     it('refuses custom headers no HTTP request can carry when the stream is saved, not at every delivery', async () => {
       const org = await ctx().createOrg();
       for (const headers of [{ Authorization: 'Bearer SECRETVAL-1\nX-Evil: 1' }, { 'Bad Header Name': 'SECRETVAL-2' }, { Host: 'SECRETVAL-3.example' }, { 'X-Key': 'SECRETVAL-4\u2603' }]) {
