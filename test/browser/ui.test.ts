@@ -351,6 +351,13 @@ describe.runIf(status.run)('web UI in a real browser', { retry: 1 }, () => {
       await page.getByLabel('Name').fill('Security webhook');
       await page.getByLabel('Endpoint URL').fill(receiver.url);
       await page.getByRole('button', { name: 'Generate' }).click();
+      // The receiver needs the secret too, and it is never shown once saved: shown in clear until then.
+      const secret = page.locator('input[name="signing_secret"]');
+      expect(await secret.getAttribute('type')).toBe('text');
+      expect(await secret.inputValue()).toMatch(/^whsec_/);
+      await page.getByText('Copy it now and give it to your receiver').waitFor();
+      expect(await page.getByLabel('Events to send').inputValue()).toBe('now');
+      await page.screenshot({ path: 'test-results/browser/portal-stream-generated-secret.png' });
       await page.getByRole('button', { name: 'Save and test connection' }).click();
       const result = page.getByTestId('test-result');
       await expect.poll(() => result.textContent()).toContain('refused');

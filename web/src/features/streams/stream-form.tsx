@@ -167,6 +167,48 @@ function Control({ field, value, onChange, onBlur, secretSaved, control }: { fie
   }
 }
 
+/**
+ * A secret Verity can generate (a webhook signing secret) is one the receiver must be given too, and it is
+ * never shown again once saved: a generated value is shown in clear, with a Copy button, until then.
+ */
+function GeneratedSecret({ field, value, onChange, onBlur, secretSaved, control }: { field: FieldSpec; value: string | boolean; onChange: (value: string) => void; onBlur: () => void; secretSaved: boolean; control: ControlProps }) {
+  const [shown, setShown] = useState(false);
+  const [copied, setCopied] = useState(false);
+  const text = String(value);
+  const copy = async (): Promise<void> => {
+    try {
+      await navigator.clipboard.writeText(text);
+      setCopied(true);
+    } catch {
+      // No clipboard (a page not served over https): select the value so it can be copied by hand.
+      document.querySelector<HTMLInputElement>(`input[name="${field.name}"]`)?.select();
+    }
+  };
+  return (
+    <div>
+      <div className="row">
+        <Control field={shown ? { ...field, kind: 'text' } : field} value={value} onChange={(next) => onChange(String(next))} onBlur={onBlur} secretSaved={secretSaved} control={control} />
+        <Button
+          size="md"
+          onClick={() => {
+            onChange(field.generate?.() ?? '');
+            setShown(true);
+            setCopied(false);
+          }}
+        >
+          Generate
+        </Button>
+        {shown && text !== '' && (
+          <Button size="md" onClick={() => void copy()}>
+            {copied ? 'Copied' : 'Copy'}
+          </Button>
+        )}
+      </div>
+      {shown && text !== '' && <div className="field-hint">Copy it now and give it to your receiver to verify signatures: once saved, it is never shown again.</div>}
+    </div>
+  );
+}
+
 /** The destination's fields, with hints, client-side checks on blur and the API's field errors. */
 export function StreamFields({
   spec,
@@ -217,12 +259,7 @@ export function StreamFields({
       >
         {(control) =>
           field.generate ? (
-            <div className="row">
-              <Control field={field} value={value} onChange={set} onBlur={() => onBlurField?.(field.name)} secretSaved={secretsSet.includes(field.name)} control={control} />
-              <Button size="md" onClick={() => set(field.generate?.() ?? '')}>
-                Generate
-              </Button>
-            </div>
+            <GeneratedSecret field={field} value={value} onChange={set} onBlur={() => onBlurField?.(field.name)} secretSaved={secretsSet.includes(field.name)} control={control} />
           ) : (
             <Control field={field} value={value} onChange={set} onBlur={() => onBlurField?.(field.name)} secretSaved={secretsSet.includes(field.name)} control={control} />
           )

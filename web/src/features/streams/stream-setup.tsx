@@ -4,6 +4,7 @@ import { useState, type FormEvent } from 'react';
 import { ApiError, api, errorMessage } from '../../lib/api';
 import type { LogStream, TestResult } from '../../lib/types';
 import { Button } from '../../ui/button';
+import { Field } from '../../ui/field';
 import { DESTINATIONS, DestinationLogo, destinationSpec, type DestinationSpec } from './destinations';
 import { initialValues, serverFieldErrors, StreamFields, toConfig, validate, type FormValues } from './stream-form';
 import { TestResultPanel } from './stream-status';
@@ -61,8 +62,12 @@ export function StreamSetup({ organizationId, existing, onDone, onCancel }: { or
   const [tested, setTested] = useState(false);
   const [serverErrors, setServerErrors] = useState<Record<string, string>>({});
   const [formError, setFormError] = useState<string | null>(null);
+  // Where a new stream starts: new events only, every stored event, or events from a date (start_from).
+  const [startFrom, setStartFrom] = useState<'now' | 'beginning' | 'date'>('now');
+  const [startDate, setStartDate] = useState('');
 
-  const clientErrors = spec ? validate(spec, values, saved?.secrets_set, saved?.config) : {};
+  const clientErrors: Record<string, string> = spec ? validate(spec, values, saved?.secrets_set, saved?.config) : {};
+  if (!saved && startFrom === 'date' && !/^\d{4}-\d{2}-\d{2}$/.test(startDate)) clientErrors.__start = 'Choose the date to send events from.';
   const visibleErrors: Record<string, string> = { ...serverErrors };
   for (const [name, message] of Object.entries(clientErrors)) if (submitted || touched.has(name)) visibleErrors[name] = message;
 
@@ -72,7 +77,13 @@ export function StreamSetup({ organizationId, existing, onDone, onCancel }: { or
       const name = String(values.__name ?? '').trim();
       const stream = saved
         ? await api.patch<LogStream>(`/log_streams/${encodeURIComponent(saved.id)}`, { config: toConfig(spec, values, true), name: name === '' ? null : name })
-        : await api.post<LogStream>('/log_streams', { organization_id: organizationId, type: spec.type, config: toConfig(spec, values, false), ...(name === '' ? {} : { name }) });
+        : await api.post<LogStream>('/log_streams', {
+            organization_id: organizationId,
+            type: spec.type,
+            config: toConfig(spec, values, false),
+            start_from: startFrom === 'date' ? new Date(`${startDate}T00:00:00`).toISOString() : startFrom,
+            ...(name === '' ? {} : { name }),
+          });
       setSaved(stream);
       try {
         return { stream, test: await api.post<TestResult>(`/log_streams/${encodeURIComponent(stream.id)}/test`), testError: null };
@@ -196,6 +207,20 @@ export function StreamSetup({ organizationId, existing, onDone, onCancel }: { or
               secretsSet={saved?.secrets_set}
               onBlurField={(name) => setTouched((set) => new Set(set).add(name))}
             />
+            {!saved && (
+              <Field label="Events to send" hint={startFrom === 'now' ? 'Only events that happen after the stream is saved.' : 'Past events are sent first, oldest first, then new ones as they happen.'} error={visibleErrors.__start}>
+                {(control) => (
+                  <div className="row">
+                    <select className="select" name="__start_from" {...control} value={startFrom} onChange={(event) => setStartFrom(event.target.value as 'now' | 'beginning' | 'date')}>
+                      <option value="now">New events only, from now on</option>
+                      <option value="beginning">Every stored event, then new ones</option>
+                      <option value="date">Events from a date, then new ones</option>
+                    </select>
+                    {startFrom === 'date' && <input className="input" type="date" name="__start" aria-label="Send events from" value={startDate} max={new Date().toISOString().slice(0, 10)} onChange={(event) => setStartDate(event.target.value)} />}
+                  </div>
+                )}
+              </Field>
+            )}
             {formError && (
               <div className="callout callout-red" role="alert">
                 {formError}
