@@ -685,6 +685,29 @@ describe.runIf(status.run)('web UI in a real browser', { retry: 1 }, () => {
     await session.finish();
   });
 
+  it("portal: a finished stream setup sends the admin to generate_link's success_url", async () => {
+    const receiver = await new ScriptedReceiver().start();
+    try {
+      // The success page here is the health check, which has no favicon.
+      const session = await openSession(ui, 'portal-stream-success-url', [/favicon\.ico/]);
+      const { page } = session;
+      const successUrl = `${ui.url}/healthz?setup=done`;
+      // An organization without streams, so the portal opens on the destination picker (also on a retry).
+      const organization = await ui.api.call<{ id: string }>('POST', '/organizations', { name: `Hooli ${Date.now()}` });
+      const { link } = await ui.api.call<{ link: string }>('POST', '/portal/generate_link', { organization: organization.id, intent: 'log_streams', success_url: successUrl });
+      await page.goto(link);
+      await page.getByRole('button', { name: /^HTTPS endpoint/ }).click();
+      await page.getByLabel('Endpoint URL').fill(receiver.url);
+      await page.getByRole('button', { name: 'Save and test connection' }).click();
+      await expect.poll(() => page.getByTestId('test-result').textContent()).toContain('Connection works');
+      await page.getByRole('button', { name: /^Done — back to / }).click();
+      await page.waitForURL(successUrl);
+      await session.finish();
+    } finally {
+      await receiver.close();
+    }
+  });
+
   it('stream setup wizard: one column on a phone', async () => {
     const session = await openSession(ui, 'stream-setup-phone', [], { viewport: { width: 390, height: 844 } });
     const { page } = session;

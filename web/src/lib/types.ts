@@ -205,6 +205,8 @@ export interface PortalSession {
   brand: Brand;
   csrf_token: string;
   return_url: string | null;
+  /** Where to send the admin once a setup is done (generate_link's success_url). */
+  success_url: string | null;
   expires_at: string;
 }
 

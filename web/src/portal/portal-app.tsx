@@ -216,7 +216,13 @@ function NewStreamPage({ session }: { session: PortalSession }) {
           </Link>
         </nav>
       )}
-      <StreamSetup organizationId={session.organization.id} onDone={(stream) => navigate(`/log-streams/${stream.id}`)} onCancel={first ? undefined : () => navigate('/log-streams')} />
+      <StreamSetup
+        organizationId={session.organization.id}
+        // The vendor's app asked to have the admin back once a stream is set up (generate_link's success_url).
+        onDone={(stream) => (session.success_url ? window.location.assign(session.success_url) : navigate(`/log-streams/${stream.id}`))}
+        doneLabel={session.success_url ? `Done — back to ${session.brand.name}` : undefined}
+        onCancel={first ? undefined : () => navigate('/log-streams')}
+      />
     </div>
   );
 }

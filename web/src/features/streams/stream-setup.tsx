@@ -48,7 +48,20 @@ export function DestinationPicker({ value, onPick }: { value?: string; onPick: (
  * On a failure the form stays open and says the stream was saved anyway (it is live and delivering): fix a
  * field and test again (the saved stream is updated in place).
  */
-export function StreamSetup({ organizationId, existing, onDone, onCancel }: { organizationId: string; existing?: LogStream; onDone: (stream: LogStream) => void; onCancel?: () => void }) {
+export function StreamSetup({
+  organizationId,
+  existing,
+  onDone,
+  onCancel,
+  doneLabel = 'Done — view stream',
+}: {
+  organizationId: string;
+  existing?: LogStream;
+  onDone: (stream: LogStream) => void;
+  onCancel?: () => void;
+  /** The button that ends a tested setup. */
+  doneLabel?: string;
+}) {
   const client = useQueryClient();
   const [spec, setSpec] = useState<DestinationSpec | undefined>(existing ? destinationSpec(existing.type) : undefined);
   const [values, setValues] = useState<FormValues>(() => (spec ? initialValues(spec, existing) : {}));
@@ -249,7 +262,7 @@ export function StreamSetup({ organizationId, existing, onDone, onCancel }: { or
                   Test again
                 </Button>
                 <Button variant="primary" icon={<ArrowRight />} onClick={() => onDone(saved)}>
-                  Done — view stream
+                  {doneLabel}
                 </Button>
               </>
             ) : (
