@@ -43,8 +43,8 @@ export interface SignedIn {
 }
 
 /** A signed-in operator acts as an unrestricted admin key would. */
-export function operatorPrincipal(session: Pick<OperatorSessionRow, 'operator_id'>): Principal {
-  return { kind: 'operator', id: session.operator_id, scopes: ['admin'], organizationId: null };
+export function operatorPrincipal(session: Pick<OperatorSessionRow, 'operator_id' | 'email'>): Principal {
+  return { kind: 'operator', id: session.operator_id, scopes: ['admin'], organizationId: null, name: session.email };
 }
 
 export function normaliseEmail(email: string): string {

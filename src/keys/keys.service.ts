@@ -36,6 +36,8 @@ export interface Principal {
   scopes: readonly Scope[];
   /** Set when the principal may only touch one organization's data. */
   organizationId: string | null;
+  /** How people know it (an API key's name, an operator's email): the actor's name in the system log. */
+  name?: string;
   /** Portal sessions only. */
   portalIntent?: PortalIntent;
 }
@@ -143,7 +145,7 @@ export class KeysService {
     }
     const row = await selectActiveKeyByHash(this.db, hash);
     const principal: Principal | null = row
-      ? { kind: 'api_key', id: row.id, scopes: row.scopes.filter(isScope), organizationId: row.organization_id }
+      ? { kind: 'api_key', id: row.id, scopes: row.scopes.filter(isScope), organizationId: row.organization_id, name: row.name }
       : null;
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(hash, { principal, expires: now + CACHE_TTL_MS });

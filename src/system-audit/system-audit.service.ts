@@ -39,8 +39,8 @@ const METADATA_KEY = /^[a-zA-Z0-9_-]{1,40}$/;
 const ACTOR_TYPES: Record<Principal['kind'], SystemActor['type']> = { api_key: 'api_key', operator: 'operator', portal: 'portal_session' };
 
 /** The actor of a system event for whoever made the request. */
-export function principalActor(principal: Principal, name?: string): SystemActor {
-  return { id: principal.id, type: ACTOR_TYPES[principal.kind], ...(name === undefined ? {} : { name }) };
+export function principalActor(principal: Principal, name: string | undefined = principal.name): SystemActor {
+  return { id: principal.id, type: ACTOR_TYPES[principal.kind], ...(name === undefined || name === '' ? {} : { name }) };
 }
 
 /** The event context of a request: the client address and its user agent. */

@@ -142,7 +142,7 @@ describeEachBackend('the system organization keeps the administrative record', (
     const updated = events.find((event) => event.action === 'log_stream.updated');
     expect(updated?.metadata).toMatchObject({ destination: 'Splunk', changed: 'config.hec_token' });
     expect(events.find((event) => event.action === 'organization.retention_changed')?.metadata).toMatchObject({ retention_period_in_days: 30 });
-    expect(events.find((event) => event.action === 'api_key.created')?.actor.type).toBe('api_key');
+    expect(events.find((event) => event.action === 'api_key.created')?.actor).toMatchObject({ type: 'api_key', name: 'bootstrap (VERITY_BOOTSTRAP_API_KEY)' });
     const text = JSON.stringify(events);
     for (const secret of [key.body.secret, 'hec-token-never-logged', 'second-secret-token']) expect(text).not.toContain(secret);
   });
