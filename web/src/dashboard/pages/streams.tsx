@@ -78,7 +78,7 @@ export function StreamsPage() {
         enableSorting: false,
         cell: ({ row }) =>
           row.original.state_reason && !row.original.paused ? (
-            <span className="text-sm" style={{ color: row.original.state === 'active' ? undefined : 'var(--red)' }} title={row.original.state_reason}>
+            <span className="text-sm cell-clamp" style={{ color: row.original.state === 'active' ? undefined : 'var(--red)' }} title={row.original.state_reason}>
               {row.original.state_reason}
             </span>
           ) : (

@@ -115,7 +115,7 @@ export function DeliveriesTable({ streamId, limit = 20 }: { streamId: string; li
       {
         id: 'error',
         header: 'Error',
-        cell: ({ row }) => (row.original.error ? <span title={row.original.error} className="text-sm" style={{ color: 'var(--red)' }}>{row.original.error}</span> : <span className="muted">—</span>),
+        cell: ({ row }) => (row.original.error ? <span title={row.original.error} className="text-sm cell-clamp" style={{ color: 'var(--red)' }}>{row.original.error}</span> : <span className="muted">—</span>),
       },
     ],
     [],
