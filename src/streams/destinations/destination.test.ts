@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyNetworkError } from './destination.js';
+import { classifyHttpStatus, classifyNetworkError } from './destination.js';
 
 /** fetch reports "fetch failed" with the socket's error as its cause, as undici does. */
 function fetchFailure(code: string, message: string): Error {
@@ -25,5 +25,23 @@ describe('classifyNetworkError', () => {
     for (const code of ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'UND_ERR_SOCKET']) {
       expect(classifyNetworkError(fetchFailure(code, `${code} happened`)), code).toMatchObject({ outcome: 'retry' });
     }
+  });
+});
+
+describe('classifyHttpStatus', () => {
+  it('a redirect stops the stream with a reason that says redirects are not followed', () => {
+    for (const status of [301, 302, 307, 308]) {
+      const result = classifyHttpStatus(status, '<html>moved</html>', null);
+      expect(result).toMatchObject({ outcome: 'invalid', status });
+      expect(result.outcome === 'delivered' ? '' : result.error).toContain('do not follow redirects');
+    }
+  });
+
+  it('sorts the rest as before: 2xx delivered, 401/403/404 invalid, 429/5xx retried, 413 too large', () => {
+    expect(classifyHttpStatus(204, '', null).outcome).toBe('delivered');
+    expect(classifyHttpStatus(403, 'no', null).outcome).toBe('invalid');
+    expect(classifyHttpStatus(429, '', '3')).toMatchObject({ outcome: 'retry', retryAfterMs: 3000 });
+    expect(classifyHttpStatus(503, '', null).outcome).toBe('retry');
+    expect(classifyHttpStatus(413, '', null).outcome).toBe('too_large');
   });
 });

@@ -81,6 +81,10 @@ export function classifyHttpStatus(status: number, body: string, retryAfter: str
   if (status === 413) return { outcome: 'too_large', status, error };
   if (status === 401 || status === 403 || status === 404) return { outcome: 'invalid', status, error };
   if (status === 408 || status === 429 || status >= 500) return { outcome: 'retry', status, error, retryAfterMs: parseRetryAfter(retryAfter) };
+  // Redirects are not followed (a redirect could lead a delivery, and its credentials, to another host).
+  if (status >= 300 && status < 400) {
+    return { outcome: 'invalid', status, error: `HTTP ${status}: the destination redirects, and deliveries do not follow redirects: configure the URL it redirects to` };
+  }
   // Any other 4xx means the request itself is wrong for this destination: retrying cannot fix it.
   return { outcome: 'invalid', status, error };
 }
