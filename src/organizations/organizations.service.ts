@@ -137,6 +137,7 @@ export class OrganizationsService {
 
   async update(id: string, body: UpdateOrganizationBody, principal: Principal): Promise<OrganizationView> {
     assertOrganizationAccess(principal, id);
+    await this.assertMayChangeSystemOrganization(id, principal);
     await this.db.transaction(async (tx) => {
       if (body.external_id !== undefined) await this.assertExternalIdFree(tx, body.external_id, id);
       const found = await updateOrganization(tx, id, {
@@ -212,7 +213,7 @@ export class OrganizationsService {
 
   async setRetention(id: string, body: RetentionBody, principal: Principal): Promise<{ retention_period_in_days: number }> {
     assertOrganizationAccess(principal, id);
-    await this.assertMayChangeRetention(id, principal);
+    await this.assertMayChangeSystemOrganization(id, principal);
     const days = retentionDays(body);
     if (!(await updateRetention(this.db, id, days))) throw notFound('Organization', id);
     return { retention_period_in_days: days };
@@ -235,24 +236,25 @@ export class OrganizationsService {
   }
 
   /**
-   * The organization as a caller may read it: with events:read (an events:write key, meant for an
-   * application's ingest, reads no tenant's name, domains or configuration) and access to it.
+   * The system organization's log is the trail of administrative actions, API keys' included: its name and
+   * ids (which a vendor's backend could mistake for a customer's, and open a portal on), how long it is kept
+   * and whether it is on legal hold are an operator's to change (in the dashboard), so a leaked admin key
+   * can neither pass it off as a customer nor have the record of its own use purged.
    */
-  /**
-   * The system organization's log is the trail of administrative actions, API keys' included: how long it
-   * is kept and whether it is on legal hold are an operator's to change (in the dashboard), so a leaked
-   * admin key cannot have the record of its own use purged.
-   */
-  async assertMayChangeRetention(id: string, principal: Principal): Promise<void> {
+  async assertMayChangeSystemOrganization(id: string, principal: Principal): Promise<void> {
     if (principal.kind === 'operator') return;
     if ((await selectOrganization(this.db, id))?.system === true) {
       throw new AppError(
         'forbidden',
-        "Only an operator signed in to the dashboard may change the retention or legal hold of the Verity system organization: its log is the trail of administrative actions.",
+        'Only an operator signed in to the dashboard may change the Verity system organization (its name, ids, retention or legal hold): its log is the trail of administrative actions.',
       );
     }
   }
 
+  /**
+   * The organization as a caller may read it: with events:read (an events:write key, meant for an
+   * application's ingest, reads no tenant's name, domains or configuration) and access to it.
+   */
   private async row(id: string, principal?: Principal): Promise<OrganizationRow> {
     if (principal) {
       requireScope(principal, 'events:read');

@@ -102,8 +102,14 @@ export class PortalService {
     if (embed && body.intent !== 'audit_logs') throw invalid('embed', 'the embeddable viewer shows events: use it with intent audit_logs');
     const returnUrl = redirectUrl('return_url', body.return_url);
     const successUrl = redirectUrl('success_url', body.success_url);
-    if ((await selectOrganization(this.db, body.organization)) === undefined) {
+    const organization = await selectOrganization(this.db, body.organization);
+    if (organization === undefined) {
       throw new AppError('not_found', `Organization not found: '${body.organization}'.`);
+    }
+    // The Admin Portal is a customer's: Verity's administrative trail (operators, keys, addresses) is read
+    // in the dashboard, never handed out through a link.
+    if (organization.system) {
+      throw new AppError('forbidden', 'The Verity system organization is not a customer: its log is read in the dashboard, not through an Admin Portal link.');
     }
     const token = mintToken(LINK_TOKEN_PREFIX);
     const row = await insertPortalLink(this.db, {

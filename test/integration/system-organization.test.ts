@@ -162,12 +162,18 @@ describeEachBackend('the system organization keeps the administrative record', (
     expect(found.body.data).toEqual([]);
   });
 
-  it("its retention and legal hold are an operator's to change, not an API key's", async () => {
+  it("its name, ids, retention and legal hold are an operator's to change, not an API key's; it has no portal", async () => {
     const system = await ctx().services.systemAudit.organizationId();
     const retention = await ctx().call('PUT', `/organizations/${system}/audit_logs_retention`, { body: { retention_period_in_days: 1 } });
     expect(retention.status).toBe(403);
     expect(retention.body).toMatchObject({ code: 'forbidden' });
     expect((await ctx().call('PUT', `/organizations/${system}/legal_hold`, { body: { enabled: true } })).status).toBe(403);
+    // Nor can a key pass it off as a customer (whose portal a vendor's backend would then open on it).
+    const renamed = await ctx().call('PUT', `/organizations/${system}`, { body: { name: 'Acme Corp', external_id: `acme-${Date.now()}` } });
+    expect(renamed.status).toBe(403);
+    expect((await ctx().call<{ name: string; external_id: string }>('GET', `/organizations/${system}`)).body.external_id).toBe('verity-system');
+    const link = await ctx().call('POST', '/portal/generate_link', { body: { organization: system, intent: 'audit_logs' } });
+    expect(link.status).toBe(403);
     expect((await ctx().call<{ retention_period_in_days: number }>('GET', `/organizations/${system}/audit_logs_retention`)).body.retention_period_in_days).not.toBe(1);
 
     const email = `ops-${Date.now()}@vendor.example`;
