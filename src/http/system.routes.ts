@@ -24,7 +24,7 @@ export function registerSystemRoutes(app: FastifyInstance, deps: { db: Db; metri
   const tokenDigest = deps.metricsToken === undefined ? undefined : sha256(deps.metricsToken);
   app.get('/metrics', { config, schema: { hide: true } }, async (request, reply) => {
     if (tokenDigest !== undefined) {
-      const given = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
+      const given = BEARER.exec(request.headers.authorization ?? '')?.[1];
       // Compared as digests: equal lengths for timingSafeEqual, and no early exit on the first differing byte.
       if (given === undefined || !timingSafeEqual(sha256(given), tokenDigest)) {
         throw new AppError('unauthorized', 'GET /metrics needs Authorization: Bearer <VERITY_METRICS_TOKEN>.');
@@ -35,6 +35,9 @@ export function registerSystemRoutes(app: FastifyInstance, deps: { db: Db; metri
 
   app.get('/openapi.json', { config, schema: { hide: true } }, async () => app.swagger());
 }
+
+// As the API's own bearer header: any case, any spacing.
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
 function sha256(text: string): Buffer {
   return createHash('sha256').update(text).digest();

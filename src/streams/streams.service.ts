@@ -101,7 +101,7 @@ export class StreamsService {
 
   async create(principal: Principal, body: CreateStreamBody): Promise<LogStreamView> {
     this.authorize(principal, body.organization_id);
-    const config = validateConfig(body.type, body.config);
+    const config = validateConfig(body.type, withoutRemoved(body.config));
     refuseForbiddenLiterals(config, this.deps.allowPrivate);
     const head = await this.db.query<{ seq: number }>('select seq from org_log_heads where organization_id = $1', [body.organization_id]);
     if (head[0] === undefined) throw new AppError('not_found', `Organization not found: '${body.organization_id}'.`);
@@ -266,10 +266,10 @@ export class StreamsService {
   }
 }
 
-/** The stored config with its type's defaults filled in, to compare with a validated one (as stored if it no longer validates). */
 /**
  * A PATCH removes an optional field (a signing secret, custom headers) by sending it as null; an empty
- * headers object is no headers. Without this a secret, once set, could only go with the whole stream.
+ * headers object is no headers (on create too). Without this a secret, once set, could only go with the
+ * whole stream.
  */
 function withoutRemoved(config: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(
@@ -277,6 +277,7 @@ function withoutRemoved(config: Record<string, unknown>): Record<string, unknown
   );
 }
 
+/** The stored config with its type's defaults filled in, to compare with a validated one (as stored if it no longer validates). */
 function withDefaults(type: string, config: Record<string, unknown>): Record<string, unknown> {
   try {
     return validateConfig(type, config);

@@ -18,6 +18,7 @@ describeEachBackend(
       }
       const allowed = await scrape(`Bearer ${TOKEN}`);
       expect(allowed.statusCode).toBe(200);
+      expect((await scrape(`bearer  ${TOKEN} `)).statusCode).toBe(200);
       expect(allowed.body).toContain('verity_events_appended_total');
       expect((await ctx().app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
       expect((await ctx().app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);

@@ -104,6 +104,8 @@ describeEachBackend(
       expect(unsigned.body.secrets_set).toEqual(['headers']);
       const bare = await ctx().call<Stream>('PATCH', `/log_streams/${stream.id}`, { body: { config: { headers: {} } } });
       expect(bare.body.secrets_set).toEqual([]);
+      const createdBare = await ctx().call<Stream>('POST', '/log_streams', { body: { organization_id: org, type: 'GenericHttps', config: { url: receiver.url, headers: {} } } });
+      expect(createdBare.body.secrets_set).toEqual([]);
       expect((await ctx().call('POST', `/log_streams/${stream.id}/test`)).status).toBe(200);
       const sent = receiver.requests[receiver.requests.length - 1];
       expect(sent?.headers['webhook-signature']).toBeUndefined();

@@ -102,8 +102,12 @@ function textOf(value: unknown): string {
   return typeof value === 'number' || typeof value === 'boolean' ? String(value) : '';
 }
 
-/** The config to send: blanks left out (so PATCH keeps stored secrets), numbers and headers parsed. */
-export function toConfig(spec: DestinationSpec, values: FormValues, editing: boolean): Record<string, unknown> {
+/**
+ * The config to send: blanks left out (so PATCH keeps stored secrets), numbers and headers parsed. When
+ * editing (`saved`: the stream's shown config), an optional shown field the user emptied is sent as null,
+ * which removes it, instead of being left out and kept.
+ */
+export function toConfig(spec: DestinationSpec, values: FormValues, editing: boolean, saved?: Record<string, unknown>): Record<string, unknown> {
   const config: Record<string, unknown> = {};
   for (const field of spec.fields) {
     const raw = values[field.name];
@@ -112,7 +116,10 @@ export function toConfig(spec: DestinationSpec, values: FormValues, editing: boo
       continue;
     }
     const value = typeof raw === 'string' ? raw.trim() : '';
-    if (value === '') continue;
+    if (value === '') {
+      if (editing && !field.secret && !field.required && textOf(saved?.[field.name]) !== '') config[field.name] = null;
+      continue;
+    }
     if (field.kind === 'number') config[field.name] = Number(value);
     else if (field.kind === 'headers') config[field.name] = parseHeaders(value);
     else config[field.name] = value;

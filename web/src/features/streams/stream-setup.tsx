@@ -89,7 +89,7 @@ export function StreamSetup({
       if (spec === undefined) throw new Error('Choose a destination first.');
       const name = String(values.__name ?? '').trim();
       const stream = saved
-        ? await api.patch<LogStream>(`/log_streams/${encodeURIComponent(saved.id)}`, { config: toConfig(spec, values, true), name: name === '' ? null : name })
+        ? await api.patch<LogStream>(`/log_streams/${encodeURIComponent(saved.id)}`, { config: toConfig(spec, values, true, saved.config), name: name === '' ? null : name })
         : await api.post<LogStream>('/log_streams', {
             organization_id: organizationId,
             type: spec.type,
@@ -229,7 +229,7 @@ export function StreamSetup({
                       <option value="beginning">Every stored event, then new ones</option>
                       <option value="date">Events from a date, then new ones</option>
                     </select>
-                    {startFrom === 'date' && <input className="input" type="date" name="__start" aria-label="Send events from" value={startDate} max={new Date().toISOString().slice(0, 10)} onChange={(event) => setStartDate(event.target.value)} />}
+                    {startFrom === 'date' && <input className="input" type="date" name="__start" aria-label="Send events from" value={startDate} max={localToday()} onChange={(event) => setStartDate(event.target.value)} />}
                   </div>
                 )}
               </Field>
@@ -275,4 +275,10 @@ export function StreamSetup({
       </div>
     </div>
   );
+}
+
+/** Today as the browser's calendar has it (YYYY-MM-DD), for a date input's max: not the UTC date. */
+function localToday(): string {
+  const now = new Date();
+  return `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, '0')}-${String(now.getDate()).padStart(2, '0')}`;
 }
