@@ -9,7 +9,7 @@ import { assertOrganizationAccess, requireScope } from '../keys/access.js';
 import type { Principal } from '../keys/keys.service.js';
 import { newId } from '../shared/ids.js';
 import { rangeBound } from '../shared/instant.js';
-import { cursorOf, scanOrder, toList, type List, type PageParams } from '../shared/pagination.js';
+import { idCursorOf, scanOrder, toList, type List, type PageParams } from '../shared/pagination.js';
 import { ByteCounter, CSV_HEADER, CsvRecordFramer, crlfRecords, encodeNdjson, type NdjsonTrailer } from './export.format.js';
 import type { CreateExportBody, ExportFilters, ExportFormat, ExportView } from './export.schema.js';
 import type { DownloadSigner } from './export.signing.js';
@@ -410,7 +410,7 @@ export class ExportService {
     requireScope(principal, 'events:read');
     if (organizationId !== undefined) assertOrganizationAccess(principal, organizationId);
     const scope = principal.organizationId ?? organizationId ?? null;
-    const { cursor, op } = cursorOf(page);
+    const { cursor, op } = idCursorOf(page, 'export', 'an export');
     const rows = await selectExportPage(this.db, scope, cursor, op, scanOrder(page), page.limit + 1);
     // As for event search: an empty list of an organization that does not exist is a mistyped id.
     if (rows.length === 0 && organizationId !== undefined && !(await organizationExists(this.db, organizationId))) {

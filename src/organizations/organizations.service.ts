@@ -11,7 +11,7 @@ import type { Principal } from '../keys/keys.service.js';
 import { keepDeletedOrganizationUsage } from '../metering/metering.sql.js';
 import { lockPurge } from '../retention/retention.sql.js';
 import { newId } from '../shared/ids.js';
-import { cursorOf, scanOrder, toList, type List, type PageParams } from '../shared/pagination.js';
+import { idCursorOf, scanOrder, toList, type List, type PageParams } from '../shared/pagination.js';
 import type { LogStreamView } from '../streams/streams.schema.js';
 import type { CreateOrganizationBody, OrganizationView, RetentionBody, UpdateOrganizationBody } from './organizations.schema.js';
 import {
@@ -123,7 +123,7 @@ export class OrganizationsService {
    */
   async list(principal: Principal, domains: readonly string[], page: PageParams, includeSystem = false): Promise<List<OrganizationView>> {
     requireScope(principal, 'events:read');
-    const { cursor, op } = cursorOf(page);
+    const { cursor, op } = idCursorOf(page, 'organization', 'an organization');
     const rows = await selectOrganizationPage(
       this.db,
       { onlyId: principal.organizationId, domains: domains.map((d) => d.toLowerCase()), includeSystem },

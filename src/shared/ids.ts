@@ -41,3 +41,11 @@ const ulid = monotonicFactory(pooledCryptoRandom());
 export function newId(kind: IdKind): string {
   return ID_PREFIXES[kind] + ulid();
 }
+
+const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
+/** Whether `value` is shaped like an id of this kind (its prefix and a ULID), whether or not it exists. */
+export function isIdOf(kind: IdKind, value: string): boolean {
+  const prefix = ID_PREFIXES[kind];
+  return value.startsWith(prefix) && ULID.test(value.slice(prefix.length));
+}

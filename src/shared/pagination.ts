@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { AppError } from '../errors/app-error.js';
+import { isIdOf, type IdKind } from './ids.js';
 import { StringEnum } from './string-enum.js';
 
 /** WorkOS list query parameters. */
@@ -46,6 +47,19 @@ export function scanOrder(page: PageParams): 'asc' | 'desc' {
 /** The cursor to continue from, and the comparison that reads past it in scan order. */
 export function cursorOf(page: PageParams): { cursor: string | undefined; op: '<' | '>' } {
   return { cursor: page.before ?? page.after, op: scanOrder(page) === 'desc' ? '<' : '>' };
+}
+
+/**
+ * cursorOf for a list ordered by its ids: a cursor not shaped like one of them is refused (400). An id that
+ * no longer exists (deleted meanwhile) still places the page, since ids sort by creation; but a mistyped
+ * one would silently answer the first page again or an empty one, which reads as the end of the list.
+ */
+export function idCursorOf(page: PageParams, kind: IdKind, noun: string): { cursor: string | undefined; op: '<' | '>' } {
+  const found = cursorOf(page);
+  if (found.cursor !== undefined && !isIdOf(kind, found.cursor)) {
+    throw new AppError('invalid_query', `Unknown cursor '${found.cursor}': ${page.before !== undefined ? 'before' : 'after'} takes ${noun} id, as list_metadata gives it.`);
+  }
+  return found;
 }
 
 /** Builds the WorkOS list body from rows read in scan order, limit + 1 of them to learn whether more exist. */

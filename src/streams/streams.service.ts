@@ -4,7 +4,7 @@ import type { AuditEvent } from '../ingest/event.schema.js';
 import { assertOrganizationAccess, requireScope } from '../keys/access.js';
 import type { Principal } from '../keys/keys.service.js';
 import { newId } from '../shared/ids.js';
-import { cursorOf, scanOrder, toList, type List, type PageParams } from '../shared/pagination.js';
+import { cursorOf, idCursorOf, scanOrder, toList, type List, type PageParams } from '../shared/pagination.js';
 import type { SecretBox } from '../shared/secret-box.js';
 import type { DestinationDeps } from './destinations/destination.js';
 import { buildDestination, openSecrets, refuseForbiddenLiterals, refuseMovedSecrets, sealSecrets, splitSecrets, validateConfig } from './stream-config.js';
@@ -134,7 +134,7 @@ export class StreamsService {
     requireScope(principal, 'events:read');
     if (organizationId !== undefined) assertOrganizationAccess(principal, organizationId);
     const scope = principal.organizationId ?? organizationId ?? null;
-    const { cursor, op } = cursorOf(page);
+    const { cursor, op } = idCursorOf(page, 'logStream', 'a log stream');
     const rows = await selectStreams(this.db, scope, cursor, op, scanOrder(page), page.limit + 1);
     return toList(rows, page, (row) => row.id, toStreamView);
   }

@@ -74,6 +74,16 @@ describeEachBackend('organizations and retention', (ctx) => {
     expect((second.body.data[0]?.id ?? "") < (first.body.data[1]?.id ?? "")).toBe(true);
     const back = await ctx().call<{ data: { id: string }[] }>('GET', `/organizations?limit=2&before=${second.body.list_metadata.before}`);
     expect(back.body.data.map((o) => o.id)).toEqual(first.body.data.map((o) => o.id));
+    // A mistyped cursor is refused (it answered the first page again); a deleted one still places the page.
+    for (const list of ['/organizations', `/log_streams?organization_id=${ids[0]}`, `/audit_logs/exports?organization_id=${ids[0]}`]) {
+      const bad = await ctx().call(`GET`, `${list}${list.includes('?') ? '&' : '?'}after=org_bogus`);
+      expect(bad.status, list).toBe(400);
+      expect(bad.body).toMatchObject({ code: 'invalid_query' });
+    }
+    await ctx().call('DELETE', `/organizations/${ids[2]}`);
+    const fromDeleted = await ctx().call<{ data: { id: string }[] }>('GET', `/organizations?limit=100&order=asc&after=${ids[2]}`);
+    expect(fromDeleted.status).toBe(200);
+    expect(fromDeleted.body.data.map((o) => o.id).filter((id) => ids.includes(id))).toEqual(ids.slice(3));
   });
 
   it('names the wrong member of an object-or-null field once, without "must be null" beside it', async () => {
