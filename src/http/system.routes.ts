@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Db } from '../db/db.js';
 import { AppError } from '../errors/app-error.js';
 import type { Metrics } from '../metrics/metrics.js';
+import { BEARER } from './plugins/auth.js';
 
 /**
  * Health, readiness, metrics and the OpenAPI document: unauthenticated and not rate limited, except that
@@ -35,9 +36,6 @@ export function registerSystemRoutes(app: FastifyInstance, deps: { db: Db; metri
 
   app.get('/openapi.json', { config, schema: { hide: true } }, async () => app.swagger());
 }
-
-// As the API's own bearer header: any case, any spacing.
-const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
 function sha256(text: string): Buffer {
   return createHash('sha256').update(text).digest();

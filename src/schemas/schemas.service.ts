@@ -3,7 +3,7 @@ import type { Db } from '../db/db.js';
 import { AppError, type ErrorDetail } from '../errors/app-error.js';
 import type { EventInput } from '../ingest/event.schema.js';
 import { newId } from '../shared/ids.js';
-import { cursorOf, scanOrder, toList, type List, type PageParams } from '../shared/pagination.js';
+import { cursorOf, numberCursorOf, scanOrder, toList, type List, type PageParams } from '../shared/pagination.js';
 import type { AuditLogActionView, AuditLogSchemaView, SchemaDefinition } from './schemas.schema.js';
 import { checkMetadataSchemas } from './metadata-schema.js';
 import {
@@ -65,10 +65,7 @@ export class SchemasService {
 
   async list(action: string, page: PageParams): Promise<List<AuditLogSchemaView>> {
     if (!(await actionExists(this.db, action))) throw new AppError('not_found', `Audit Log Action not found: '${action}'.`);
-    const { cursor, op } = cursorOf(page);
-    // A version as list_metadata gives it: digits only (Number() would take '1e300', '0x10' or '').
-    if (cursor !== undefined && !/^\d{1,9}$/.test(cursor)) throw new AppError('invalid_query', 'The cursor must be a schema version.');
-    const version = cursor === undefined ? undefined : Number(cursor);
+    const { cursor: version, op } = numberCursorOf(page, 'a schema version', 9);
     const rows = await selectSchemaPage(this.db, action, version, op, scanOrder(page), page.limit + 1);
     return toList(rows, page, (row) => String(row.version), toSchemaView);
   }

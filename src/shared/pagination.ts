@@ -62,6 +62,20 @@ export function idCursorOf(page: PageParams, kind: IdKind, noun: string): { curs
   return found;
 }
 
+/**
+ * cursorOf for a list keyed by a whole number (a schema version, a delivery id), which list_metadata gives
+ * as digits: anything else is refused (400), since Number() would take '1e300', '0x10' or '' and the
+ * database would then fail or read a wrong position.
+ */
+export function numberCursorOf(page: PageParams, noun: string, maxDigits = 15): { cursor: number | undefined; op: '<' | '>' } {
+  const { cursor, op } = cursorOf(page);
+  if (cursor === undefined) return { cursor: undefined, op };
+  if (!new RegExp(`^\\d{1,${maxDigits}}$`).test(cursor)) {
+    throw new AppError('invalid_query', `Unknown cursor '${cursor}': ${page.before !== undefined ? 'before' : 'after'} takes ${noun}, as list_metadata gives it.`);
+  }
+  return { cursor: Number(cursor), op };
+}
+
 /** Builds the WorkOS list body from rows read in scan order, limit + 1 of them to learn whether more exist. */
 export function toList<Row, Item>(rows: Row[], page: PageParams, idOf: (row: Row) => string, view: (row: Row) => Item): List<Item> {
   const hasMore = rows.length > page.limit;

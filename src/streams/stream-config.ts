@@ -104,16 +104,10 @@ function holdsUserInfo(value: string): boolean {
  * Refuses an edit that moves a stream's secrets to another destination without sending them again (422,
  * one `required` error per stored secret left out): otherwise whoever may edit a stream could point its URL
  * at a host of theirs and receive a token someone else entered, which is never shown back.
- * `before` and `after` are whole configs with defaults applied; `sent` is the edit as sent.
+ * `changed` names the config fields whose value the edit changes; `sent` is the edit as sent.
  */
-export function refuseMovedSecrets(
-  type: string,
-  before: Record<string, unknown>,
-  after: Record<string, unknown>,
-  sent: Record<string, unknown>,
-  storedSecrets: readonly string[],
-): void {
-  const moved = (destinationType(type)?.secretsBoundTo ?? []).filter((field) => JSON.stringify(before[field]) !== JSON.stringify(after[field]));
+export function refuseMovedSecrets(type: string, changed: readonly string[], sent: Record<string, unknown>, storedSecrets: readonly string[]): void {
+  const moved = (destinationType(type)?.secretsBoundTo ?? []).filter((field) => changed.includes(field));
   if (moved.length === 0) return;
   const missing = storedSecrets.filter((field) => sent[field] === undefined);
   if (missing.length === 0) return;

@@ -4,7 +4,7 @@ import type { AuditEvent } from '../ingest/event.schema.js';
 import { assertOrganizationAccess, requireScope } from '../keys/access.js';
 import type { Principal } from '../keys/keys.service.js';
 import { newId } from '../shared/ids.js';
-import { cursorOf, idCursorOf, scanOrder, toList, type List, type PageParams } from '../shared/pagination.js';
+import { idCursorOf, numberCursorOf, scanOrder, toList, type List, type PageParams } from '../shared/pagination.js';
 import type { SecretBox } from '../shared/secret-box.js';
 import type { DestinationDeps } from './destinations/destination.js';
 import { buildDestination, openSecrets, refuseForbiddenLiterals, refuseMovedSecrets, sealSecrets, splitSecrets, validateConfig } from './stream-config.js';
@@ -146,19 +146,19 @@ export class StreamsService {
     const current = { ...row.config, ...stored };
     const config = validateConfig(row.type, withoutRemoved({ ...current, ...(body.config ?? {}) }));
     refuseForbiddenLiterals(config, this.deps.allowPrivate);
-    refuseMovedSecrets(row.type, withDefaults(row.type, current), config, body.config ?? {}, Object.keys(stored));
+    // Forms send every field back: a field changed only if its value differs (defaults applied on both sides).
+    const before = withDefaults(row.type, current);
+    const changedFields = [...new Set([...Object.keys(before), ...Object.keys(config)])]
+      .sort()
+      .filter((field) => canonicalJson(before[field] ?? null) !== canonicalJson(config[field] ?? null));
+    refuseMovedSecrets(row.type, changedFields, body.config ?? {}, Object.keys(stored));
     const { plain, secret } = splitSecrets(row.type, config);
     await this.db.transaction((tx) =>
       updateStreamConfig(tx, id, { name: body.name, config: plain, secrets: sealSecrets(this.box, id, secret), secretFields: Object.keys(secret).sort() }),
     );
     this.onChange();
-    // Forms send every field back; the audit trail names only those whose value differs (defaults applied on both sides).
-    const before = withDefaults(row.type, current);
-    const fields = [...new Set([...Object.keys(before), ...Object.keys(config)])].sort();
-    const changed = [
-      ...(body.name !== undefined && body.name !== row.name ? ['name'] : []),
-      ...fields.filter((field) => canonicalJson(before[field] ?? null) !== canonicalJson(config[field] ?? null)).map((field) => `config.${field}`),
-    ];
+    // The audit trail names the changed fields, never their values.
+    const changed = [...(body.name !== undefined && body.name !== row.name ? ['name'] : []), ...changedFields.map((field) => `config.${field}`)];
     return { stream: await this.get(principal, id), changed };
   }
 
@@ -237,12 +237,8 @@ export class StreamsService {
 
   async deliveries(principal: Principal, id: string, page: PageParams): Promise<List<DeliveryView>> {
     await this.row(principal, id, 'events:read');
-    const { cursor, op } = cursorOf(page);
-    // Delivery ids are whole numbers (list_metadata hands them out as strings); anything else placed nothing.
-    if (cursor !== undefined && !/^\d{1,15}$/.test(cursor)) {
-      throw new AppError('invalid_query', `Unknown cursor '${cursor}': before and after take a delivery id, as list_metadata gives it.`);
-    }
-    const rows = await selectDeliveries(this.db, id, cursor === undefined ? undefined : Number(cursor), op, scanOrder(page), page.limit + 1);
+    const { cursor, op } = numberCursorOf(page, 'a delivery id');
+    const rows = await selectDeliveries(this.db, id, cursor, op, scanOrder(page), page.limit + 1);
     return toList(rows, page, (row) => String(row.id), toDeliveryView);
   }
 

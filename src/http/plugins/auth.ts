@@ -7,7 +7,8 @@ import type { KeysService, Principal } from '../../keys/keys.service.js';
 import { SESSION_TOKEN_PREFIX as PORTAL_TOKEN_PREFIX, portalPrincipal, type PortalService } from '../../portal/portal.service.js';
 import { CredentialGuard } from './credential-guard.js';
 
-const BEARER = /^Bearer\s+(\S+)\s*$/i;
+/** An `Authorization: Bearer …` header: any case, any spacing (also read by GET /metrics). */
+export const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
 /** The operator's dashboard session. */
 export const OPERATOR_COOKIE = 'verity_session';

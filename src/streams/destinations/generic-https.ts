@@ -6,11 +6,14 @@ import { classifyHttpStatus, classifyNetworkError, type ConfigProblem, type Dest
 import { jsonWithEvent } from './event-json.js';
 import { renderWithinLimit } from './oversized-event.js';
 
+// A custom header's name, in the schema and in check() (a record's key pattern alone is not enforced).
+const HEADER_NAME = /^[A-Za-z0-9-]{1,64}$/;
+
 export const GenericHttpsConfigSchema = Type.Object(
   {
     url: Type.String({ format: 'uri', pattern: '^https?://', maxLength: 2048, description: 'Used exactly as given.' }),
     format: Type.Optional(StringEnum(['json', 'ndjson'], { default: 'json' })),
-    headers: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9-]{1,64}$' }), Type.String({ maxLength: 4096 }), { maxProperties: 20 })),
+    headers: Type.Optional(Type.Record(Type.String({ pattern: HEADER_NAME.source }), Type.String({ maxLength: 4096 }), { maxProperties: 20 })),
     signing_secret: Type.Optional(Type.String({ pattern: '^(whsec_)?[A-Za-z0-9+/=]{32,128}$', description: 'Standard Webhooks secret (whsec_…, base64 of 24–64 bytes).' })),
   },
   { additionalProperties: false },
@@ -39,7 +42,6 @@ export function signWebhook(secret: string, id: string, timestamp: number, body:
   return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
 }
 
-const HEADER_NAME = /^[A-Za-z0-9-]{1,64}$/;
 // Tab, visible ASCII and Latin-1: what an HTTP client can send as a header value (no CR, LF or NUL).
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 // Headers that frame the request itself: set by the HTTP client, and refused by it when given.
