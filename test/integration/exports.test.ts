@@ -632,7 +632,8 @@ describe('verity export (CLI)', () => {
   it('exports directly from the embedded database, and through --url while a server holds it', async () => {
     const dir = tempDir('verity-cli-export-');
     const env = { VERITY_DATA_DIR: dir, VERITY_BOOTSTRAP_API_KEY: ADMIN_KEY, LOG_LEVEL: 'warn' };
-    const server = await startServerProcess(env);
+    // A first start initialises a fresh embedded database: under the full suite on two cores that took over 30 s once in CI.
+    const server = await startServerProcess(env, 60_000);
     let org = '';
     try {
       const headers = { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' };
