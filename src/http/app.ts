@@ -141,7 +141,13 @@ export async function buildApp(deps: AppDeps): Promise<VerityApp> {
     leaseSeconds: deps.config.streamLeaseSeconds,
   }, metrics);
   // A stream whose config changed, or that was resumed, is worth claiming at once.
-  const streams = new StreamsService(deps.db, box, destinationDeps, () => dispatcher.streamsChanged());
+  const streams = new StreamsService(
+    deps.db,
+    box,
+    destinationDeps,
+    () => dispatcher.streamsChanged(),
+    () => systemAudit.organizationId(),
+  );
   metrics.setStreamLagSource(() => selectLag(deps.db));
   const organizations = new OrganizationsService(deps.db, deps.config, (organizationId) => streams.forOrganization(organizationId));
   const jobs = new JobRunner(deps.db, logger);

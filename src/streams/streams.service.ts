@@ -97,10 +97,13 @@ export class StreamsService {
     private readonly box: SecretBox,
     private readonly deps: DestinationDeps,
     private readonly onChange: () => void = () => undefined,
+    /** Verity's own administrative log, whose streams only an operator may change (see guardSystemStream). */
+    private readonly systemOrganizationId: () => Promise<string | undefined> = async () => undefined,
   ) {}
 
   async create(principal: Principal, body: CreateStreamBody): Promise<LogStreamView> {
     this.authorize(principal, body.organization_id);
+    await this.guardSystemStream(principal, body.organization_id);
     const config = validateConfig(body.type, withoutRemoved(body.config));
     refuseForbiddenLiterals(config, this.deps.allowPrivate);
     const head = await this.db.query<{ seq: number }>('select seq from org_log_heads where organization_id = $1', [body.organization_id]);
@@ -252,13 +255,30 @@ export class StreamsService {
     assertOrganizationAccess(principal, organizationId);
   }
 
+  /** The stream as this caller may see it; with 'admin', as it may change it. */
   private async row(principal: Principal, id: string, scope: 'admin' | 'events:read'): Promise<StreamRow> {
     requireScope(principal, scope);
     const row = await selectStream(this.db, id);
     if (row === undefined || (principal.organizationId !== null && row.organization_id !== principal.organizationId)) {
       throw new AppError('not_found', `Log stream not found: '${id}'.`);
     }
+    if (scope === 'admin') await this.guardSystemStream(principal, row.organization_id);
     return row;
+  }
+
+  /**
+   * A stream of the system organization carries the administrative trail off-site: an API key (even an
+   * admin one, which may have leaked) must not pause, delete, replay or redirect it, nor add one that
+   * would send the trail somewhere of its choosing. Operators in the dashboard may.
+   */
+  private async guardSystemStream(principal: Principal, organizationId: string): Promise<void> {
+    if (principal.kind === 'operator') return;
+    if (organizationId === (await this.systemOrganizationId())) {
+      throw new AppError(
+        'forbidden',
+        'Only an operator signed in to the dashboard may create or change log streams of the Verity system organization: they carry the trail of administrative actions.',
+      );
+    }
   }
 }
 

@@ -190,4 +190,52 @@ describeEachBackend('the system organization keeps the administrative record', (
     });
     expect(asOperator.statusCode, asOperator.body).toBe(200);
   });
+
+  it("its log streams are an operator's to add and change: an API key, even admin, gets 403 and the stream stays as it was", async () => {
+    const system = await ctx().services.systemAudit.organizationId();
+    const config = { url: 'https://siem.vendor.example/ingest', signing_secret: 'whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3' };
+    const created = await ctx().call('POST', '/log_streams', { body: { organization_id: system, type: 'GenericHttps', config } });
+    expect(created.status).toBe(403);
+    expect(created.body).toMatchObject({ code: 'forbidden' });
+
+    const email = `ops-streams-${Date.now()}@vendor.example`;
+    await ctx().services.operators.ensureAdmin(email, 'correct horse battery staple');
+    const login = await ctx().app.inject({ method: 'POST', url: '/dashboard/api/login', payload: { email, password: 'correct horse battery staple' }, remoteAddress: '198.51.100.202' });
+    expect(login.statusCode, login.body).toBe(200);
+    const cookie = login.cookies.find((c) => c.name === 'verity_session')?.value ?? '';
+    const csrf = (JSON.parse(login.body) as { csrf_token: string }).csrf_token;
+    const byOperator = await ctx().app.inject({
+      method: 'POST',
+      url: '/log_streams',
+      headers: { cookie: `verity_session=${cookie}`, 'x-csrf-token': csrf },
+      payload: { organization_id: system, type: 'GenericHttps', config },
+    });
+    expect(byOperator.statusCode, byOperator.body).toBe(201);
+    const stream = (JSON.parse(byOperator.body) as { id: string }).id;
+
+    // A leaked admin key can neither redirect the trail, nor stop it, nor rewind or probe it.
+    const attempts: [string, string, unknown][] = [
+      ['PATCH', `/log_streams/${stream}`, { config: { url: 'https://attacker.example/collect', signing_secret: 'whsec_YXR0YWNrZXJhdHRhY2tlcmF0dGFja2Vy' } }],
+      ['POST', `/log_streams/${stream}/pause`, undefined],
+      ['POST', `/log_streams/${stream}/resume`, undefined],
+      ['POST', `/log_streams/${stream}/replay`, { from: new Date(Date.now() - 60_000).toISOString() }],
+      ['POST', `/log_streams/${stream}/test`, undefined],
+      ['DELETE', `/log_streams/${stream}`, undefined],
+    ];
+    for (const [method, url, body] of attempts) {
+      const response = await ctx().call(method as 'POST', url, body === undefined ? {} : { body });
+      expect(response.status, `${method} ${url}`).toBe(403);
+      expect(response.body).toMatchObject({ code: 'forbidden' });
+    }
+    const after = await ctx().call<{ state: string; config: { url: string } }>('GET', `/log_streams/${stream}`);
+    expect(after.status).toBe(200);
+    expect(after.body.config.url).toBe(config.url);
+    expect(after.body.state).not.toBe('inactive');
+
+    // A customer's streams stay the admin key's to manage.
+    const customer = await ctx().createOrg('Streams Customer');
+    const own = await ctx().call<{ id: string }>('POST', '/log_streams', { body: { organization_id: customer, type: 'GenericHttps', config } });
+    expect(own.status).toBe(201);
+    expect((await ctx().call('POST', `/log_streams/${own.body.id}/pause`)).status).toBe(200);
+  });
 });
