@@ -188,20 +188,18 @@ export class StreamsService {
 
   async replay(principal: Principal, id: string, from: Date): Promise<LogStreamView> {
     const row = await this.row(principal, id, 'admin');
-    // Caught up, a future time would rewind to where the stream already is: refused like any other no-op
-    // replay rather than recorded as one.
-    if (from.getTime() > Date.now()) {
-      throw new AppError('validation_failed', 'Validation failed.', {
-        errors: [{ code: 'invalid', field: 'from', message: 'is in the future: a replay re-delivers events that already happened' }],
-      });
-    }
+    // Only a replay that moves the stream back is one: from a time after every delivered event (a caught-up
+    // stream's future, or past its position) there is nothing to re-deliver, and it is refused rather than
+    // recorded as a replay. Whether a time is "future" is the events' business, not the server clock's: an
+    // event stamped ahead of the clock is replayed from its own time.
     if (!(await rewindCursor(this.db, id, await cursorBefore(this.db, row.organization_id, from)))) {
       throw new AppError('validation_failed', 'Validation failed.', {
         errors: [
           {
             code: 'invalid',
             field: 'from',
-            message: "is after the stream's position: events from then on have not been delivered yet, so there is nothing to replay (a replay never skips events)",
+            message:
+              "is after every event the stream has delivered: events from then on are still to be delivered (or do not exist yet), so there is nothing to replay (a replay never skips events)",
           },
         ],
       });

@@ -98,11 +98,12 @@ export async function setPaused(db: Queryable, id: string, paused: boolean, reas
  * replay re-delivers, it never skips events not yet delivered. (Compared in the statement, so a delivery
  * moving the cursor meanwhile is accounted for.)
  */
+/** Moves the stream's cursor back to `cursorSeq`; false (nothing changed) unless that is behind it. */
 export async function rewindCursor(db: Queryable, id: string, cursorSeq: number): Promise<boolean> {
   const rows = await db.query(
     `update log_streams set cursor_seq = $2, replays = replays + 1, attempts = 0, next_attempt_at = null, updated_at = now(),
        state = case when paused then 'inactive' when state = 'invalid' then state else 'active' end
-     where id = $1 and cursor_seq >= $2
+     where id = $1 and cursor_seq > $2
      returning id`,
     [id, cursorSeq],
   );

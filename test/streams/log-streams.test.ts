@@ -273,12 +273,34 @@ describeEachBackend(
       expect(ahead.status).toBe(422);
       expect(ahead.body.errors).toEqual([{ code: 'invalid', field: 'from', message: expect.stringContaining('nothing to replay') as unknown }]);
       expect((await ctx().call<Stream>('GET', `/log_streams/${stream.id}`)).body.stats).toMatchObject({ cursor_seq: 2, lag_events: later.length });
-      // A time in the future is refused as such, caught up or not, and leaves no replay on record.
-      const future = await ctx().call<{ errors: { field: string; message: string }[] }>('POST', `/log_streams/${stream.id}/replay`, { body: { from: '2099-01-01T00:00:00Z' } });
-      expect(future.status).toBe(422);
-      expect(future.body.errors).toEqual([{ code: 'invalid', field: 'from', message: expect.stringContaining('in the future') as unknown }]);
       const replays = await ctx().call<{ data: unknown[] }>('GET', `/audit_logs/events?organization_id=${await ctx().services.systemAudit.organizationId()}&actions=log_stream.replayed&target_ids=${stream.id}`);
       expect(replays.body.data).toHaveLength(1);
+    });
+
+    it('a replay must move a caught-up stream back: after its last event it is refused and not recorded; an event stamped ahead of the clock replays', async () => {
+      const org = await ctx().createOrg();
+      const tenMinutesAgo = new Date(Date.now() - 600_000).toISOString();
+      expect((await ctx().call('POST', '/audit_logs/events', { body: { organization_id: org, event: makeEvent({ occurred_at: tenMinutesAgo }) } })).status).toBe(200);
+      const stream = await createStream(org);
+      expect(stream.stats).toMatchObject({ cursor_seq: 1, lag_events: 0 });
+      const replaysOf = async (): Promise<number> =>
+        (await ctx().call<{ data: unknown[] }>('GET', `/audit_logs/events?organization_id=${await ctx().services.systemAudit.organizationId()}&actions=log_stream.replayed&target_ids=${stream.id}`)).body.data.length;
+
+      // After the only event, in the past or in the future: nothing to re-deliver.
+      for (const from of [new Date(Date.now() - 60_000).toISOString(), '2099-01-01T00:00:00Z']) {
+        const noop = await ctx().call<{ errors: { field: string; message: string }[] }>('POST', `/log_streams/${stream.id}/replay`, { body: { from } });
+        expect(noop.status, from).toBe(422);
+        expect(noop.body.errors).toEqual([{ code: 'invalid', field: 'from', message: expect.stringContaining('nothing to replay') as unknown }]);
+      }
+      expect(await replaysOf()).toBe(0);
+
+      // A client whose clock runs ahead stamps an event an hour from now; once delivered, it can be replayed from its time.
+      const ahead = new Date(Date.now() + 3_600_000);
+      expect((await ctx().call('POST', '/audit_logs/events', { body: { organization_id: org, event: makeEvent({ occurred_at: ahead.toISOString() }) } })).status).toBe(200);
+      await waitForState<Stream>(ctx(), stream.id, (s) => s.stats.cursor_seq === 2);
+      const replayed = await ctx().call<Stream>('POST', `/log_streams/${stream.id}/replay`, { body: { from: new Date(ahead.getTime() - 60_000).toISOString() } });
+      expect(replayed.status).toBe(200);
+      expect(await replaysOf()).toBe(1);
     });
 
     it('sends a marked test event synchronously without moving the cursor', async () => {
