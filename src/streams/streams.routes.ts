@@ -67,9 +67,11 @@ export function registerStreamRoutes(app: FastifyInstance, streams: StreamsServi
     async (request) => streams.test(request.principal(), request.params.id),
   );
 
-  app.post<{ Params: IdParams }>('/log_streams/:id/pause', { config: { portal: ['log_streams'] }, schema: { tags, summary: 'Pause delivery', params } }, async (request) =>
-    audited(request, 'log_stream.paused', await streams.pause(request.principal(), request.params.id)),
-  );
+  app.post<{ Params: IdParams }>('/log_streams/:id/pause', { config: { portal: ['log_streams'] }, schema: { tags, summary: 'Pause delivery', params } }, async (request) => {
+    const { stream, changed } = await streams.pause(request.principal(), request.params.id);
+    // Pausing a paused stream changes nothing, and the trail says so by not recording it again.
+    return changed ? audited(request, 'log_stream.paused', stream) : stream;
+  });
 
   app.post<{ Params: IdParams }>(
     '/log_streams/:id/resume',

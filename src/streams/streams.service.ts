@@ -172,10 +172,12 @@ export class StreamsService {
     return { id: row.id, organization_id: row.organization_id, name: row.name, type: row.type };
   }
 
-  async pause(principal: Principal, id: string): Promise<LogStreamView> {
-    await this.row(principal, id, 'admin');
+  /** Pauses the stream; `changed` is false when it was paused already (nothing to record). */
+  async pause(principal: Principal, id: string): Promise<{ stream: LogStreamView; changed: boolean }> {
+    const row = await this.row(principal, id, 'admin');
+    if (row.paused) return { stream: toStreamView(row), changed: false };
     await setPaused(this.db, id, true, 'Paused by a user.');
-    return this.get(principal, id);
+    return { stream: await this.get(principal, id), changed: true };
   }
 
   /** Resumes a paused stream, and retries an invalid or failing one at once. */

@@ -94,11 +94,10 @@ export async function setPaused(db: Queryable, id: string, paused: boolean, reas
 }
 
 /**
- * Moves the cursor back to `cursorSeq`; answers false, changing nothing, when the cursor is before it: a
- * replay re-delivers, it never skips events not yet delivered. (Compared in the statement, so a delivery
- * moving the cursor meanwhile is accounted for.)
+ * Moves the cursor back to `cursorSeq`; answers false, changing nothing, unless the cursor is after it: a
+ * replay re-delivers, it never skips events not yet delivered, and one that would not move the cursor is
+ * no replay. (Compared in the statement, so a delivery moving the cursor meanwhile is accounted for.)
  */
-/** Moves the stream's cursor back to `cursorSeq`; false (nothing changed) unless that is behind it. */
 export async function rewindCursor(db: Queryable, id: string, cursorSeq: number): Promise<boolean> {
   const rows = await db.query(
     `update log_streams set cursor_seq = $2, replays = replays + 1, attempts = 0, next_attempt_at = null, updated_at = now(),

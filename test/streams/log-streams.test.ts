@@ -249,6 +249,12 @@ describeEachBackend(
       const stream = await createStream(org);
       const paused = await ctx().call<Stream>('POST', `/log_streams/${stream.id}/pause`);
       expect(paused.body.state).toBe('inactive');
+      // Pausing again answers the paused stream and records nothing more: the trail holds one pause.
+      const again = await ctx().call<Stream>('POST', `/log_streams/${stream.id}/pause`);
+      expect(again.status).toBe(200);
+      expect(again.body.state).toBe('inactive');
+      const pauses = await ctx().call<{ data: unknown[] }>('GET', `/audit_logs/events?organization_id=${await ctx().services.systemAudit.organizationId()}&actions=log_stream.paused&target_ids=${stream.id}`);
+      expect(pauses.body.data).toHaveLength(1);
       const ids = await send(ctx(), org, 2);
       await new Promise((resolve) => setTimeout(resolve, 1200));
       expect(receiver.requests).toHaveLength(0);
