@@ -1,4 +1,4 @@
-import { Ajv, type ValidateFunction } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { AppError } from '../errors/app-error.js';
 import type { SecretBox } from '../shared/secret-box.js';
@@ -8,9 +8,21 @@ import { redactResult, secretStrings } from './destinations/redact-secrets.js';
 import { destinationType } from './destinations/registry.js';
 import { forbiddenLiteral } from './net/address-guard.js';
 
-const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true });
+// verbose: errors carry their schema, whose description explains a pattern better than the pattern does.
+const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true, verbose: true });
 addFormats.default(ajv);
 const validators = new Map<string, ValidateFunction>();
+
+/** A schema error in words: a value's expected form rather than the regular expression it failed. */
+function messageOf(error: ErrorObject): string {
+  if (error.keyword === 'enum') return enumMessage(error.params.allowedValues);
+  if (error.keyword === 'pattern') {
+    if (error.params.pattern === '^https?://') return 'must be an http:// or https:// URL';
+    const description = (error.parentSchema as { description?: unknown } | undefined)?.description;
+    if (typeof description === 'string') return `is not in the expected form: ${description.replace(/\.$/, '')}`;
+  }
+  return error.message ?? 'is invalid';
+}
 
 /**
  * Checks a destination config against its type's schema and answers 422 with one error per field.
@@ -33,7 +45,7 @@ export function validateConfig(type: string, config: Record<string, unknown>): R
         const path = error.instancePath.split('/').filter(Boolean);
         if (error.keyword === 'required') path.push(String(error.params.missingProperty));
         if (error.keyword === 'additionalProperties') path.push(String(error.params.additionalProperty));
-        return { code: error.keyword === 'required' ? 'required' : 'invalid', field: ['config', ...path].join('.'), message: error.keyword === 'enum' ? enumMessage(error.params.allowedValues) : (error.message ?? 'is invalid') };
+        return { code: error.keyword === 'required' ? 'required' : 'invalid', field: ['config', ...path].join('.'), message: messageOf(error) };
       }),
     });
   }

@@ -11,6 +11,7 @@ import { buildDestination, openSecrets, refuseForbiddenLiterals, refuseMovedSecr
 import type { CreateStreamBody, DeliveryView, LogStreamView, UpdateStreamBody } from './streams.schema.js';
 import {
   cursorBefore,
+  replayCursor,
   insertDelivery,
   insertStream,
   rewindCursor,
@@ -190,18 +191,21 @@ export class StreamsService {
 
   async replay(principal: Principal, id: string, from: Date): Promise<LogStreamView> {
     const row = await this.row(principal, id, 'admin');
-    // Only a replay that moves the stream back is one: from a time after every delivered event (a caught-up
-    // stream's future, or past its position) there is nothing to re-deliver, and it is refused rather than
-    // recorded as a replay. Whether a time is "future" is the events' business, not the server clock's: an
-    // event stamped ahead of the clock is replayed from its own time.
-    if (!(await rewindCursor(this.db, id, await cursorBefore(this.db, row.organization_id, from)))) {
+    // "Future" is judged by the events, not the server's clock: an event stamped ahead of the clock is
+    // replayed from its own time, and a time after every stored event has nothing to replay.
+    const target = await replayCursor(this.db, row.organization_id, from);
+    if (target === undefined) {
+      throw new AppError('validation_failed', 'Validation failed.', {
+        errors: [{ code: 'invalid', field: 'from', message: 'is after every stored event of the organization, so there is nothing to replay' }],
+      });
+    }
+    if (!(await rewindCursor(this.db, id, target))) {
       throw new AppError('validation_failed', 'Validation failed.', {
         errors: [
           {
             code: 'invalid',
             field: 'from',
-            message:
-              "is after every event the stream has delivered: events from then on are still to be delivered (or do not exist yet), so there is nothing to replay (a replay never skips events)",
+            message: "is after the stream's position: events from then on have not been delivered yet, so there is nothing to replay (a replay never skips events)",
           },
         ],
       });

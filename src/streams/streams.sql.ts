@@ -94,15 +94,16 @@ export async function setPaused(db: Queryable, id: string, paused: boolean, reas
 }
 
 /**
- * Moves the cursor back to `cursorSeq`; answers false, changing nothing, unless the cursor is after it: a
- * replay re-delivers, it never skips events not yet delivered, and one that would not move the cursor is
- * no replay. (Compared in the statement, so a delivery moving the cursor meanwhile is accounted for.)
+ * Moves the cursor back to `cursorSeq`; answers false, changing nothing, when the cursor is before it: a
+ * replay re-delivers, it never skips events not yet delivered. (Compared in the statement, so a delivery
+ * moving the cursor meanwhile is accounted for.) At the cursor itself it still counts: a batch in flight
+ * is then delivered again from there.
  */
 export async function rewindCursor(db: Queryable, id: string, cursorSeq: number): Promise<boolean> {
   const rows = await db.query(
     `update log_streams set cursor_seq = $2, replays = replays + 1, attempts = 0, next_attempt_at = null, updated_at = now(),
        state = case when paused then 'inactive' when state = 'invalid' then state else 'active' end
-     where id = $1 and cursor_seq > $2
+     where id = $1 and cursor_seq >= $2
      returning id`,
     [id, cursorSeq],
   );
@@ -111,6 +112,15 @@ export async function rewindCursor(db: Queryable, id: string, cursorSeq: number)
 
 export async function softDeleteStream(db: Queryable, id: string): Promise<void> {
   await db.query(`update log_streams set deleted_at = now(), lease_owner = null, lease_until = null where id = $1`, [id]);
+}
+
+/** The cursor a replay from `from` rewinds to (before the first event at or after it); undefined when no event is. */
+export async function replayCursor(db: Queryable, organizationId: string, from: Date): Promise<number | undefined> {
+  const rows = await db.query<{ seq: number | null }>(
+    `select min(seq) - 1 as seq from events where organization_id = $1 and occurred_at >= $2::timestamptz`,
+    [organizationId, from.toISOString()],
+  );
+  return rows[0]?.seq ?? undefined;
 }
 
 /** The cursor that makes delivery start with the first event that occurred at or after `from`. */

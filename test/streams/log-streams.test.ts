@@ -269,15 +269,15 @@ describeEachBackend(
 
       // A replay from after the stream's position would skip undelivered events: refused, nothing moves.
       await ctx().call('POST', `/log_streams/${stream.id}/pause`);
-      const twoMinutesAgo = new Date(Date.now() - 120_000).toISOString();
-      const later = Array.from({ length: 2 }, (_, i) => makeEvent({ occurred_at: twoMinutesAgo, actor: { id: `later${i}`, type: 'user' } }));
+      // Two undelivered events, stamped a minute and three minutes ahead (a client clock running fast).
+      const later = [60_000, 180_000].map((ahead, i) => makeEvent({ occurred_at: new Date(Date.now() + ahead).toISOString(), actor: { id: `later${i}`, type: 'user' } }));
       expect((await ctx().call('POST', '/audit_logs/events/batch', { body: { organization_id: org, events: later } })).status).toBe(200);
       const ahead = await ctx().call<{ errors: { field: string; message: string }[] }>('POST', `/log_streams/${stream.id}/replay`, {
-        // After the undelivered events (so it would skip them), and in the past.
-        body: { from: new Date(Date.now() - 60_000).toISOString() },
+        // Between the two: the replay would start after the first, skipping it.
+        body: { from: new Date(Date.now() + 120_000).toISOString() },
       });
       expect(ahead.status).toBe(422);
-      expect(ahead.body.errors).toEqual([{ code: 'invalid', field: 'from', message: expect.stringContaining('nothing to replay') as unknown }]);
+      expect(ahead.body.errors).toEqual([{ code: 'invalid', field: 'from', message: expect.stringContaining('have not been delivered yet') as unknown }]);
       expect((await ctx().call<Stream>('GET', `/log_streams/${stream.id}`)).body.stats).toMatchObject({ cursor_seq: 2, lag_events: later.length });
       const replays = await ctx().call<{ data: unknown[] }>('GET', `/audit_logs/events?organization_id=${await ctx().services.systemAudit.organizationId()}&actions=log_stream.replayed&target_ids=${stream.id}`);
       expect(replays.body.data).toHaveLength(1);
