@@ -19,7 +19,9 @@ interface KeyStore {
 async function withStore<T>(remote: Remote, fn: (store: KeyStore) => Promise<T>): Promise<T> {
   if (remote.url !== undefined) return fn(httpStore(remote.url, remote.apiKey ?? process.env.VERITY_API_KEY));
   const config = loadConfig();
-  const opened = await openDatabase(config, { pid: process.pid, role: 'cli' });
+  // A key made in a directory the server never reads (the CLI run from the wrong folder) would be lost
+  // silently, and a listing there would say there are none: only an existing database is opened.
+  const opened = await openDatabase(config, { pid: process.pid, role: 'cli' }, undefined, { existing: true });
   try {
     const keys = new KeysService(opened.db);
     return await fn({

@@ -26,7 +26,8 @@ export async function openDatabase(config: Config, holder: LockHolder, logger?: 
     // A command that reads what a server stored must not leave an empty database where it looked.
     throw new Error(
       `No Verity database in ${path.resolve(config.dataDir)}: set VERITY_DATA_DIR to the server's data directory, ` +
-        'DATABASE_URL to its PostgreSQL database, or pass --url to go through a running server.',
+        'DATABASE_URL to its PostgreSQL database, or pass --url to go through a running server. ' +
+        '(A new embedded database is made by the first `npm start`, or by `verity migrate`.)',
     );
   }
   if (config.databaseUrl !== undefined) {

@@ -28,8 +28,12 @@ export function runCli(args: string[], env: Record<string, string>): Promise<{ c
   });
 }
 
-/** Starts `verity serve` on a free port and waits until it answers /readyz. */
-export async function startServerProcess(env: Record<string, string>, timeoutMs = 30_000, args: string[] = []): Promise<ServerProcess> {
+/**
+ * Starts `verity serve` on a free port and waits until it answers /readyz. The default wait is generous: a
+ * first start initialises an embedded database, which on a slow day in CI, beside the suite's other
+ * worker, took most of 30 s.
+ */
+export async function startServerProcess(env: Record<string, string>, timeoutMs = 90_000, args: string[] = []): Promise<ServerProcess> {
   // A port the kernel says is free (a random one collided with RabbitMQ's 25672 in CI).
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', ...args], {

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -44,6 +44,15 @@ describe('verity keys (CLI)', () => {
 
   it('creates, lists and revokes keys on PGlite', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'verity-cli-'));
+    // A directory without a database (the CLI run from the wrong folder) is refused and left as it was:
+    // a key made there would be one the server never sees.
+    for (const args of [['keys', 'list'], ['keys', 'create', '--name', 'lost', '--scopes', 'admin']]) {
+      const refused = await runCli(args, { VERITY_DATA_DIR: dir });
+      expect(refused.code, args.join(' ')).toBe(1);
+      expect(refused.stderr).toContain('No Verity database in');
+      expect(readdirSync(dir)).toEqual([]);
+    }
+    expect((await runCli(['migrate'], { VERITY_DATA_DIR: dir })).code).toBe(0);
     await exercise({ VERITY_DATA_DIR: dir }, async (secret) => {
       const db = await openPglite({ dataDir: `${dir}/pglite` });
       try {
@@ -52,9 +61,9 @@ describe('verity keys (CLI)', () => {
         await db.close();
       }
     });
-    // Four CLI processes each open the embedded database (about 16 s in all on a quiet machine); CI's Node 24
-    // run, with the rest of the suite beside it, once took over 60 s.
-  }, 180_000);
+    // Eight CLI processes each start and open the embedded database (about 30 s in all on a quiet machine);
+    // in CI, with the rest of the suite beside them on a slow day, four took 79 s.
+  }, 300_000);
 
   const { available, reason } = postgresAvailability();
   it.skipIf(!available)(`creates, lists and revokes keys on PostgreSQL${available ? '' : ` — skipped: ${reason ?? ''}`}`, async () => {

@@ -54,7 +54,7 @@ describe('verity usage (CLI)', () => {
     const bad = await runCli(['usage', '--month', '2026-13'], env);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('--month must look like 2026-11');
-  }, 60_000);
+  }, 180_000);
 
   describe('through a running server (--url)', () => {
     let server: ListeningTestApp;
@@ -80,6 +80,6 @@ describe('verity usage (CLI)', () => {
       const denied = await runCli(['usage', '--url', server.baseUrl, '--api-key', 'sk_not_a_real_key_0123456789'], {});
       expect(denied.code).toBe(1);
       expect(denied.stderr).toContain('401');
-    }, 60_000);
+    }, 180_000);
   });
 });

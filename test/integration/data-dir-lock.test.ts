@@ -56,5 +56,7 @@ describe('PGlite data directory lock', () => {
     const listed = await runCli(['keys', 'list'], { VERITY_DATA_DIR: dir });
     expect(listed.code).toBe(0);
     expect(listed.stdout).toContain('ci');
-  }, 60_000);
+    // A server and four CLI processes, each starting on the embedded database: 60 s was not enough in CI
+    // on a slow day with the suite's other worker beside it.
+  }, 180_000);
 });

@@ -30,4 +30,5 @@ it('writes only JSON lines to stdout (the banner goes to stderr); LOG_LEVEL=debu
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-});
+  // A server process starting on a fresh embedded database: 23 s of the default 30 in CI on a slow day.
+}, 120_000);

@@ -78,5 +78,5 @@ describe.skipIf(!postgresAvailability().available)('a server process with anothe
       rmSync(dir, { recursive: true, force: true });
       await testDb.drop();
     }
-  }, 60_000);
+  }, 180_000);
 });
