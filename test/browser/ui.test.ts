@@ -380,7 +380,19 @@ describe.runIf(status.run)('web UI in a real browser', { retry: 1 }, () => {
       expect(await page.getByRole('button', { name: 'Save and test again' }).count()).toBe(0);
       await page.getByLabel('Body format').selectOption('ndjson');
       await page.getByText('Receives POST requests with NDJSON').waitFor();
-      await page.getByRole('button', { name: 'Cancel' }).click();
+      // (This receiver reads JSON arrays.)
+      await page.getByLabel('Body format').selectOption('json');
+      // A saved signing secret can be taken away: a blank field keeps it, so removal is a box of its own.
+      await page.getByLabel('Remove the saved signing secret').check();
+      expect(await page.locator('input[name="signing_secret"]').isDisabled()).toBe(true);
+      await page.screenshot({ path: 'test-results/browser/portal-stream-remove-secret.png' });
+      await page.getByRole('button', { name: 'Save and test connection' }).click();
+      await expect.poll(() => result.textContent()).toContain('Connection works');
+      expect(receiver.requests.at(-1)?.headers['webhook-signature']).toBeUndefined();
+      const streams = await ui.api.call<{ data: { name: string; secrets_set: string[]; config: { format: string } }[] }>('GET', `/log_streams?organization_id=${ui.seeded.initech}`);
+      expect(streams.data.find((stream) => stream.name === 'Security webhook')).toMatchObject({ secrets_set: [], config: { format: 'json' } });
+      await page.getByRole('button', { name: 'Done — view stream' }).click();
+      await page.getByRole('heading', { name: 'Security webhook' }).waitFor();
       await page.getByRole('button', { name: 'Pause' }).click();
       await page.getByText('Paused', { exact: true }).waitFor();
       await page.getByRole('button', { name: 'Resume' }).click();

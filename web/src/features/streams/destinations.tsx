@@ -23,6 +23,8 @@ export interface FieldSpec {
   max?: number;
   maxLength?: number;
   defaultValue?: string | boolean;
+  /** What the API stores when this optional field is left out or removed: a blank field means this value. */
+  serverDefault?: string;
   advanced?: boolean;
   /** Offer a "Generate" button (webhook signing secrets). */
   generate?: () => string;
@@ -193,7 +195,18 @@ export const DESTINATIONS: DestinationSpec[] = [
       { name: 'hmac_access_key_id', label: 'HMAC access ID', kind: 'text', required: true, pattern: '^[^\\s/]{3,128}$', patternMessage: 'The access ID shown with the HMAC key.', placeholder: 'GOOG1E…' },
       { name: 'hmac_secret', label: 'HMAC secret', kind: 'password', required: true, secret: true, pattern: '^[\\s\\S]{8,256}$', patternMessage: 'Between 8 and 256 characters.' },
       { name: 'prefix', label: 'Key prefix', kind: 'text', pattern: KEY_PREFIX, patternMessage: 'A relative path without “..” or empty segments.', placeholder: 'audit-logs' },
-      { name: 'endpoint', carriesSecrets: true, label: 'Endpoint', kind: 'text', advanced: true, url: true, pattern: ENDPOINT, patternMessage: 'A base URL', placeholder: 'https://storage.googleapis.com' },
+      {
+        name: 'endpoint',
+        carriesSecrets: true,
+        label: 'Endpoint',
+        kind: 'text',
+        advanced: true,
+        url: true,
+        pattern: ENDPOINT,
+        patternMessage: 'A base URL',
+        placeholder: 'https://storage.googleapis.com',
+        serverDefault: 'https://storage.googleapis.com',
+      },
       { name: 'object_per_event', label: 'One object per event', kind: 'checkbox', advanced: true },
     ],
     instructions: (values) => [
@@ -221,7 +234,17 @@ export const DESTINATIONS: DestinationSpec[] = [
       { name: 'ingestion_endpoint', carriesSecrets: true, label: 'Ingestion endpoint', kind: 'text', required: true, url: true, placeholder: 'https://my-dce-abcd.eastus-1.ingest.monitor.azure.com', hint: 'The DCE (or DCR) logs ingestion URL.' },
       { name: 'dcr_immutable_id', label: 'DCR immutable ID', kind: 'text', required: true, pattern: '^dcr-[0-9a-fA-F]{32}$', patternMessage: 'dcr- followed by 32 hex characters.', placeholder: 'dcr-0123456789abcdef0123456789abcdef' },
       { name: 'stream_name', label: 'Stream name', kind: 'text', required: true, pattern: '^(Custom|Microsoft)-[A-Za-z0-9_]{1,200}$', patternMessage: 'Custom-<Table>_CL', placeholder: 'Custom-VerityAudit_CL' },
-      { name: 'authority_url', carriesSecrets: true, label: 'Authority URL', kind: 'text', advanced: true, url: true, placeholder: 'https://login.microsoftonline.com', hint: 'Sovereign clouds only.' },
+      {
+        name: 'authority_url',
+        carriesSecrets: true,
+        label: 'Authority URL',
+        kind: 'text',
+        advanced: true,
+        url: true,
+        placeholder: 'https://login.microsoftonline.com',
+        serverDefault: 'https://login.microsoftonline.com',
+        hint: 'Sovereign clouds only.',
+      },
     ],
     instructions: () => [
       <>

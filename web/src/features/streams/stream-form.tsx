@@ -8,6 +8,14 @@ import type { DestinationSpec, FieldSpec } from './destinations';
 
 export type FormValues = Record<string, string | boolean>;
 
+/**
+ * The form value that marks a saved optional secret (a signing secret, custom headers) for removal: a
+ * blank secret field means "keep", so removing one needs a choice of its own.
+ */
+export function removalKey(fieldName: string): string {
+  return `__remove_${fieldName}`;
+}
+
 export function initialValues(spec: DestinationSpec, stream?: LogStream): FormValues {
   const values: FormValues = { __name: stream?.name ?? '' };
   for (const field of spec.fields) {
@@ -49,7 +57,7 @@ export function validate(spec: DestinationSpec, values: FormValues, secretsSet: 
   const errors: Record<string, string> = {};
   for (const field of spec.fields) {
     const raw = values[field.name];
-    if (field.kind === 'checkbox') continue;
+    if (field.kind === 'checkbox' || values[removalKey(field.name)] === true) continue;
     const value = typeof raw === 'string' ? raw.trim() : '';
     if (value === '') {
       if (field.required && !(field.secret && secretsSet.includes(field.name))) errors[field.name] = `${field.label} is required.`;
@@ -82,10 +90,12 @@ export function validate(spec: DestinationSpec, values: FormValues, secretsSet: 
     const problem = field.validate?.(value);
     if (problem !== undefined) errors[field.name] = problem;
   }
-  const moved = saved === undefined ? undefined : spec.fields.find((field) => field.carriesSecrets && textOf(values[field.name]) !== textOf(saved[field.name]));
+  // A blank field the API fills with its default (a GCS endpoint, a Sentinel authority) has not moved.
+  const effective = (field: FieldSpec, value: unknown): string => textOf(value) || (field.serverDefault ?? '');
+  const moved = saved === undefined ? undefined : spec.fields.find((field) => field.carriesSecrets && effective(field, values[field.name]) !== effective(field, saved[field.name]));
   if (moved !== undefined) {
     for (const field of spec.fields) {
-      if (field.secret && secretsSet.includes(field.name) && textOf(values[field.name]) === '') {
+      if (field.secret && secretsSet.includes(field.name) && textOf(values[field.name]) === '' && values[removalKey(field.name)] !== true) {
         errors[field.name] ??= `Enter it again: a saved secret is not sent to a changed ${moved.label}.`;
       }
     }
@@ -105,7 +115,7 @@ function textOf(value: unknown): string {
 /**
  * The config to send: blanks left out (so PATCH keeps stored secrets), numbers and headers parsed. When
  * editing (`saved`: the stream's shown config), an optional shown field the user emptied is sent as null,
- * which removes it, instead of being left out and kept.
+ * which removes it, instead of being left out and kept; so is a saved secret marked for removal.
  */
 export function toConfig(spec: DestinationSpec, values: FormValues, editing: boolean, saved?: Record<string, unknown>): Record<string, unknown> {
   const config: Record<string, unknown> = {};
@@ -113,6 +123,10 @@ export function toConfig(spec: DestinationSpec, values: FormValues, editing: boo
     const raw = values[field.name];
     if (field.kind === 'checkbox') {
       if (raw === true || editing || field.name === 'tls') config[field.name] = raw === true;
+      continue;
+    }
+    if (editing && values[removalKey(field.name)] === true) {
+      config[field.name] = null;
       continue;
     }
     const value = typeof raw === 'string' ? raw.trim() : '';
@@ -264,13 +278,33 @@ export function StreamFields({
         hint={field.hintFor?.(values) ?? field.hint}
         error={errors[field.name]}
       >
-        {(control) =>
-          field.generate ? (
-            <GeneratedSecret field={field} value={value} onChange={set} onBlur={() => onBlurField?.(field.name)} secretSaved={secretsSet.includes(field.name)} control={control} />
+        {(control) => {
+          const secretSaved = secretsSet.includes(field.name);
+          const removing = values[removalKey(field.name)] === true;
+          const input = removing ? (
+            <input className="input" {...control} name={field.name} disabled value="" placeholder="Removed when you save" />
+          ) : field.generate ? (
+            <GeneratedSecret field={field} value={value} onChange={set} onBlur={() => onBlurField?.(field.name)} secretSaved={secretSaved} control={control} />
           ) : (
-            <Control field={field} value={value} onChange={set} onBlur={() => onBlurField?.(field.name)} secretSaved={secretsSet.includes(field.name)} control={control} />
-          )
-        }
+            <Control field={field} value={value} onChange={set} onBlur={() => onBlurField?.(field.name)} secretSaved={secretSaved} control={control} />
+          );
+          if (!(field.secret === true && field.required !== true && secretSaved)) return input;
+          // A blank secret field keeps what is saved; taking it away is a choice of its own.
+          return (
+            <div className="form-stack-tight">
+              {input}
+              <label className="checkbox">
+                <input
+                  type="checkbox"
+                  name={removalKey(field.name)}
+                  checked={removing}
+                  onChange={(event) => onChange({ ...values, [field.name]: '', [removalKey(field.name)]: event.target.checked })}
+                />
+                Remove the saved {field.label.toLowerCase()}
+              </label>
+            </div>
+          );
+        }}
       </Field>
     );
   };
