@@ -29,6 +29,24 @@ const SearchQuerySchema = Type.Object(
   },
 );
 
+/** The names a search understands: SearchQuerySchema's, the bracket forms of its lists, and metadata[key]. */
+const LIST_PARAMS = ['actions', 'actor_ids', 'actor_names', 'target_ids', 'target_types'];
+const KNOWN_PARAMS = new Set([...Object.keys(SearchQuerySchema.properties), ...LIST_PARAMS.map((name) => `${name}[]`)]);
+
+/**
+ * A misspelt filter (actor_id for actor_ids) would otherwise be ignored and the search widened without a
+ * word: for an audit log that is a wrong answer, so it is refused, naming the parameter.
+ */
+function refuseUnknownParams(query: Record<string, unknown>): void {
+  const unknown = Object.keys(query).filter((name) => !KNOWN_PARAMS.has(name) && !name.startsWith('metadata'));
+  if (unknown.length === 0) return;
+  const shown = unknown.slice(0, 5).map((name) => `'${name.slice(0, 60)}'`).join(', ');
+  throw new AppError(
+    'invalid_query',
+    `Unknown search parameter${unknown.length > 1 ? 's' : ''} ${shown}: a search takes ${[...Object.keys(SearchQuerySchema.properties)].join(', ')} and metadata[key]=value.`,
+  );
+}
+
 export function registerQueryRoutes(app: FastifyInstance, deps: { query: QueryService; signal: AppendSignal }): void {
   // Live tails never finish by themselves: end them when the server shuts down so draining can complete.
   const open = new Set<ServerResponse>();
@@ -43,7 +61,10 @@ export function registerQueryRoutes(app: FastifyInstance, deps: { query: QuerySe
   app.get<{ Querystring: PageQuery & Record<string, unknown> }>(
     '/audit_logs/events',
     { config: { portal: ['audit_logs'] }, schema: { tags: ['events'], summary: 'Search events', querystring: SearchQuerySchema } },
-    async (request) => deps.query.search(request.principal(), parseEventFilters(request.query), pageParams(request.query)),
+    async (request) => {
+      refuseUnknownParams(request.query);
+      return deps.query.search(request.principal(), parseEventFilters(request.query), pageParams(request.query));
+    },
   );
 
   app.get<{ Querystring: { organization_id?: string } }>(

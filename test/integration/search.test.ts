@@ -115,6 +115,17 @@ describeEachBackend('GET /audit_logs/events', (ctx) => {
     expect((await search(`after=${oldest}`)).data).toEqual([]);
   });
 
+  it('refuses a parameter it does not know (a misspelt filter would widen the search), and takes every form it documents', async () => {
+    for (const [query, name] of [['actor_id=carol', 'actor_id'], ['action=user.signed_in', 'action'], ['foo=bar', 'foo']] as const) {
+      const response = await ctx().call('GET', `/audit_logs/events?organization_id=${org}&${query}`);
+      expect(response.status, query).toBe(400);
+      expect(response.body).toMatchObject({ code: 'invalid_query' });
+      expect(String(response.body.message)).toContain(`'${name}'`);
+    }
+    const every = 'limit=5&order=desc&actions[]=user.signed_in&actor_ids=carol&actor_names[]=Carol&target_ids[]=t&target_types=team&q=x&metadata[plan]=pro&range_start=2000-01-01T00:00:00Z&range_end=2100-01-01T00:00:00Z';
+    expect((await ctx().call('GET', `/audit_logs/events?organization_id=${org}&${every}`)).status).toBe(200);
+  });
+
   it('returns one event by id', async () => {
     const [newest] = (await search('limit=1')).data;
     const one = await ctx().call('GET', `/audit_logs/events/${newest?.id}`);
