@@ -31,4 +31,9 @@ describe('validateConfig messages', () => {
     const errors = errorsOf('GenericHttps', { url: 'https://siem.example/in', signing_secret: 'whsec_!!not-base64-but-secret!!' });
     expect(JSON.stringify(errors)).not.toContain('not-base64-but-secret');
   });
+
+  it('does not quote an invalid custom header name, which may hold pasted secret text', () => {
+    const errors = errorsOf('GenericHttps', { url: 'https://siem.example/in', headers: { 'X-Team': 'a', 'Bad Name: sk_live_SECRET': 'v' } });
+    expect(errors).toEqual([{ code: 'invalid', field: 'config.headers', message: 'header 2 of 2 does not have a valid name (letters, digits and hyphens)' }]);
+  });
 });

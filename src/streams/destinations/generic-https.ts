@@ -49,11 +49,14 @@ const FRAMING_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 
 
 /**
  * Custom headers an HTTP client would refuse at every delivery (the stream would retry forever): refused
- * when the stream is saved instead. Messages name the header, never its value (a secret).
+ * when the stream is saved instead. Messages never quote a value (a secret), nor a name that is not a valid
+ * one: headers are stored encrypted and never shown, and text pasted into the name (a token after a stray
+ * colon) must not come back in an error, to this caller or to the next editor. The header is named by its
+ * place in the list instead.
  */
 function headerProblems(headers: Record<string, string>): ConfigProblem[] {
-  return Object.entries(headers).flatMap(([name, value]): ConfigProblem[] => {
-    if (!HEADER_NAME.test(name)) return [{ field: 'headers', message: `"${name.slice(0, 64)}" is not a valid header name (letters, digits and hyphens)` }];
+  return Object.entries(headers).flatMap(([name, value], index): ConfigProblem[] => {
+    if (!HEADER_NAME.test(name)) return [{ field: 'headers', message: `header ${index + 1} of ${Object.keys(headers).length} does not have a valid name (letters, digits and hyphens)` }];
     if (FRAMING_HEADERS.has(name.toLowerCase())) return [{ field: 'headers', message: `${name} is set by Verity's HTTP client and cannot be given` }];
     if (!HEADER_VALUE.test(value)) return [{ field: 'headers', message: `the value of ${name} holds a line break or a character a header cannot carry` }];
     return [];
