@@ -223,7 +223,7 @@ describeEachBackend('the system organization keeps the administrative record', (
       ['DELETE', `/log_streams/${stream}`, undefined],
     ];
     for (const [method, url, body] of attempts) {
-      const response = await ctx().call(method as 'POST', url, body === undefined ? {} : { body });
+      const response = await ctx().call(method, url, body === undefined ? {} : { body });
       expect(response.status, `${method} ${url}`).toBe(403);
       expect(response.body).toMatchObject({ code: 'forbidden' });
     }
