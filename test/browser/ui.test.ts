@@ -630,6 +630,12 @@ describe.runIf(status.run)('web UI in a real browser', { retry: 1 }, () => {
         organization_id: org,
         event: { action: 'user.signed_in', occurred_at: new Date(Date.now() - 3_600_000).toISOString(), actor: { id: 'user_u1', type: 'user' }, targets: [], context: { location: '203.0.113.9' } },
       });
+      // A second waiting event, 10 minutes old: a replay from 30 minutes ago then has events to send, but
+      // they are all after the stream's position, which is what the replay below must be refused for.
+      await ui.api.call('POST', '/audit_logs/events', {
+        organization_id: org,
+        event: { action: 'user.signed_in', occurred_at: new Date(Date.now() - 600_000).toISOString(), actor: { id: 'user_u1', type: 'user' }, targets: [], context: { location: '203.0.113.9' } },
+      });
       await expect.poll(async () => (await ui.api.call<{ state: string }>('GET', `/log_streams/${stream.id}`)).state, { timeout: 20_000 }).toBe('invalid');
 
       const session = await openSession(ui, 'stream-invalid-retry', [/status of 422/], { viewport: { width: 1366, height: 768 } });
