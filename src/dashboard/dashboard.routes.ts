@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config/config.js';
 import { AppError } from '../errors/app-error.js';
 import { OPERATOR_COOKIE, sessionCookieOptions } from '../http/plugins/auth.js';
+import { limiterAddress } from '../http/plugins/credential-guard.js';
 import { requestContext, type SystemAudit } from '../system-audit/system-audit.service.js';
 import { LoginBodySchema, SetupBodySchema, type LoginBody, type SetupBody } from './dashboard.schema.js';
 import type { OperatorsService, SignedIn } from './dashboard.service.js';
@@ -32,7 +33,9 @@ export function registerDashboardRoutes(app: FastifyInstance, deps: DashboardRou
     '/dashboard/api/login',
     { config: { auth: false }, schema: { ...schema, body: LoginBodySchema } },
     async (request, reply) => {
-      deps.limiter.take(request.ip);
+      // By /64 for IPv6, as for failed credentials: otherwise a client holding a /64 rotates addresses for
+      // unlimited password guesses.
+      deps.limiter.take(limiterAddress(request.ip));
       let signed: SignedIn;
       try {
         signed = await operators.login(request.body.email, request.body.password);
@@ -51,7 +54,7 @@ export function registerDashboardRoutes(app: FastifyInstance, deps: DashboardRou
     '/dashboard/api/setup',
     { config: { auth: false }, schema: { ...schema, body: SetupBodySchema } },
     async (request, reply) => {
-      deps.limiter.take(request.ip);
+      deps.limiter.take(limiterAddress(request.ip));
       const signed = await operators.setup(request.body.token, request.body.email, request.body.password);
       const actor = operatorActor(signed);
       await systemAudit.record('operator.created', actor, [{ id: signed.operator.id, type: 'operator', name: signed.operator.email }], { via: 'setup_link' }, requestContext(request));

@@ -199,6 +199,22 @@ describeEachBackend('dashboard sign-in', (ctx) => {
       await login(freshAddress());
     });
 
+    it('counts sign-in attempts from one IPv6 /64 together: rotating addresses within it gets no more guesses', async () => {
+      // Ten different addresses, all in 2001:db8:d5:1::/64, each guessing once.
+      for (let attempt = 0; attempt < 10; attempt += 1) {
+        const response = await inject({ method: 'POST', url: '/dashboard/api/login', payload: { email, password: 'wrong password' }, remoteAddress: `2001:db8:d5:1:${(attempt + 1).toString(16)}::1` });
+        expect(response.statusCode).toBe(401);
+      }
+      const limited = await inject({ method: 'POST', url: '/dashboard/api/login', payload: { email, password: PASSWORD }, remoteAddress: '2001:db8:d5:1:ffff:ffff:ffff:fffe' });
+      expect(limited.statusCode).toBe(429);
+      expect(json(limited)).toMatchObject({ code: 'rate_limit_exceeded' });
+      // The setup link shares the budget: it is the other password-taking endpoint.
+      const setup = await inject({ method: 'POST', url: '/dashboard/api/setup', payload: { token: 'vsu_not-a-real-token', email: 'x@vendor.example', password: PASSWORD }, remoteAddress: '2001:db8:d5:1::2' });
+      expect(setup.statusCode).toBe(429);
+      // The neighbouring /64 is another client.
+      await login('2001:db8:d5:2::1');
+    });
+
     it('the operator cookie acts as an unrestricted admin on the regular API', async () => {
       const { cookie, csrf } = await login();
       const orgs = await inject({ method: 'GET', url: '/organizations', cookie });
