@@ -1,6 +1,7 @@
-import { flexRender, getCoreRowModel, getSortedRowModel, useReactTable, type ColumnDef, type RowData, type SortingState } from '@tanstack/react-table';
+import { flexRender, useReactTable, type ColumnDef, type RowData, type SortingState } from '@tanstack/react-table';
 import { ArrowDown, ArrowUp } from 'lucide-react';
 import { useState, type KeyboardEvent, type ReactNode } from 'react';
+import { dataTableOptions } from './data-table-options';
 import { SkeletonRows } from './states';
 
 declare module '@tanstack/react-table' {
@@ -35,16 +36,7 @@ interface DataTableProps<T> {
  */
 export function DataTable<T>({ data, columns, loading = false, empty, onRowClick, rowLabel, rowClassName, getRowId, sortable = false, caption, footer, fixed = false }: DataTableProps<T>) {
   const [sorting, setSorting] = useState<SortingState>([]);
-  const table = useReactTable({
-    data: data ?? [],
-    columns,
-    state: { sorting },
-    onSortingChange: setSorting,
-    getCoreRowModel: getCoreRowModel(),
-    getSortedRowModel: sortable ? getSortedRowModel() : undefined,
-    enableSorting: sortable,
-    getRowId,
-  });
+  const table = useReactTable(dataTableOptions({ data, columns, sorting, onSortingChange: setSorting, sortable, getRowId }));
   const rows = table.getRowModel().rows;
   const showEmpty = !loading && data !== undefined && rows.length === 0 && empty !== undefined;
 
