@@ -13,6 +13,7 @@ import { Field } from '../../ui/field';
 import { EmptyState, ErrorState } from '../../ui/states';
 import { useToast } from '../../ui/toast';
 import { destinationLabel, destinationSpec, DestinationLogo } from './destinations';
+import { deliveredSub, failedAttemptsCard } from './stream-stats';
 
 /** What a failed test means, in words that follow its outcome (refused by the destination, unreachable, never sent). */
 export function testHeadline(result: TestResult): string {
@@ -218,14 +219,7 @@ export function StreamStatus({ stream, onEdit, onDeleted, allowReplay = false, a
   };
 
   const failing = (stream.state === 'error' || stream.state === 'invalid') && !stream.paused;
-  // What the Failed attempts card says comes next: invalid streams are not retried on their own.
-  const nextAttempt = stream.paused
-    ? 'paused: not retried'
-    : stream.state === 'invalid'
-      ? 'stopped: retried when the settings change or on Retry now'
-      : stream.stats.next_attempt_at
-        ? `next retry ${formatRelative(stream.stats.next_attempt_at)}`
-        : 'retried automatically';
+  const failedCard = failedAttemptsCard(stream);
   const spec = destinationSpec(stream.type);
   const configRows = (spec?.fields ?? [])
     .map((field) => {
@@ -318,14 +312,14 @@ export function StreamStatus({ stream, onEdit, onDeleted, allowReplay = false, a
           <div className="stat-value" style={{ fontSize: 18 }}>
             {formatNumber(stream.stats.delivered)}
           </div>
-          <div className="stat-sub">up to seq #{stream.stats.cursor_seq}</div>
+          <div className="stat-sub">{deliveredSub(stream)}</div>
         </div>
         <div className="card stat">
           <div className="stat-label">Failed attempts</div>
-          <div className={`stat-value ${stream.stats.failed > 0 ? 'danger' : ''}`} style={{ fontSize: 18 }}>
+          <div className={`stat-value ${failedCard.danger ? 'danger' : ''}`} style={{ fontSize: 18 }}>
             {formatNumber(stream.stats.failed)}
           </div>
-          <div className="stat-sub">{nextAttempt}</div>
+          <div className="stat-sub">{failedCard.sub}</div>
         </div>
       </div>
 
