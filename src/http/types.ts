@@ -39,6 +39,14 @@ declare module 'fastify' {
      * answers without them.
      */
     idempotencyOmit?: readonly string[];
+    /**
+     * What a repeat of a request that succeeded gets: 'stored' (default) the stored answer, without the
+     * idempotencyOmit fields; 'rerun' runs the route again for a fresh answer, stores nothing new and is
+     * not marked Idempotent-Replayed. Only for routes whose credential is short-lived and cheap to issue
+     * again (a portal link), where an answer without it would be useless. A different request under the
+     * key still gets 409, and a failed first request's stored 4xx is still answered as stored.
+     */
+    idempotencyReplay?: 'stored' | 'rerun';
     /** Which WorkOS error body a schema-validation failure gets on this route. */
     validationShape?: 'default' | 'event' | 'batch';
   }

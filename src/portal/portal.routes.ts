@@ -49,6 +49,11 @@ export function registerPortalRoutes(app: FastifyInstance, deps: PortalRouteDeps
         body: GenerateLinkBodySchema,
         response: { 201: GenerateLinkResponseSchema },
       },
+      // The link is a bearer credential: the Idempotency-Key record must not keep it. A repeat (an SDK
+      // retrying after a lost answer) gets a fresh link rather than {}: a WorkOS client reads `link` and
+      // has no use for an answer without it, and a link is single-use and lives five minutes, so issuing
+      // another (recorded as its own portal.link_created) double-creates nothing that lasts.
+      config: { idempotencyOmit: ['link'], idempotencyReplay: 'rerun' },
     },
     async (request, reply) => {
       const principal = request.principal();

@@ -107,6 +107,40 @@ describeEachBackend('Idempotency-Key', (ctx) => {
     expect(second.body).not.toHaveProperty('secret');
   });
 
+  it('never keeps a portal link: a repeat gets a fresh, working link; a different request under the key is still 409', async () => {
+    const org = await ctx().createOrg();
+    const headers = { 'idempotency-key': 'portal-link-once' };
+    const body = { organization: org, intent: 'audit_logs' };
+    const tokenOf = (link: string | undefined): string => new URL(link ?? 'http://x/').searchParams.get('token') ?? '';
+    const first = await ctx().call<{ link?: string }>('POST', '/portal/generate_link', { body, headers });
+    expect(first.status).toBe(201);
+    const token = tokenOf(first.body.link);
+    expect(token).toMatch(/^plt_/);
+    const stored = await ctx().testDb.db.query<{ response_status: number; response_body: string }>(`select response_status, response_body from idempotency_keys where key = 'portal-link-once'`);
+    expect(stored).toHaveLength(1);
+    expect(stored[0]?.response_status).toBe(201);
+    expect(stored[0]?.response_body).not.toContain(token);
+    expect(stored[0]?.response_body).not.toContain('plt_');
+
+    // A WorkOS client reads `link` from the answer, so a repeat must carry one: a new link, not a replay.
+    const second = await ctx().call<{ link?: string }>('POST', '/portal/generate_link', { body, headers });
+    expect(second.status).toBe(201);
+    expect(second.headers['idempotent-replayed']).toBeUndefined();
+    const again = tokenOf(second.body.link);
+    expect(again).toMatch(/^plt_/);
+    expect(again).not.toBe(token);
+    const afterRepeat = await ctx().testDb.db.query<{ response_body: string }>(`select response_body from idempotency_keys where key = 'portal-link-once'`);
+    expect(afterRepeat).toEqual([{ response_body: stored[0]?.response_body }]);
+    for (const link of [second.body.link, first.body.link]) {
+      const launched = await ctx().app.inject({ method: 'GET', url: `/portal/launch?token=${tokenOf(link)}` });
+      expect(launched.statusCode).toBe(302);
+    }
+
+    const other = await ctx().call('POST', '/portal/generate_link', { body: { organization: org, intent: 'log_streams' }, headers });
+    expect(other.status).toBe(409);
+    expect(other.body).toMatchObject({ code: 'idempotency_key_reused' });
+  });
+
   it('keys are per API key: another key may use the same value', async () => {
     const org = await ctx().createOrg();
     const other = await ctx().createKey(['events:write'], org);

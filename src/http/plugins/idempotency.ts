@@ -29,7 +29,11 @@ export function registerIdempotency(app: FastifyInstance, idempotency: Idempoten
       return;
     }
     const stored = await idempotency.claim(claim);
-    if (stored !== null) return sendStored(reply, stored);
+    if (stored !== null) {
+      // The route runs again, without the claim: its fresh answer is not written over the first one's record.
+      if (request.routeOptions.config.idempotencyReplay === 'rerun' && stored.status >= 200 && stored.status < 300) return;
+      return sendStored(reply, stored);
+    }
     // Only now does this request own the key. Set earlier, a repeat answered 409 (or failing while it
     // waited) would have written its own answer into — or deleted — the first request's record.
     request.idempotencyClaim = claim;
