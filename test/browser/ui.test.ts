@@ -109,6 +109,43 @@ describe.runIf(status.run)('web UI in a real browser', { retry: 1 }, () => {
     await session.finish();
   });
 
+  it('live view: a search matches values, not JSON keys, and a changed filter takes away live rows that no longer match', async () => {
+    const session = await openSession(ui, 'events-live-refilter');
+    const { page } = session;
+    await signIn(ui, page, `/dashboard/events?org=${ui.seeded.globex}`);
+    const rows = page.locator('table tbody tr.clickable');
+    await rows.first().waitFor();
+    await page.getByRole('button', { name: 'Go live' }).click();
+    await page.getByRole('button', { name: 'Live' }).waitFor();
+    await page.waitForTimeout(300);
+    const send = (action: string, name: string) =>
+      ui.api.call('POST', '/audit_logs/events', {
+        organization_id: ui.seeded.globex,
+        event: { action, occurred_at: new Date().toISOString(), actor: { id: `user_${name.toLowerCase()}`, type: 'user', name }, targets: [], context: { location: '203.0.113.97' } },
+      });
+    await send('invoice.voided', 'Refilter Tester');
+    const voided = page.locator('table tbody tr.clickable', { hasText: 'invoice.voided' });
+    await voided.first().waitFor({ timeout: 10_000 });
+
+    // A filter that excludes the live row takes it away; the server's page has no such event either.
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.getByLabel('Field').selectOption('actions');
+    await page.getByLabel('Action', { exact: true }).fill('invoice.paid');
+    await page.getByRole('button', { name: 'Add filter' }).click();
+    await page.getByText('Action is invoice.paid').waitFor();
+    await expect.poll(() => voided.count()).toBe(0);
+    await page.getByRole('button', { name: 'Remove filter Action invoice.paid' }).click();
+
+    // "actor" is a key of every event, not a value of this one: the live search must not match it.
+    await page.getByLabel('Search events').fill('actor');
+    await expect.poll(() => page.url()).toContain('q=actor');
+    await send('invoice.reissued', 'Keyword Tester');
+    await send('actor.renamed', 'Keyword Tester');
+    await page.locator('table tbody tr.clickable', { hasText: 'actor.renamed' }).first().waitFor({ timeout: 10_000 });
+    expect(await page.locator('table tbody tr.clickable', { hasText: 'invoice.reissued' }).count()).toBe(0);
+    await session.finish();
+  });
+
   it('creates a schema version, validating the schema and a sample event as you type', async () => {
     const session = await openSession(ui, 'schema-version');
     const { page } = session;

@@ -12,14 +12,9 @@ import { OrganizationOptions } from '../../ui/organization-options';
 import { EmptyState, ErrorState } from '../../ui/states';
 import { EventDrawer } from './event-drawer';
 import { FilterBar } from './filter-bar';
-import { activeFilterCount, filtersFromSearch, filtersToSearch, matchesFilters, searchParams, type EventFilterState } from './filters';
+import { activeFilterCount, filtersFromSearch, filtersToSearch, liveRows, matchesFilters, searchParams, type EventFilterState } from './filters';
 
 const PAGE_SIZE = 50;
-
-/** The list's order: occurred_at, newest first; the chain's order (seq) among equal times. */
-function newestFirst(a: AuditEvent, b: AuditEvent): number {
-  return Date.parse(b.occurred_at) - Date.parse(a.occurred_at) || b.seq - a.seq;
-}
 const LIVE_CAP = 500;
 
 type Cursor = { after?: string; before?: string };
@@ -71,15 +66,13 @@ export function EventsExplorer({ mode, organizations = [], toolbarExtra }: Explo
     placeholderData: keepPreviousData,
   });
 
-  const live = useLiveEvents(mode === 'dashboard' ? filters.organizationId : '', filters);
+  const live = useLiveEvents(mode === 'dashboard' ? filters.organizationId : '', filters, anchor, filterKey);
 
   const rows = useMemo(() => {
     const base = query.data?.data ?? [];
     if (!live.on || page !== 1) return base;
-    const seen = new Set(base.map((event) => event.id));
-    // Live arrivals take their place by occurred_at (newest first), not by arrival: an event may be sent late.
-    return [...live.events.filter((event) => !seen.has(event.id)), ...base].sort(newestFirst);
-  }, [query.data, live.on, live.events, page]);
+    return liveRows(base, live.events, filters, anchor);
+  }, [query.data, live.on, live.events, page, filters, anchor]);
 
   const selectedIndex = eventId === null ? -1 : rows.findIndex((event) => event.id === eventId);
   const single = useQuery({
@@ -305,19 +298,27 @@ export function EventsExplorer({ mode, organizations = [], toolbarExtra }: Explo
   );
 }
 
-/** Follows an organization's new events over Server-Sent Events while switched on. */
-function useLiveEvents(organizationId: string, filters: EventFilterState) {
+/**
+ * Follows an organization's new events over Server-Sent Events while switched on, keeping those that match
+ * the filters in force. Changing the filters empties the list: the refetched page holds every stored match.
+ */
+function useLiveEvents(organizationId: string, filters: EventFilterState, anchor: number, filterKey: string) {
   const [on, setOn] = useState(false);
   const [events, setEvents] = useState<AuditEvent[]>([]);
   const [fresh, setFresh] = useState<Set<string>>(new Set());
   const [error, setError] = useState<string | null>(null);
-  const filtersRef = useRef(filters);
-  filtersRef.current = filters;
+  const matchRef = useRef({ filters, anchor });
+  matchRef.current = { filters, anchor };
 
   useEffect(() => {
     if (organizationId === '') setOn(false);
     setEvents([]);
   }, [organizationId]);
+
+  useEffect(() => {
+    setEvents([]);
+    setFresh(new Set());
+  }, [filterKey]);
 
   useEffect(() => {
     if (!on || organizationId === '') return;
@@ -326,7 +327,7 @@ function useLiveEvents(organizationId: string, filters: EventFilterState) {
     source.addEventListener('error', () => setError('Live connection interrupted — reconnecting…'));
     source.addEventListener('audit_log_event', (message) => {
       const event = JSON.parse((message as MessageEvent<string>).data) as AuditEvent;
-      if (!matchesFilters(event, filtersRef.current)) return;
+      if (!matchesFilters(event, matchRef.current.filters, matchRef.current.anchor)) return;
       setEvents((list) => [event, ...list].slice(0, LIVE_CAP));
       setFresh((set) => new Set(set).add(event.id));
     });

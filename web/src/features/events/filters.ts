@@ -1,5 +1,5 @@
 import type { QueryValue } from '../../lib/api';
-import type { AuditEvent } from '../../lib/types';
+import type { AuditEvent, Metadata } from '../../lib/types';
 
 /** The API's limit on the free-text search (q), for events and exports alike. */
 export const SEARCH_MAX_LENGTH = 200;
@@ -132,22 +132,97 @@ export function searchParams(state: EventFilterState, now: number): Record<strin
   return params;
 }
 
-/** Client-side check for live events, mirroring the server's filters closely enough for a live view. */
-export function matchesFilters(event: AuditEvent, state: EventFilterState): boolean {
-  if (state.actions.length > 0 && !state.actions.includes(event.action)) return false;
-  if (state.actorIds.length > 0 && !state.actorIds.includes(event.actor.id)) return false;
-  if (state.actorNames.length > 0 && !state.actorNames.includes(event.actor.name ?? '')) return false;
-  if (state.targetIds.length > 0 && !event.targets.some((t) => state.targetIds.includes(t.id))) return false;
-  if (state.targetTypes.length > 0 && !event.targets.some((t) => state.targetTypes.includes(t.type))) return false;
+/** The server's list filters: trimmed values, commas separating values except in actor names (query.filters.ts listParam). */
+function listValues(values: readonly string[], splitCommas = true): string[] {
+  const split = splitCommas ? values.flatMap((value) => value.split(',')) : values;
+  return split.map((value) => value.trim()).filter((value) => value !== '');
+}
+
+/**
+ * What the server's free-text search (q) looks in: the lower-cased values of an event, never its keys —
+ * a mirror of searchTextOf in src/ingest/prepare.ts. Ids, hashes and times are not searched there either.
+ */
+export function searchTextOf(event: AuditEvent): string {
+  const parts: (string | number | boolean | null | undefined)[] = [
+    event.action,
+    event.actor.id,
+    event.actor.type,
+    event.actor.name,
+    event.context.location,
+    event.context.user_agent,
+  ];
+  const addMetadata = (metadata: Metadata | undefined): void => {
+    if (metadata) for (const value of Object.values(metadata)) parts.push(value);
+  };
+  addMetadata(event.metadata);
+  addMetadata(event.actor.metadata);
+  for (const target of event.targets) {
+    parts.push(target.id, target.type, target.name);
+    addMetadata(target.metadata);
+  }
+  return parts
+    .filter((part) => part !== undefined && part !== null && part !== '')
+    .join('\n')
+    .toLowerCase();
+}
+
+/**
+ * Client-side check for live events, with the server's semantics (query.filters.ts, query.sql.ts) so the
+ * live view shows what a reload would: values within a filter OR, filters AND, metadata values OR per key
+ * and found on the event, its actor or any target, every search word a substring of a value (searched as
+ * sent: trimmed, at most SEARCH_MAX_LENGTH characters), and the time window resolved against `now` as the
+ * page's query was.
+ */
+export function matchesFilters(event: AuditEvent, state: EventFilterState, now: number): boolean {
+  const actions = listValues(state.actions);
+  if (actions.length > 0 && !actions.includes(event.action)) return false;
+  const actorIds = listValues(state.actorIds);
+  if (actorIds.length > 0 && !actorIds.includes(event.actor.id)) return false;
+  const actorNames = listValues(state.actorNames, false);
+  if (actorNames.length > 0 && !actorNames.includes(event.actor.name ?? '')) return false;
+  const targetIds = listValues(state.targetIds);
+  if (targetIds.length > 0 && !event.targets.some((t) => targetIds.includes(t.id))) return false;
+  const targetTypes = listValues(state.targetTypes);
+  if (targetTypes.length > 0 && !event.targets.some((t) => targetTypes.includes(t.type))) return false;
+
+  const wanted = new Map<string, string[]>();
   for (const pair of state.metadata) {
     const [key, value] = splitMeta(pair);
-    const bags = [event.metadata, event.actor.metadata ?? {}, ...event.targets.map((t) => t.metadata ?? {})];
-    if (!bags.some((bag) => key in bag && String(bag[key]) === value)) return false;
+    wanted.set(key, [...(wanted.get(key) ?? []), value]);
   }
-  const words = state.q.toLowerCase().split(/\s+/).filter(Boolean);
+  if (wanted.size > 0) {
+    const bags = [event.metadata, event.actor.metadata ?? {}, ...event.targets.map((t) => t.metadata ?? {})];
+    for (const [key, values] of wanted) {
+      // Own keys only: "constructor" or "toString" are not metadata an event carries.
+      if (!bags.some((bag) => Object.hasOwn(bag, key) && values.includes(String(bag[key])))) return false;
+    }
+  }
+
+  const words = state.q.trim().slice(0, SEARCH_MAX_LENGTH).toLowerCase().split(/\s+/).filter(Boolean);
   if (words.length > 0) {
-    const text = JSON.stringify(event).toLowerCase();
+    const text = searchTextOf(event);
     if (!words.every((word) => text.includes(word))) return false;
   }
+
+  const { range_start: start, range_end: end } = resolveRange(state, now);
+  const occurred = Date.parse(event.occurred_at);
+  if (start !== undefined && occurred < Date.parse(start)) return false;
+  if (end !== undefined && occurred >= Date.parse(end)) return false;
   return true;
+}
+
+/**
+ * Page 1 while following live: the fetched page plus the live arrivals that match the filters now in
+ * force (an arrival kept under earlier filters leaves when they change), newest first by occurred_at.
+ */
+export function liveRows(page: readonly AuditEvent[], live: readonly AuditEvent[], state: EventFilterState, now: number): AuditEvent[] {
+  const seen = new Set(page.map((event) => event.id));
+  const arrivals = live.filter((event) => !seen.has(event.id) && matchesFilters(event, state, now));
+  // Live arrivals take their place by occurred_at, not by arrival: an event may be sent late.
+  return [...arrivals, ...page].sort(newestFirst);
+}
+
+/** The list's order: occurred_at, newest first; the chain's order (seq) among equal times. */
+export function newestFirst(a: AuditEvent, b: AuditEvent): number {
+  return Date.parse(b.occurred_at) - Date.parse(a.occurred_at) || b.seq - a.seq;
 }
