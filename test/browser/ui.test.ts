@@ -146,6 +146,37 @@ describe.runIf(status.run)('web UI in a real browser', { retry: 1 }, () => {
     await session.finish();
   });
 
+  it('custom time range: To typed and confirmed with Enter applies with From; a reversed range is refused in the form', async () => {
+    const session = await openSession(ui, 'events-custom-range');
+    const { page } = session;
+    await signIn(ui, page, `/dashboard/events?org=${ui.seeded.acme}`);
+    const rows = page.locator('table tbody tr.clickable');
+    await rows.first().waitFor();
+    await page.getByLabel('Time range').selectOption('custom');
+    const range = page.getByRole('group', { name: 'Custom time range' });
+    const local = (date: Date) => new Date(date.getTime() - date.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+    const from = new Date(Date.now() - 3 * 86_400_000);
+    const to = new Date(Date.now() - 86_400_000);
+    await range.getByLabel('From').fill(local(from));
+    await range.getByLabel('To').fill(local(to));
+    await range.getByLabel('To').press('Enter');
+    await expect.poll(() => new URL(page.url()).searchParams.get('to')).toBe(new Date(local(to)).toISOString());
+    expect(new URL(page.url()).searchParams.get('from')).toBe(new Date(local(from)).toISOString());
+    await expect
+      .poll(async () => {
+        const times = await rows.locator('.time-cell').evaluateAll((cells) => cells.map((cell) => Date.parse((cell.getAttribute('title') ?? '').replace(' (UTC)', ''))));
+        return times.length > 0 && times.every((time) => time >= from.getTime() - 60_000 && time < to.getTime());
+      })
+      .toBe(true);
+
+    // From after To: said in the form, and the applied range stays.
+    await range.getByLabel('From').fill(local(new Date()));
+    await range.getByRole('button', { name: 'Apply' }).click();
+    await expect.poll(() => range.getByRole('alert').textContent()).toBe('From must be before To.');
+    expect(new URL(page.url()).searchParams.get('from')).toBe(new Date(local(from)).toISOString());
+    await session.finish();
+  });
+
   it('creates a schema version, validating the schema and a sample event as you type', async () => {
     const session = await openSession(ui, 'schema-version');
     const { page } = session;

@@ -1,8 +1,8 @@
 import { Calendar, ListFilter, Plus, Search, X } from 'lucide-react';
 import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode, type RefObject } from 'react';
-import { fromLocalInput, toLocalInput } from '../../lib/format';
+import { toLocalInput } from '../../lib/format';
 import { Button } from '../../ui/button';
-import { activeFilterCount, RANGE_LABELS, SEARCH_MAX_LENGTH, type EventFilterState, type RangePreset } from './filters';
+import { activeFilterCount, customRange, RANGE_LABELS, SEARCH_MAX_LENGTH, type EventFilterState, type RangePreset } from './filters';
 
 type ListKey = 'actions' | 'actorIds' | 'actorNames' | 'targetIds' | 'targetTypes' | 'metadata';
 
@@ -231,10 +231,31 @@ function AddFilter({
   );
 }
 
+/**
+ * The time range. A custom range applies as a pair: on Enter or Apply, and when a field loses focus, From
+ * and To together (until now each field applied only itself, on blur, so a To typed and confirmed with
+ * Enter was never used).
+ */
 function RangePicker({ filters, onChange }: { filters: EventFilterState; onChange: (next: EventFilterState) => void }) {
   const id = useId();
   const [from, setFrom] = useState(filters.from ? toLocalInput(filters.from) : '');
   const [to, setTo] = useState(filters.to ? toLocalInput(filters.to) : '');
+  const [problem, setProblem] = useState<{ field: 'from' | 'to'; message: string } | null>(null);
+  // The URL may change underneath (a shared link, back and forward): the fields show what is applied.
+  useEffect(() => setFrom(filters.from ? toLocalInput(filters.from) : ''), [filters.from]);
+  useEffect(() => setTo(filters.to ? toLocalInput(filters.to) : ''), [filters.to]);
+
+  const apply = (explicit: boolean) => {
+    const range = customRange(from, to);
+    if ('problem' in range) {
+      // Leaving a field mid-way (From now after the old To) is not yet a mistake; asking to apply it is.
+      if (explicit) setProblem({ field: range.field, message: range.problem });
+      return;
+    }
+    setProblem(null);
+    if (range.from !== filters.from || range.to !== filters.to) onChange({ ...filters, from: range.from, to: range.to });
+  };
+
   return (
     <>
       <div className="input-group" style={{ width: 178 }}>
@@ -254,7 +275,16 @@ function RangePicker({ filters, onChange }: { filters: EventFilterState; onChang
         </select>
       </div>
       {filters.range === 'custom' && (
-        <div className="row" role="group" aria-label="Custom time range">
+        <form
+          className="row"
+          role="group"
+          aria-label="Custom time range"
+          noValidate
+          onSubmit={(event) => {
+            event.preventDefault();
+            apply(true);
+          }}
+        >
           <label className="sr-only" htmlFor={`${id}-from`}>
             From
           </label>
@@ -264,8 +294,13 @@ function RangePicker({ filters, onChange }: { filters: EventFilterState; onChang
             type="datetime-local"
             style={{ width: 200 }}
             value={from}
-            onChange={(event) => setFrom(event.target.value)}
-            onBlur={() => onChange({ ...filters, from: fromLocalInput(from) ?? '' })}
+            aria-invalid={problem?.field === 'from'}
+            aria-describedby={problem?.field === 'from' ? `${id}-problem` : undefined}
+            onChange={(event) => {
+              setFrom(event.target.value);
+              setProblem(null);
+            }}
+            onBlur={() => apply(false)}
           />
           <span className="muted">–</span>
           <label className="sr-only" htmlFor={`${id}-to`}>
@@ -277,10 +312,23 @@ function RangePicker({ filters, onChange }: { filters: EventFilterState; onChang
             type="datetime-local"
             style={{ width: 200 }}
             value={to}
-            onChange={(event) => setTo(event.target.value)}
-            onBlur={() => onChange({ ...filters, to: fromLocalInput(to) ?? '' })}
+            aria-invalid={problem?.field === 'to'}
+            aria-describedby={problem?.field === 'to' ? `${id}-problem` : undefined}
+            onChange={(event) => {
+              setTo(event.target.value);
+              setProblem(null);
+            }}
+            onBlur={() => apply(false)}
           />
-        </div>
+          <Button type="submit" size="sm">
+            Apply
+          </Button>
+          {problem !== null && (
+            <span className="field-error" id={`${id}-problem`} role="alert">
+              {problem.message}
+            </span>
+          )}
+        </form>
       )}
     </>
   );

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../lib/types';
-import { EMPTY_FILTERS, liveRows, matchesFilters, type EventFilterState } from './filters';
+import { customRange, EMPTY_FILTERS, liveRows, matchesFilters, type EventFilterState } from './filters';
 
 const NOW = Date.parse('2026-06-01T12:00:00Z');
 
@@ -67,5 +67,23 @@ describe('the live view matches events as the server’s search does', () => {
     const page = [event({ id: 'event_00', occurred_at: '2026-06-01T11:00:00.000Z', seq: 1 })];
     expect(liveRows(page, [signedIn, updated], filters({}), NOW).map((e) => e.id)).toEqual(['event_02', 'event_01', 'event_00']);
     expect(liveRows(page, [signedIn, updated], filters({ actions: ['document.updated'] }), NOW).map((e) => e.id)).toEqual(['event_01', 'event_00']);
+  });
+});
+
+describe('the custom time range typed in the filter bar', () => {
+  it('applies From and To as a pair, in the browser’s zone, either end open', () => {
+    expect(customRange('2026-05-01T00:00', '2026-05-02T12:30')).toEqual({
+      from: new Date('2026-05-01T00:00').toISOString(),
+      to: new Date('2026-05-02T12:30').toISOString(),
+    });
+    expect(customRange('', '2026-05-02T12:30')).toEqual({ from: '', to: new Date('2026-05-02T12:30').toISOString() });
+    expect(customRange('2026-05-01T00:00', '')).toEqual({ from: new Date('2026-05-01T00:00').toISOString(), to: '' });
+  });
+
+  it('refuses what the API would answer 400 for: From not before To, or a date that is not one', () => {
+    expect(customRange('2026-05-02T00:00', '2026-05-01T00:00')).toEqual({ field: 'from', problem: 'From must be before To.' });
+    expect(customRange('2026-05-01T00:00', '2026-05-01T00:00')).toMatchObject({ field: 'from' });
+    expect(customRange('not a date', '')).toMatchObject({ field: 'from', problem: 'Enter a valid date and time.' });
+    expect(customRange('', 'soon')).toMatchObject({ field: 'to' });
   });
 });

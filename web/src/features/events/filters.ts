@@ -1,4 +1,5 @@
 import type { QueryValue } from '../../lib/api';
+import { fromLocalInput } from '../../lib/format';
 import type { AuditEvent, Metadata } from '../../lib/types';
 
 /** The API's limit on the free-text search (q), for events and exports alike. */
@@ -103,6 +104,20 @@ export function resolveRange(state: EventFilterState, now: number): { range_star
     return { ...(state.from ? { range_start: state.from } : {}), ...(state.to ? { range_end: state.to } : {}) };
   }
   return {};
+}
+
+/**
+ * The custom range as typed in the From and To fields (datetime-local values, either may be empty), turned
+ * into the filters' ISO times; or what is wrong with it, checked as the API would (range_start before
+ * range_end) so a bad pair is never sent for a 400.
+ */
+export function customRange(from: string, to: string): { from: string; to: string } | { field: 'from' | 'to'; problem: string } {
+  const start = fromLocalInput(from);
+  const end = fromLocalInput(to);
+  if (from !== '' && start === undefined) return { field: 'from', problem: 'Enter a valid date and time.' };
+  if (to !== '' && end === undefined) return { field: 'to', problem: 'Enter a valid date and time.' };
+  if (start !== undefined && end !== undefined && Date.parse(start) >= Date.parse(end)) return { field: 'from', problem: 'From must be before To.' };
+  return { from: start ?? '', to: end ?? '' };
 }
 
 export function splitMeta(pair: string): [string, string] {
