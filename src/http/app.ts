@@ -49,7 +49,7 @@ import { selectLag } from '../streams/streams.sql.js';
 import { SystemAudit } from '../system-audit/system-audit.service.js';
 import { registerAuth } from './plugins/auth.js';
 import { registerCsrf } from './plugins/csrf.js';
-import { registerErrorHandling } from './plugins/errors.js';
+import { frameworkError, MAX_PATH_PARAMETER_LENGTH, registerErrorHandling, sendError } from './plugins/errors.js';
 import { registerIdempotency } from './plugins/idempotency.js';
 import { registerObservability, requestIdFrom } from './plugins/observability.js';
 import { registerRateLimit } from './plugins/rate-limit.js';
@@ -117,6 +117,13 @@ export async function buildApp(deps: AppDeps): Promise<VerityApp> {
     genReqId: (request) => requestIdFrom(request.headers['x-request-id'], () => newId('request')),
     // Large batches are allowed per route; this is the default for all others.
     bodyLimit: 1024 * 1024,
+    // Path parameters are checked by each route's schema (ids up to 128 characters, action names and external
+    // ids up to 256, as events and organizations accept them). The router's own default of 100 answered a
+    // longer, valid action name with 414 before that check; past this bound it is frameworkErrors' 400.
+    routerOptions: { maxParamLength: MAX_PATH_PARAMETER_LENGTH },
+    frameworkErrors: (error, _request, reply) => {
+      void sendError(reply, frameworkError(error));
+    },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     // Behind a TLS-terminating proxy: request.protocol and request.ip as the client sent them (VERITY_TRUST_PROXY).

@@ -104,6 +104,35 @@ describeEachBackend('action schemas', (ctx) => {
     expect(fine.status).toBe(201);
   });
 
+  it('takes every action name an event may carry (1 to 256 characters, any text), refusing others in the documented shape', async () => {
+    const org = await ctx().createOrg();
+    const stamp = Date.now().toString(36);
+    // Past the router's old 100-character bound (a 414 in Fastify's own body), and 256 characters that are
+    // each two UTF-16 units: both are action names events accept.
+    const long = `billing.${stamp}.${'x'.repeat(256 - stamp.length - 9)}`;
+    const astral = `${stamp}${'😀'.repeat(256 - stamp.length)}`;
+    for (const action of [long, astral]) {
+      const created = await ctx().call('POST', `/audit_logs/actions/${encodeURIComponent(action)}/schemas`, { body: roleSchema });
+      expect(created.status, created.body.message as string).toBe(201);
+      const unmatched = await ctx().call('POST', '/audit_logs/events', { body: { organization_id: org, event: makeEvent({ action, targets: [{ id: 'd', type: 'document' }] }) } });
+      expect(unmatched.status).toBe(400);
+      expect((await ctx().call<{ data: unknown[] }>('GET', `/audit_logs/actions/${encodeURIComponent(action)}/schemas`)).body.data).toHaveLength(1);
+    }
+    // No format is imposed: WorkOS documents action as a string (user.signed_in is a convention), and ingest
+    // accepts any, so a schema can be given to whatever an application sends.
+    expect((await ctx().call('POST', `/audit_logs/actions/${encodeURIComponent(`User Signed In ${stamp}`)}/schemas`, { body: roleSchema })).status).toBe(201);
+
+    const tooLong = await ctx().call('POST', `/audit_logs/actions/${'y'.repeat(257)}/schemas`, { body: roleSchema });
+    expect(tooLong.status).toBe(422);
+    expect(tooLong.body).toEqual({ message: 'Validation failed.', errors: [{ code: 'invalid', field: 'action', message: 'must NOT have more than 256 characters' }] });
+    const huge = await ctx().call('POST', `/audit_logs/actions/${'z'.repeat(5000)}/schemas`, { body: roleSchema });
+    expect(huge.status).toBe(400);
+    expect(huge.body).toMatchObject({ code: 'bad_request' });
+    const undecodable = await ctx().call('POST', '/audit_logs/actions/user.%E0%A4%A/schemas', { body: roleSchema });
+    expect(undecodable.status).toBe(400);
+    expect(undecodable.body).toMatchObject({ code: 'bad_request' });
+  });
+
   it('answers 404 listing the schemas of an unknown action', async () => {
     expect((await ctx().call('GET', '/audit_logs/actions/never.seen/schemas')).status).toBe(404);
   });

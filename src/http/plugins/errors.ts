@@ -27,6 +27,24 @@ export function registerErrorHandling(app: FastifyInstance): void {
   );
 }
 
+/**
+ * The router's bound on one path parameter, decoded, in UTF-16 units: a 256-character name (the most an
+ * action name or external id may have) takes up to 512 when every character is outside the BMP.
+ */
+export const MAX_PATH_PARAMETER_LENGTH = 1024;
+
+/** Errors the router raises before any route runs (an undecodable or overlong path segment), in Verity's shape. */
+export function frameworkError(error: FastifyError): AppError {
+  switch (error.code) {
+    case 'FST_ERR_BAD_URL':
+      return new AppError('bad_request', 'The URL holds a path segment that is not valid percent-encoded UTF-8.', { cause: error });
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new AppError('bad_request', `The URL holds a path segment longer than ${MAX_PATH_PARAMETER_LENGTH} characters; no id or name is that long.`, { cause: error });
+    default:
+      return new AppError('bad_request', error.message, { cause: error });
+  }
+}
+
 export function sendError(reply: FastifyReply, error: AppError): FastifyReply {
   if (error.retryAfter !== undefined) reply.header('retry-after', String(error.retryAfter));
   return reply.code(error.status).type('application/json; charset=utf-8').send(error.toBody());

@@ -116,7 +116,8 @@ function VersionEditor({ action, isNew, latest, onCreated, onCancel }: { action:
     }
   }, [sample, validBody]);
 
-  const nameProblem = name.trim() === '' ? 'Name the action, e.g. document.updated' : name.length > 256 ? 'At most 256 characters.' : undefined;
+  // The API's rule, which is an event's: 1 to 256 characters (counted as characters, not UTF-16 units), any text.
+  const nameProblem = name.trim() === '' ? 'Name the action, e.g. document.updated' : [...name.trim()].length > 256 ? 'At most 256 characters.' : undefined;
   const create = useMutation({
     mutationFn: () => api.post<SchemaVersion>(`/audit_logs/actions/${encodeURIComponent(name.trim())}/schemas`, validBody),
     onSuccess: (version) => {
@@ -140,7 +141,7 @@ function VersionEditor({ action, isNew, latest, onCreated, onCancel }: { action:
         </div>
       </div>
       {isNew && (
-        <Field label="Action" hint="Lowercase and dotted, e.g. document.updated" error={nameProblem && name !== '' ? nameProblem : undefined}>
+        <Field label="Action" hint="Exactly as your application sends it in events’ action; by convention resource.verb, e.g. document.updated" error={nameProblem && name !== '' ? nameProblem : undefined}>
           <input className="input mono" value={name} onChange={(event) => setName(event.target.value)} placeholder="document.updated" autoFocus />
         </Field>
       )}
