@@ -12,20 +12,7 @@ import { JsonView } from '../../ui/json-view';
 import { PageHeader } from '../../ui/page-header';
 import { EmptyState, ErrorState, LoadingBlock } from '../../ui/states';
 import { useToast } from '../../ui/toast';
-import { checkEvent, checkSchemaBody, parseJson, sampleEvent, type Problem, type SchemaBody } from '../../features/schemas/schema-tools';
-
-const TEMPLATE: SchemaBody = {
-  actor: {
-    metadata: { type: 'object', properties: { role: { type: 'string', enum: ['admin', 'member'] } }, required: ['role'] },
-  },
-  targets: [
-    {
-      type: 'document',
-      metadata: { type: 'object', properties: { title: { type: 'string', maxLength: 200 } }, required: ['title'] },
-    },
-  ],
-  metadata: { type: 'object', properties: { ip_country: { type: 'string', minLength: 2, maxLength: 2 } } },
-};
+import { checkEvent, checkSchemaBody, NEW_ACTION_TEMPLATE, parseJson, sampleEvent, type Problem, type SchemaBody } from '../../features/schemas/schema-tools';
 
 function bodyOf(version: SchemaVersion): SchemaBody {
   return {
@@ -93,7 +80,7 @@ function VersionEditor({ action, isNew, latest, onCreated, onCancel }: { action:
   const toast = useToast();
   const client = useQueryClient();
   const [name, setName] = useState(action);
-  const [text, setText] = useState(() => JSON.stringify(latest ? bodyOf(latest) : TEMPLATE, null, 2));
+  const [text, setText] = useState(() => JSON.stringify(latest ? bodyOf(latest) : NEW_ACTION_TEMPLATE, null, 2));
   const nextVersion = (latest?.version ?? 0) + 1;
   const parsed = useMemo(() => parseJson(text), [text]);
   const schemaProblems = useMemo(() => (parsed.problem ? [parsed.problem] : checkSchemaBody(parsed.value)), [parsed]);

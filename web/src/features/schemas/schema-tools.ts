@@ -102,6 +102,23 @@ export function checkSchemaBody(value: unknown): Problem[] {
 
 type JsonSchema = Record<string, unknown>;
 
+/**
+ * What the dashboard's "New action" editor starts from: one example of each part, whose generated sample
+ * event must match it (a sample that fails its own template tells a new user the tool is broken).
+ */
+export const NEW_ACTION_TEMPLATE: SchemaBody = {
+  actor: {
+    metadata: { type: 'object', properties: { role: { type: 'string', enum: ['admin', 'member'] } }, required: ['role'] },
+  },
+  targets: [
+    {
+      type: 'document',
+      metadata: { type: 'object', properties: { title: { type: 'string', maxLength: 200 } }, required: ['title'] },
+    },
+  ],
+  metadata: { type: 'object', properties: { ip_country: { type: 'string', minLength: 2, maxLength: 2, examples: ['DE'] } } },
+};
+
 /** A plausible value for a schema: const, default, examples, enum, then by type. */
 export function sampleValue(schema: unknown, key = 'value', depth = 0): unknown {
   if (typeof schema !== 'object' || schema === null || depth > 6) return undefined;
@@ -136,12 +153,16 @@ export function sampleValue(schema: unknown, key = 'value', depth = 0): unknown 
       if (format === 'uuid') return '3fa85f64-5717-4562-b3fc-2c963f66afa6';
       if (format === 'ipv4') return '203.0.113.7';
       const minLength = typeof s.minLength === 'number' ? s.minLength : 0;
-      const base = `example_${key}`;
-      return base.length >= minLength ? base : base.padEnd(minLength, 'x');
+      const maxLength = typeof s.maxLength === 'number' ? s.maxLength : Infinity;
+      // The sample is checked against the schema it came from: it must fit both bounds, e.g. a 2-letter code.
+      return `example_${key}`.padEnd(minLength, 'x').slice(0, Math.max(minLength, maxLength));
     }
     case 'integer':
-    case 'number':
-      return typeof s.minimum === 'number' ? s.minimum : typeof s.exclusiveMinimum === 'number' ? s.exclusiveMinimum + 1 : 1;
+    case 'number': {
+      const low = typeof s.minimum === 'number' ? s.minimum : typeof s.exclusiveMinimum === 'number' ? s.exclusiveMinimum + 1 : 1;
+      const high = typeof s.maximum === 'number' ? s.maximum : typeof s.exclusiveMaximum === 'number' ? s.exclusiveMaximum - 1 : Infinity;
+      return Math.min(low, high);
+    }
     case 'boolean':
       return true;
     case 'array':
