@@ -241,7 +241,7 @@ export async function buildApp(deps: AppDeps): Promise<VerityApp> {
     registerIngestRoutes(app, services.ingest);
     registerQueryRoutes(app, { query: services.query, signal });
     registerStatsRoutes(app, deps.db);
-    registerSchemaRoutes(app, schemas);
+    registerSchemaRoutes(app, schemas, systemAudit);
     registerKeyRoutes(app, keys, systemAudit);
     registerStreamRoutes(app, streams, systemAudit);
     registerDashboardRoutes(app, { operators: services.operators, systemAudit, limiter: new AddressLimiter(10, 'Too many sign-in attempts. Try again later.'), config: deps.config });

@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { requireScope, requireUnrestrictedAdmin } from '../keys/access.js';
 import { PageQuerySchema, pageParams, type PageQuery } from '../shared/pagination.js';
+import type { SystemAudit } from '../system-audit/system-audit.service.js';
 import { ActionParamsSchema, CreateSchemaBodySchema, type SchemaDefinition } from './schemas.schema.js';
 import type { SchemasService } from './schemas.service.js';
 
-export function registerSchemaRoutes(app: FastifyInstance, schemas: SchemasService): void {
+export function registerSchemaRoutes(app: FastifyInstance, schemas: SchemasService, systemAudit: Pick<SystemAudit, 'recordRequest'>): void {
   app.post<{ Params: { action: string }; Body: SchemaDefinition }>(
     '/audit_logs/actions/:action/schemas',
     {
@@ -18,7 +19,14 @@ export function registerSchemaRoutes(app: FastifyInstance, schemas: SchemasServi
     async (request, reply) => {
       // Schemas bind every organization's events, so a key restricted to one organization may not add them.
       requireUnrestrictedAdmin(request.principal());
-      return reply.code(201).send(await schemas.create(request.params.action, request.body));
+      const created = await schemas.create(request.params.action, request.body);
+      // A new version decides which events every organization's log accepts from now on: an administrative
+      // change like a key or a stream, so the system log records who made it (the schema itself is in the API).
+      await systemAudit.recordRequest(request, 'audit_log_schema.created', [{ id: request.params.action, type: 'audit_log_action' }], {
+        version: created.version,
+        target_types: created.targets.map((target) => target.type).join(' '),
+      });
+      return reply.code(201).send(created);
     },
   );
 

@@ -147,6 +147,25 @@ describeEachBackend('the system organization keeps the administrative record', (
     for (const secret of [key.body.secret, 'hec-token-never-logged', 'second-secret-token']) expect(text).not.toContain(secret);
   });
 
+  it('records each schema version created, with who created it; a refused schema records nothing', async () => {
+    const action = `invoice.approved.${Date.now()}`;
+    const body = { targets: [{ type: 'invoice' }, { type: 'team' }], metadata: { type: 'object', properties: { amount: { type: 'number' } } } };
+    expect((await ctx().call('POST', `/audit_logs/actions/${action}/schemas`, { body })).status).toBe(201);
+    expect((await ctx().call('POST', `/audit_logs/actions/${action}/schemas`, { body: { targets: [{ type: 'invoice' }] } })).status).toBe(201);
+    const refused = await ctx().call('POST', `/audit_logs/actions/${action}/schemas`, { body: { targets: [{ type: 't', metadata: { type: 'no-such-type' } }] } });
+    expect(refused.status).toBe(422);
+
+    const recorded = (await systemEvents()).filter((event) => event.targets.some((target) => target.id === action));
+    expect(recorded.map((event) => [event.action, event.metadata.version]).sort()).toEqual([
+      ['audit_log_schema.created', 1],
+      ['audit_log_schema.created', 2],
+    ]);
+    const first = recorded.find((event) => event.metadata.version === 1);
+    expect(first?.targets).toEqual([{ id: action, type: 'audit_log_action' }]);
+    expect(first?.metadata).toMatchObject({ target_types: 'invoice team' });
+    expect(first?.actor).toMatchObject({ type: 'api_key', name: 'bootstrap (VERITY_BOOTSTRAP_API_KEY)' });
+  });
+
   it('only Verity writes its log: an application key cannot add events to it, singly or in a batch', async () => {
     const system = await ctx().services.systemAudit.organizationId();
     const writer = await ctx().createKey(['events:write']);

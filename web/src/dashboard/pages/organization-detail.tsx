@@ -368,7 +368,7 @@ function SystemLogAbout() {
       <div className="card-body stack-sm text-sm text-secondary">
         <p>
           Administrative actions are recorded here: operator sign-ins, failed sign-ins and sign-outs, Admin Portal links created and opened, API keys created and
-          revoked, organization, retention and legal-hold changes, log stream changes, and export downloads.
+          revoked, organization, retention and legal-hold changes, log stream changes, action schema versions created, and export downloads.
         </p>
         <p>It is not a customer: it has no Admin Portal, is left out of customer counts, charts and searches, is never billed, and cannot be deleted.</p>
       </div>
