@@ -396,6 +396,51 @@ describe.runIf(status.run)('web UI in a real browser', { retry: 1 }, () => {
     await session.finish();
   });
 
+  it('operator texts say what exists: operators come from VERITY_ADMIN_EMAIL, and an operator adds the system log’s stream in the dashboard', async () => {
+    const receiver = await new ScriptedReceiver().start();
+    try {
+      const session = await openSession(ui, 'operator-adds-system-stream');
+      const { page } = session;
+      // No screen adds operators: the sign-in page names the setting that does.
+      await page.goto(`${ui.url}/dashboard`);
+      const foot = await page.locator('.auth-foot').textContent();
+      expect(foot).toContain('VERITY_ADMIN_EMAIL and VERITY_ADMIN_PASSWORD');
+      expect(foot).not.toContain('existing operator');
+
+      const system = (await ui.api.call<{ data: { id: string; system: boolean }[] }>('GET', '/organizations?include_system=true&limit=100')).data.find((org) => org.system);
+      if (system === undefined) throw new Error('no system organization');
+      await signIn(ui, page, `/dashboard/organizations/${system.id}`);
+      const card = page.locator('section', { has: page.getByRole('heading', { name: 'Log streams' }) });
+      await card.getByText('Only operators can add or change these').waitFor();
+      expect(await card.textContent()).not.toContain('POST /log_streams');
+      // The stream an API key may not add (403): the operator adds it here.
+      await card.getByRole('button', { name: 'Add log stream' }).click();
+      await page.getByRole('heading', { name: 'Where should audit logs go?' }).waitFor();
+      await page.getByRole('button', { name: /^HTTPS endpoint/ }).click();
+      await page.getByLabel('Endpoint URL').fill(receiver.url);
+      await page.getByRole('button', { name: 'Save and test connection' }).click();
+      await expect.poll(() => page.getByTestId('test-result').textContent()).toContain('Connection works');
+      await page.getByRole('button', { name: 'Done — view stream' }).click();
+      await page.waitForURL(/\/dashboard\/log-streams\/als_/);
+      const streams = await ui.api.call<{ data: { organization_id: string; type: string }[] }>('GET', `/log_streams?organization_id=${system.id}`);
+      expect(streams.data.map((stream) => stream.type)).toEqual(['GenericHttps']);
+      // Removed again (by the operator: a key may not), so later tests see no stream failing once the receiver closes.
+      await page.getByRole('button', { name: 'Delete' }).click();
+      await page.getByRole('dialog', { name: 'Delete this log stream?' }).getByRole('button', { name: 'Delete stream' }).click();
+      await page.waitForURL(/\/dashboard\/log-streams$/);
+      expect((await ui.api.call<{ data: unknown[] }>('GET', `/log_streams?organization_id=${system.id}`)).data).toEqual([]);
+
+      // A customer's organization offers the same, beside the Admin Portal.
+      await page.goto(`${ui.url}/dashboard/organizations/${ui.seeded.globex}`);
+      const customerCard = page.locator('section', { has: page.getByRole('heading', { name: 'Log streams' }) });
+      await customerCard.getByText('Set up by the customer in the Admin Portal, by your application with POST /log_streams, or by you here.').waitFor();
+      await customerCard.getByRole('button', { name: 'Add log stream' }).waitFor();
+      await session.finish();
+    } finally {
+      await receiver.close();
+    }
+  });
+
   it('portal: sets up an HTTPS log stream, tests the connection against a loopback receiver, fixes it and manages it', async () => {
     const receiver = await new ScriptedReceiver().start();
     // The first test send is refused, as a misconfigured endpoint would.

@@ -134,7 +134,7 @@ function SignInPage({ onSignedIn }: { onSignedIn: (session: OperatorSession) => 
   };
   const error = signIn.error;
   return (
-    <AuthCard title="Sign in to Verity" subtitle="Audit logs for your customers" footer="Operators are added by an existing operator or with VERITY_ADMIN_EMAIL.">
+    <AuthCard title="Sign in to Verity" subtitle="Audit logs for your customers" footer="Operators are added when Verity starts, from VERITY_ADMIN_EMAIL and VERITY_ADMIN_PASSWORD (which also reset a forgotten password); the first may instead come from the one-time setup link it prints.">
       <form className="form-stack" onSubmit={submit}>
         {error && (
           <div className="callout callout-red" role="alert">

@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { ColumnDef } from '@tanstack/react-table';
-import { ExternalLink, Link2, Radio, ScrollText } from 'lucide-react';
+import { ExternalLink, Link2, Plus, Radio, ScrollText } from 'lucide-react';
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { Link, useLocation } from 'wouter';
 import { ApiError, api, errorMessage } from '../../lib/api';
@@ -17,6 +17,7 @@ import { PageHeader } from '../../ui/page-header';
 import { EmptyState, ErrorState, LoadingBlock, Skeleton } from '../../ui/states';
 import { useToast } from '../../ui/toast';
 import { destinationLabel, DestinationLogo } from '../../features/streams/destinations';
+import { StreamSetup } from '../../features/streams/stream-setup';
 import { useStreams } from '../hooks';
 
 const RETENTION_CHOICES = [30, 90, 180, 365, 730, 1095, 2555];
@@ -378,6 +379,10 @@ function SystemLogAbout() {
 
 export function OrganizationDetailPage({ id }: { id: string }) {
   const [, navigate] = useLocation();
+  // An operator may set up a stream themselves: the only way for the system log (API keys get 403 there),
+  // and for a customer one beside the Admin Portal and POST /log_streams.
+  const [addingStream, setAddingStream] = useState(false);
+  useEffect(() => setAddingStream(false), [id]);
   const org = useQuery({ queryKey: ['organization', id], queryFn: () => api.get<Organization>(`/organizations/${encodeURIComponent(id)}`) });
   const streams = useStreams(id);
   const stats = useQuery({
@@ -485,49 +490,60 @@ export function OrganizationDetailPage({ id }: { id: string }) {
           )}
         </div>
       </section>
-      <div className="grid grid-2" style={{ alignItems: 'start' }}>
-        <div className="stack" style={{ gap: 16 }}>
-          {system ? <SystemLogAbout /> : <PortalLinkCard organizationId={id} />}
-          <section className="card" aria-labelledby="org-streams">
-            <div className="card-header">
-              <div>
-                <h2 id="org-streams">Log streams</h2>
-                <p>{system ? 'Where Verity’s own audit trail is delivered.' : 'Set up by the customer through the Admin Portal.'}</p>
+      {addingStream ? (
+        <StreamSetup organizationId={id} onCancel={() => setAddingStream(false)} onDone={(stream) => navigate(`/log-streams/${stream.id}`)} />
+      ) : (
+        <div className="grid grid-2" style={{ alignItems: 'start' }}>
+          <div className="stack" style={{ gap: 16 }}>
+            {system ? <SystemLogAbout /> : <PortalLinkCard organizationId={id} />}
+            <section className="card" aria-labelledby="org-streams">
+              <div className="card-header">
+                <div>
+                  <h2 id="org-streams">Log streams</h2>
+                  <p>
+                    {system
+                      ? 'Where Verity’s own audit trail is delivered. Only operators can add or change these; API keys get 403.'
+                      : 'Set up by the customer in the Admin Portal, by your application with POST /log_streams, or by you here.'}
+                  </p>
+                </div>
+                <Button size="sm" icon={<Plus />} onClick={() => setAddingStream(true)}>
+                  Add log stream
+                </Button>
               </div>
-            </div>
-            {streams.isError ? (
-              <ErrorState error={streams.error} onRetry={() => void streams.refetch()} />
-            ) : (
-              <DataTable
-                caption="Log streams"
-                fixed
-                data={streams.data?.data}
-                loading={streams.isLoading}
-                columns={columns}
-                onRowClick={(stream) => navigate(`/log-streams/${stream.id}`)}
-                rowLabel={(stream) => `Open ${stream.name ?? stream.type} stream`}
-                empty={
-                  system ? (
-                    <EmptyState icon={<Radio />} title="No log streams">
-                      Send Verity’s own audit trail to your SIEM with <code>POST /log_streams</code> for this organization.
-                    </EmptyState>
-                  ) : (
-                    <EmptyState icon={<Radio />} title="No log streams">
-                      Generate a “Log streams” portal link so the customer can connect their SIEM.
-                    </EmptyState>
-                  )
-                }
-              />
-            )}
-          </section>
+              {streams.isError ? (
+                <ErrorState error={streams.error} onRetry={() => void streams.refetch()} />
+              ) : (
+                <DataTable
+                  caption="Log streams"
+                  fixed
+                  data={streams.data?.data}
+                  loading={streams.isLoading}
+                  columns={columns}
+                  onRowClick={(stream) => navigate(`/log-streams/${stream.id}`)}
+                  rowLabel={(stream) => `Open ${stream.name ?? stream.type} stream`}
+                  empty={
+                    system ? (
+                      <EmptyState icon={<Radio />} title="No log streams">
+                        Send Verity’s own audit trail to your SIEM with <b>Add log stream</b>. Only an operator signed in here can: an API key, even an admin one, gets 403.
+                      </EmptyState>
+                    ) : (
+                      <EmptyState icon={<Radio />} title="No log streams">
+                        Generate a “Log streams” portal link so the customer can connect their SIEM, or add one yourself with <b>Add log stream</b>.
+                      </EmptyState>
+                    )
+                  }
+                />
+              )}
+            </section>
+          </div>
+          <div className="stack" style={{ gap: 16 }}>
+            <RetentionCard organizationId={id} />
+            {data && <LegalHoldCard organization={data} />}
+            {!system && <UsageCard organizationId={id} />}
+            {data && !system && <DeleteOrganizationCard organization={data} />}
+          </div>
         </div>
-        <div className="stack" style={{ gap: 16 }}>
-          <RetentionCard organizationId={id} />
-          {data && <LegalHoldCard organization={data} />}
-          {!system && <UsageCard organizationId={id} />}
-          {data && !system && <DeleteOrganizationCard organization={data} />}
-        </div>
-      </div>
+      )}
     </div>
   );
 }

@@ -123,7 +123,7 @@ export function StreamsPage() {
             empty={
               show === 'all' ? (
                 <EmptyState icon={<Radio />} title="No log streams yet">
-                  Customers connect Datadog, Splunk, S3 and other destinations from the Admin Portal. Generate a “Log streams” link on an organization’s page.
+                  Customers connect Datadog, Splunk, S3 and other destinations from the Admin Portal: generate a “Log streams” link on an organization’s page, or add a stream there yourself.
                 </EmptyState>
               ) : (
                 <EmptyState icon={<Radio />} title={show === 'attention' ? 'Nothing needs attention' : 'No paused streams'}>
