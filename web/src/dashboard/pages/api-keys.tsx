@@ -112,7 +112,7 @@ function CreateKeyDialog({ open, onClose }: { open: boolean; onClose: () => void
             </label>
           ))}
         </fieldset>
-        <Field label="Restrict to organization" optional hint="A restricted key can only read and write that organization’s events.">
+        <Field label="Restrict to organization" optional hint="A restricted key reaches only this organization (others answer 404); its scopes decide what it may do there. With admin that includes the organization’s streams, retention, exports and portal links, never API keys, new organizations or schemas.">
           <select className="select" value={organizationId} onChange={(event) => setOrganizationId(event.target.value)}>
             <option value="">All organizations</option>
             {/* Keys are for the vendor's application and its customers; the system log is Verity's own. */}
